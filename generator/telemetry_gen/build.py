@@ -1,0 +1,53 @@
+"""The whole pipeline: catalog file → model → lints → every output target → files."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from .catalog import load_catalog
+from .catalog.lint import run_lints
+from .catalog.model import Catalog
+from .diagnostics import Diagnostic, Severity, has_errors
+from .targets import jsonschema, python
+from .targets.common import GeneratedFile
+
+# One renderer per output target, in the order their files are listed.
+TARGETS: dict[str, Callable[[Catalog], list[GeneratedFile]]] = {
+    "schemas": jsonschema.render,
+    "python": python.render,
+}
+
+
+def today() -> datetime.date:
+    """Today, or the day SOURCE_DATE_EPOCH names, so builds and lints are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+    return datetime.date.today()
+
+
+def check_catalog(path: Path, *, fatal_warnings: bool = False) -> tuple[Catalog | None, list[Diagnostic]]:
+    """Load and lint a catalog; the catalog is None when it must not be built."""
+    catalog, diagnostics = load_catalog(path)
+    if catalog is None:
+        return None, diagnostics
+    diagnostics = diagnostics + run_lints(catalog, today())
+    failing = has_errors(diagnostics) or (fatal_warnings and any(d.severity is Severity.WARNING for d in diagnostics))
+    return (None if failing else catalog), diagnostics
+
+
+def catalog_format_file() -> GeneratedFile:
+    """The catalog format's JSON Schema, written beside the output so editors can autocomplete."""
+    text = resources.files("telemetry_gen.catalog").joinpath("catalog.schema.json").read_text("utf-8")
+    return GeneratedFile("catalog.schema.json", text)
+
+
+def render_all(catalog: Catalog) -> list[GeneratedFile]:
+    files = [catalog_format_file()]
+    for render in TARGETS.values():
+        files += render(catalog)
+    return sorted(files, key=lambda f: f.path)

@@ -1,0 +1,77 @@
+"""The catalog pipeline: load (YAML with positions) → validate (meta-schema) → model → lint."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, Location, Severity, has_errors, sorted_diagnostics
+from .model import Catalog, build_model
+from .source import load_yaml
+from .validate import check_structure
+
+UNREADABLE = "CF000"
+
+
+def display_path(path: Path) -> str:
+    """The path as the user should see it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic]]:
+    """Run load → validate → model on catalog text; lints are separate (see `lint`)."""
+    content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    loaded, diagnostics = load_yaml(text, file)
+    if loaded is None or diagnostics:
+        return None, sorted_diagnostics(diagnostics)
+    data: Any = loaded.data
+    if not isinstance(data, dict):
+        where = Location(file, 1, 1)
+        return None, [
+            Diagnostic(
+                "CF012",
+                Severity.ERROR,
+                where,
+                "the catalog must be a mapping",
+                "start from the example events.yaml in the telemetry-gen README",
+            )
+        ]
+    diagnostics = check_structure(data, loaded.source_map)
+    if diagnostics:
+        return None, sorted_diagnostics(diagnostics)
+    catalog, diagnostics = build_model(data, loaded.source_map, file, content_hash)
+    if has_errors(diagnostics):
+        return None, sorted_diagnostics(diagnostics)
+    return catalog, sorted_diagnostics(diagnostics)
+
+
+def load_catalog(path: Path) -> tuple[Catalog | None, list[Diagnostic]]:
+    file = display_path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return None, [
+            Diagnostic(
+                UNREADABLE,
+                Severity.ERROR,
+                Location(file, 1, 1),
+                f"cannot read the catalog: {reason}",
+                "check the path; `telemetry-gen build` reads ./events.yaml by default",
+            )
+        ]
+    except UnicodeDecodeError as exc:
+        return None, [
+            Diagnostic(
+                UNREADABLE,
+                Severity.ERROR,
+                Location(file, 1, 1),
+                f"the catalog is not UTF-8 text (byte {exc.start})",
+                "save the file as UTF-8",
+            )
+        ]
+    return parse_catalog(text, file)

@@ -1,0 +1,727 @@
+"""Lint step: quality and privacy checks on a catalog model, each with a stable code.
+
+A lint is a `Lint` in `LINTS`: a code (`LN001`, … never renumbered), a kebab-case name, a
+severity, a one-line summary for `telemetry-gen lint --list`, and a check that yields
+`Finding`s. `run_lints` turns findings into diagnostics, dropping those on events that list
+the code under `lint_ignore`. Format and model errors (`CF…`) are not lints and cannot be
+suppressed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ..diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
+from .model import (
+    ArrayType,
+    Catalog,
+    EnumType,
+    Event,
+    Field,
+    NumericType,
+    ObjectType,
+    Privacy,
+    ScalarType,
+    StringType,
+    Version,
+    example_problem,
+)
+
+LINT_CODE = re.compile(r"^LN[0-9]{3}$")
+
+MIN_TEXT_LENGTH = 10
+EXPIRES_SOON_DAYS = 30
+EXPIRY_HORIZON_DAYS = 730
+SIMILAR_ACTION_DISTANCE = 2
+SIMILAR_FIELD_DISTANCE = 1
+SIMILAR_FIELD_MIN_LENGTH = 4
+LONG_FREE_TEXT = 200
+
+# Words, and runs of words (between `_`), that suggest a field holds personal data, user content
+# or secrets.
+SENSITIVE_TERMS = frozenset(
+    {
+        "account", "addr", "address", "amount", "api_key", "apikey", "auth", "balance", "card", "chat_id",
+        "cookie", "credential", "credentials", "cwd", "dir", "directory", "email", "file_name", "filename",
+        "filepath", "first_name", "firstname", "full_name", "fullname", "home", "host", "hostname", "iban",
+        "ip", "ipv4", "ipv6", "key", "last_name", "lastname", "lat", "latitude", "location", "login", "lon",
+        "longitude", "mac", "mail", "mnemonic", "passphrase", "passwd", "password", "path", "phone", "pin",
+        "pwd", "secret", "seed", "smtp", "ssn", "token", "txid", "uri", "url", "user", "user_name",
+        "username", "wallet_address", "webhook", "xpub",
+    }
+)  # fmt: skip
+
+# Domains that say nothing about what their events are about (glean's CATEGORY_GENERIC).
+GENERIC_DOMAINS = frozenset(
+    {"common", "data", "default", "event", "events", "general", "metrics", "misc", "other", "others", "telemetry"}
+)
+
+# Spellings of time and size units → one canonical name. Suffixes in AMBIGUOUS_UNIT_SUFFIXES are
+# understood in a declared `unit:` but not recognised at the end of a field name.
+UNIT_ALIASES: dict[str, str] = {
+    **dict.fromkeys(("ns", "nanosecond", "nanoseconds"), "nanoseconds"),
+    **dict.fromkeys(("us", "microsecond", "microseconds"), "microseconds"),
+    **dict.fromkeys(("ms", "millis", "millisecond", "milliseconds"), "milliseconds"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "seconds"),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), "minutes"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "hours"),
+    **dict.fromkeys(("d", "day", "days"), "days"),
+    **dict.fromkeys(("b", "byte", "bytes"), "bytes"),
+    **dict.fromkeys(("kb", "kilobyte", "kilobytes"), "kilobytes"),
+    **dict.fromkeys(("kib", "kibibyte", "kibibytes"), "kibibytes"),
+    **dict.fromkeys(("mb", "megabyte", "megabytes"), "megabytes"),
+    **dict.fromkeys(("mib", "mebibyte", "mebibytes"), "mebibytes"),
+    **dict.fromkeys(("gb", "gigabyte", "gigabytes"), "gigabytes"),
+    **dict.fromkeys(("gib", "gibibyte", "gibibytes"), "gibibytes"),
+}
+AMBIGUOUS_UNIT_SUFFIXES = frozenset({"s", "min", "h", "d", "b"})
+
+# Values a random id field would hold: 32 hex digits (what the runtime makes) and a dashed UUID.
+RANDOM_ID_SAMPLES = ("9f1c2b7e4d3a4c8b9e6f0a1b2c3d4e5f", "9f1c2b7e-4d3a-4c8b-9e6f-0a1b2c3d4e5f")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a lint found: on an event (suppressible there), or catalog-wide (event None)."""
+
+    event: Event | None
+    location: Location
+    message: str
+    hint: str
+
+
+Check = Callable[[Catalog, datetime.date], Iterator[Finding]]
+
+
+@dataclass(frozen=True)
+class Lint:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    check: Check
+
+    def diagnostic(self, finding: Finding) -> Diagnostic:
+        return Diagnostic(self.code, self.severity, finding.location, finding.message, finding.hint)
+
+
+_REGISTRY: list[Lint] = []
+
+
+def _lint(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
+    """Register the decorated check as a lint."""
+
+    def register(check: Check) -> Check:
+        _REGISTRY.append(Lint(code, name, severity, summary, check))
+        return check
+
+    return register
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    """A field in its place: the event, and the object field it is nested in (if any)."""
+
+    event: Event
+    field: Field
+    parent: Field | None = None
+
+    def __str__(self) -> str:
+        outer = f"field {self.parent.name!r} of " if self.parent else ""
+        return f"field {self.field.name!r} of {outer}event {self.event.name!r}"
+
+    def finding(self, message: str, hint: str) -> Finding:
+        return Finding(self.event, self.field.location, message, hint)
+
+    @property
+    def container_since(self) -> Version:
+        """The version the enclosing event (or object field) appeared in."""
+        if self.parent is not None and self.parent.since is not None:
+            return self.parent.since
+        return self.event.since
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    """Fields side by side: an event's top-level fields, or the fields of one object field."""
+
+    event: Event
+    fields: tuple[Field, ...]
+    location: Location
+    owner: str
+
+    def finding(self, message: str, hint: str) -> Finding:
+        return Finding(self.event, self.location, message, hint)
+
+
+def _field_groups(catalog: Catalog) -> Iterator[FieldGroup]:
+    for event in catalog.events:
+        yield FieldGroup(event, event.fields, event.location, f"event {event.name!r}")
+        for field in event.fields:
+            if isinstance(field.type, ObjectType):
+                ref = FieldRef(event, field)
+                yield FieldGroup(event, field.type.fields, field.location, str(ref))
+
+
+def _fields(catalog: Catalog) -> Iterator[FieldRef]:
+    """Every field of every event, nested object fields right after their parent."""
+    for event in catalog.events:
+        for field in event.fields:
+            yield FieldRef(event, field)
+            if isinstance(field.type, ObjectType):
+                yield from (FieldRef(event, inner, field) for inner in field.type.fields)
+
+
+def _scalars(field: Field) -> Iterator[tuple[ScalarType, str]]:
+    """The scalar types of a field (itself, or its array items), with how to name them."""
+    if isinstance(field.type, ArrayType):
+        yield field.type.items, "the items of "
+    elif not isinstance(field.type, ObjectType):
+        yield field.type, ""
+
+
+T = TypeVar("T")
+
+
+def _typed(catalog: Catalog, kind: type[T]) -> Iterator[tuple[FieldRef, T, str]]:
+    """Every scalar type of class `kind` in the catalog, with its field and a name for it."""
+    for ref in _fields(catalog):
+        for scalar, prefix in _scalars(ref.field):
+            if isinstance(scalar, kind):
+                yield ref, scalar, f"{prefix}{ref}"
+
+
+def _words(name: str) -> list[str]:
+    return name.split("_")
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance between two strings (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def _similar_pairs(names: Iterable[str], max_distance: int, min_length: int = 0) -> Iterator[tuple[str, str]]:
+    """Pairs (earlier, later) of distinct names, sorted, at most `max_distance` edits apart."""
+    ordered = sorted(set(names))
+    for index, later in enumerate(ordered):
+        for earlier in ordered[:index]:
+            if min(len(earlier), len(later)) >= min_length and levenshtein(earlier, later) <= max_distance:
+                yield earlier, later
+
+
+def _too_short(text: str) -> bool:
+    return len(text.strip()) < MIN_TEXT_LENGTH
+
+
+def _text_problem(text: str) -> str:
+    return "is empty" if not text.strip() else f"is too short to be useful ({len(text.strip())} characters)"
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _is_escaped(text: str, index: int) -> bool:
+    """Whether the character at `index` follows an odd number of backslashes."""
+    before = text[:index]
+    return (len(before) - len(before.rstrip("\\"))) % 2 == 1
+
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    """`pattern` split at every `|` that is outside groups and character classes."""
+    parts: list[str] = []
+    start = depth = index = 0
+    in_class = False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 1  # skip the escaped character
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            rest = pattern[index + 1 :]
+            index += len(rest) - len(rest.removeprefix("^").removeprefix("]"))  # `[]…]`, `[^]…]`: literal ]
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _anchoring_problem(pattern: str) -> str | None:
+    """Why `pattern` does not match whole values only, or None when it is anchored."""
+    alternatives = _top_level_alternatives(pattern)
+    starts = [alt.startswith(("^", "\\A")) for alt in alternatives]
+    ends = [
+        (alt.endswith("$") and not _is_escaped(alt, len(alt) - 1))
+        or (alt.endswith("\\Z") and not _is_escaped(alt, len(alt) - 2))
+        for alt in alternatives
+    ]
+    if all(starts) and all(ends):
+        return None
+    if len(alternatives) > 1:
+        return "has a top-level `|`, and ^ and $ bind to single alternatives, not to the whole expression"
+    if not starts[0] and not ends[0]:
+        return "is anchored at neither end"
+    return "does not start with ^" if not starts[0] else "does not end with $"
+
+
+# --------------------------------------------------------------------------- the lints
+
+
+@_lint("LN001", "unknown-domain", Severity.ERROR, "the event's domain is not listed in app.domains")
+def _unknown_domain(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for event in catalog.events:
+        if event.domain not in catalog.app.domains:
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} is in domain {event.domain!r}, which is not in app.domains"
+                + _suggest(event.domain, catalog.app.domains),
+                f"add {event.domain!r} to app.domains, or rename the event into one of: "
+                + ", ".join(catalog.app.domains),
+            )
+
+
+@_lint(
+    "LN002",
+    "missing-description",
+    Severity.ERROR,
+    f"an event or field description is empty or shorter than {MIN_TEXT_LENGTH} characters",
+)
+def _missing_description(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    hint = "say what the value tells the developers and why it is collected; it is published in the docs"
+    for event in catalog.events:
+        if _too_short(event.description):
+            yield Finding(
+                event,
+                event.location,
+                f"the description of event {event.name!r} {_text_problem(event.description)}",
+                hint,
+            )
+    for ref in _fields(catalog):
+        if _too_short(ref.field.description):
+            yield ref.finding(f"the description of {ref} {_text_problem(ref.field.description)}", hint)
+
+
+@_lint(
+    "LN003",
+    "missing-trigger",
+    Severity.ERROR,
+    f"an event's trigger is empty or shorter than {MIN_TEXT_LENGTH} characters",
+)
+def _missing_trigger(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for event in catalog.events:
+        if _too_short(event.trigger):
+            yield Finding(
+                event,
+                event.location,
+                f"the trigger of event {event.name!r} {_text_problem(event.trigger)}",
+                "say exactly when the event is sent (which action, how often), e.g. "
+                "'Once per process, after the configuration is loaded.'",
+            )
+
+
+@_lint("LN004", "expired", Severity.ERROR, "the event's expiry date has passed")
+def _expired(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for event in catalog.events:
+        if event.expires.date is not None and event.expires.date < today:
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} expired on {event.expires.date.isoformat()}",
+                "remove the event and its emitter calls, or move `expires` to a later date if it is still needed",
+            )
+
+
+@_lint(
+    "LN005",
+    "expires-soon",
+    Severity.WARNING,
+    f"the event expires within {EXPIRES_SOON_DAYS} days",
+)
+def _expires_soon(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    horizon = today + datetime.timedelta(days=EXPIRES_SOON_DAYS)
+    for event in catalog.events:
+        date = event.expires.date
+        if date is not None and today <= date <= horizon:
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} expires on {date.isoformat()}, in {(date - today).days} day(s)",
+                "decide now: remove the event, or move `expires` to a later date",
+            )
+
+
+@_lint(
+    "LN006",
+    "expiry-too-far",
+    Severity.WARNING,
+    f"the event's expiry date is more than {EXPIRY_HORIZON_DAYS} days away",
+)
+def _expiry_too_far(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    limit = today + datetime.timedelta(days=EXPIRY_HORIZON_DAYS)
+    for event in catalog.events:
+        date = event.expires.date
+        if date is not None and date > limit:
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} expires on {date.isoformat()}, more than {EXPIRY_HORIZON_DAYS} days from now",
+                f"choose a date before {limit.isoformat()} and review the event then, or use `expires: never` "
+                "if it is meant to stay",
+            )
+
+
+@_lint(
+    "LN007",
+    "names-too-similar",
+    Severity.WARNING,
+    "two events of a domain, or two fields side by side, have names a typo apart",
+)
+def _names_too_similar(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    events = {event.name: event for event in catalog.events}
+    for domain in sorted({event.domain for event in catalog.events}):
+        actions = (event.action for event in catalog.events if event.domain == domain)
+        for earlier, later in _similar_pairs(actions, SIMILAR_ACTION_DISTANCE):
+            event = events[f"{domain}/{later}"]
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} has a name very close to event '{domain}/{earlier}'",
+                "if they are the same thing, keep one; otherwise rename one so they cannot be confused",
+            )
+    for group in _field_groups(catalog):
+        fields = {field.name: field for field in group.fields}
+        for earlier, later in _similar_pairs(fields, SIMILAR_FIELD_DISTANCE, SIMILAR_FIELD_MIN_LENGTH):
+            yield Finding(
+                group.event,
+                fields[later].location,
+                f"field {later!r} of {group.owner} has a name very close to field {earlier!r}",
+                "rename one of them so they cannot be confused",
+            )
+
+
+def _sensitive_terms(name: str) -> list[str]:
+    """The sensitive terms found as whole words, or runs of whole words, in a field name."""
+    joined = f"_{name}_"
+    return sorted(term for term in SENSITIVE_TERMS if f"_{term}_" in joined)
+
+
+@_lint(
+    "LN008",
+    "sensitive-looking-name",
+    Severity.ERROR,
+    "a field name suggests personal data, user content or secrets, and there is no justification",
+)
+def _sensitive_looking_name(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref in _fields(catalog):
+        words = _sensitive_terms(ref.field.name)
+        if words and not (ref.field.justification or "").strip():
+            yield ref.finding(
+                f"the name of {ref} suggests sensitive data ({', '.join(repr(w) for w in words)})",
+                "rename it to say what it really holds, or add a `justification:` explaining why it cannot "
+                "carry personal data, or list it under `lint_ignore`",
+            )
+
+
+def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[str]]:
+    """The values that are equal under `key`, grouped, for every key seen more than once."""
+    groups: dict[str, list[str]] = {}
+    for value in values:
+        groups.setdefault(key(value), []).append(value)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+@_lint("LN009", "duplicate-enum-value", Severity.ERROR, "an enum lists the same value twice")
+def _duplicate_enum_value(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref, enum, what in _typed(catalog, EnumType):
+        for group in _duplicates(enum.values, str):
+            yield ref.finding(
+                f"{what} lists the value {group[0]!r} {len(group)} times",
+                "keep one of them",
+            )
+
+
+@_lint(
+    "LN010",
+    "unbounded-number",
+    Severity.WARNING,
+    "an integer or number has no minimum or no maximum",
+)
+def _unbounded_number(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref, number, what in _typed(catalog, NumericType):
+        missing = [
+            bound for bound, value in (("minimum", number.minimum), ("maximum", number.maximum)) if value is None
+        ]
+        if missing:
+            yield ref.finding(
+                f"{what} has no {' and no '.join(missing)}",
+                "declare the realistic range with `minimum:` and `maximum:`, so outliers and "
+                "misuse (e.g. a raw amount or timestamp) are rejected",
+            )
+
+
+@_lint(
+    "LN011",
+    "unanchored-pattern",
+    Severity.WARNING,
+    "a string pattern is not anchored with ^…$, so it admits anything around a match",
+)
+def _unanchored_pattern(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref, string, what in _typed(catalog, StringType):
+        problem = _anchoring_problem(string.pattern) if string.pattern is not None else None
+        if problem:
+            yield ref.finding(
+                f"the pattern {string.pattern!r} of {what} {problem}",
+                "patterns are matched with re.search: write ^(…)$ around the whole expression",
+            )
+
+
+@_lint(
+    "LN012",
+    "long-free-text",
+    Severity.WARNING,
+    f"a string without a pattern allows more than {LONG_FREE_TEXT} characters",
+)
+def _long_free_text(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref, string, what in _typed(catalog, StringType):
+        if string.pattern is None and string.max_length > LONG_FREE_TEXT:
+            yield ref.finding(
+                f"{what} is free text of up to {string.max_length} characters",
+                f"lower max_length to what is needed (at most {LONG_FREE_TEXT}), or add a pattern: long free "
+                "text is where personal data slips in",
+            )
+
+
+def _unit_problem(name: str, unit: str | None) -> tuple[str, str] | None:
+    """(message, hint) when a numeric field's name ends with a unit that is not its declared one."""
+    suffix = _words(name)[-1]
+    if suffix in AMBIGUOUS_UNIT_SUFFIXES or suffix not in UNIT_ALIASES:
+        return None
+    if unit is None:
+        return f"ends with the unit {suffix!r} but declares no `unit:`", f"add `unit: {suffix}`"
+    if UNIT_ALIASES.get(unit.strip().lower()) != UNIT_ALIASES[suffix]:
+        return (
+            f"ends with the unit {suffix!r} but declares `unit: {unit}`",
+            "check which unit the value is really in, and make the name and `unit:` agree",
+        )
+    return None
+
+
+@_lint(
+    "LN013",
+    "unit-in-name",
+    Severity.WARNING,
+    "a numeric field's name ends with a time or size unit that its `unit:` does not declare",
+)
+def _unit_in_name(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref, number, what in _typed(catalog, NumericType):
+        problem = _unit_problem(ref.field.name, number.unit)
+        if problem:
+            yield ref.finding(f"the name of {what} {problem[0]}", problem[1])
+
+
+@_lint(
+    "LN014",
+    "common-prefix",
+    Severity.WARNING,
+    "all fields of an event (or of an object field) start with the same word",
+)
+def _common_prefix(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for group in _field_groups(catalog):
+        words = [_words(field.name) for field in group.fields]
+        firsts = {split[0] for split in words}
+        if len(words) >= 2 and len(firsts) == 1 and all(len(split) >= 2 for split in words):
+            prefix = firsts.pop()
+            yield group.finding(
+                f"all {len(words)} fields of {group.owner} start with {prefix + '_'!r}",
+                f"drop the prefix {prefix + '_'!r}: the event (or object) name already gives the context",
+            )
+
+
+@_lint(
+    "LN015",
+    "deprecated-without-expiry",
+    Severity.WARNING,
+    "a deprecated event has no expiry",
+)
+def _deprecated_without_expiry(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for event in catalog.events:
+        if event.deprecated is not None and event.expires.date is None and event.expires.app_version is None:
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} is deprecated but never expires",
+                "set `expires:` to the date or `app:<version>` from which it is no longer sent",
+            )
+
+
+def _is_patterned_string(field: Field) -> bool:
+    scalars = list(_scalars(field))
+    return bool(scalars) and all(isinstance(s, StringType) and s.pattern is not None for s, _ in scalars)
+
+
+@_lint(
+    "LN016",
+    "pseudonymous-not-random",
+    Severity.WARNING,
+    "a pseudonymous field is not a pattern-checked string (random ids are hex or UUID strings)",
+)
+def _pseudonymous_not_random(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref in _fields(catalog):
+        if ref.field.privacy is Privacy.PSEUDONYMOUS and not _is_patterned_string(ref.field):
+            yield ref.finding(
+                f"{ref} is classed `pseudonymous` but is not a string with a pattern",
+                "pseudonymous fields hold random ids: make it a string with e.g. `pattern: ^[0-9a-f]{32}$`, "
+                "or choose the privacy class that fits what it holds",
+            )
+
+
+def _looks_like_random_id(field: Field) -> bool:
+    return any(
+        isinstance(s, StringType) and s.pattern is not None and example_problem(s, sample) is None
+        for s, _ in _scalars(field)
+        for sample in RANDOM_ID_SAMPLES
+    )
+
+
+@_lint(
+    "LN017",
+    "id-not-pseudonymous",
+    Severity.WARNING,
+    "an `*_id` field that admits random hex or UUID ids is not classed pseudonymous",
+)
+def _id_not_pseudonymous(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref in _fields(catalog):
+        field = ref.field
+        linkable = field.privacy in (Privacy.TECHNICAL, Privacy.INTERACTION)
+        if linkable and _words(field.name)[-1] == "id" and _looks_like_random_id(field):
+            yield ref.finding(
+                f"{ref} looks like a random id (its pattern admits hex/UUID ids) but is classed "
+                f"`{field.privacy.value}`",
+                "class it `pseudonymous`: ids link events together, and the docs must say so",
+            )
+
+
+@_lint("LN018", "unknown-lint-code", Severity.WARNING, "lint_ignore names a code that is not a lint")
+def _unknown_lint_code(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    known = [lint.code for lint in LINTS]
+    for event in catalog.events:
+        for code in event.lint_ignore:
+            if code in known:
+                continue
+            if code.startswith("CF"):
+                hint = f"remove {code}: format errors (CF…) cannot be suppressed, only lints (LN…)"
+            else:
+                hint = f"remove it; `telemetry-gen lint --list` shows the lint codes{_suggest(code, known)}"
+            yield Finding(event, event.location, f"event {event.name!r} ignores {code!r}, which is not a lint", hint)
+
+
+@_lint(
+    "LN019",
+    "field-since-before-event",
+    Severity.ERROR,
+    "a field's `since` is older than its event's (or object field's) `since`",
+)
+def _field_since_before_event(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref in _fields(catalog):
+        since, container = ref.field.since, ref.container_since
+        if since is not None and since.key() < container.key():
+            owner = f"field {ref.parent.name!r}" if ref.parent and ref.parent.since else f"event {ref.event.name!r}"
+            yield ref.finding(
+                f"{ref} is `since` {since}, before {owner} itself ({container})",
+                f'a field cannot be older than what holds it: set `since: "{container}"` or remove `since`',
+            )
+
+
+@_lint(
+    "LN020",
+    "generic-domain",
+    Severity.WARNING,
+    "the event's domain is a catch-all name such as misc, general or other",
+)
+def _generic_domain(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for event in catalog.events:
+        if event.domain in GENERIC_DOMAINS:
+            yield Finding(
+                event,
+                event.location,
+                f"event {event.name!r} is in the generic domain {event.domain!r}",
+                "use a domain that names the part of the app the event is about",
+            )
+
+
+@_lint(
+    "LN021",
+    "enum-values-differ-by-case",
+    Severity.WARNING,
+    "an enum has values that differ only in letter case",
+)
+def _enum_values_differ_by_case(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    for ref, enum, what in _typed(catalog, EnumType):
+        for group in _duplicates(dict.fromkeys(enum.values), str.casefold):
+            yield ref.finding(
+                f"{what} has values that differ only in case: {', '.join(repr(v) for v in group)}",
+                "keep one spelling; analyses that group values would count them apart",
+            )
+
+
+@_lint(
+    "LN022",
+    "unused-lint-ignore",
+    Severity.WARNING,
+    "lint_ignore names a lint that does not fire on the event",
+)
+def _unused_lint_ignore(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+    this = "LN022"
+    fired = {
+        (finding.event.name, lint.code)
+        for lint in LINTS
+        if lint.code != this
+        for finding in lint.check(catalog, today)
+        if finding.event is not None
+    }
+    known = {lint.code for lint in LINTS}
+    for event in catalog.events:
+        for code in event.lint_ignore:
+            if code in known and code != this and (event.name, code) not in fired:
+                yield Finding(
+                    event,
+                    event.location,
+                    f"event {event.name!r} ignores {code}, which reports nothing on it",
+                    f"remove {code} from lint_ignore, so the lint can catch the next real problem",
+                )
+
+
+LINTS: tuple[Lint, ...] = tuple(sorted(_REGISTRY, key=lambda lint: lint.code))
+
+
+def run_lints(catalog: Catalog, today: datetime.date) -> list[Diagnostic]:
+    """Run every lint; findings on events that ignore the lint's code are dropped."""
+    diagnostics = [
+        lint.diagnostic(finding)
+        for lint in LINTS
+        for finding in lint.check(catalog, today)
+        if finding.event is None or lint.code not in finding.event.lint_ignore
+    ]
+    return sorted_diagnostics(diagnostics)

@@ -1,0 +1,525 @@
+"""Model step: validated catalog data → frozen dataclasses, plus the checks a schema can't express.
+
+Everything downstream (lints, every output target) reads this model, never the raw YAML.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..diagnostics import Diagnostic, Location, Severity
+from .source import Path, SourceMap
+from .validate import describe
+
+BAD_EVENT_NAME = "CF020"
+NAME_COLLISION = "CF021"
+SENSITIVE_FIELD = "CF022"
+UNJUSTIFIED_FREE_TEXT = "CF023"
+BAD_PATTERN = "CF024"
+INVERTED_BOUNDS = "CF025"
+BAD_EXAMPLE = "CF026"
+SINCE_TOO_NEW = "CF027"
+BAD_CONTEXT = "CF028"
+BAD_EXPIRY = "CF029"
+
+NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class Privacy(enum.Enum):
+    TECHNICAL = "technical"
+    INTERACTION = "interaction"
+    PSEUDONYMOUS = "pseudonymous"
+    SENSITIVE = "sensitive"
+
+
+class Category(enum.Enum):
+    USAGE = "usage"
+    ERRORS = "errors"
+
+
+@dataclass(frozen=True)
+class Version:
+    breaking: int
+    additive: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        breaking, additive = text.split(".")
+        return cls(int(breaking), int(additive))
+
+    def __str__(self) -> str:
+        return f"{self.breaking}.{self.additive}"
+
+    def key(self) -> tuple[int, int]:
+        return (self.breaking, self.additive)
+
+
+@dataclass(frozen=True)
+class StringType:
+    max_length: int
+    min_length: int | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class EnumType:
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NumericType:
+    integer: bool
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class BooleanType:
+    pass
+
+
+ScalarType = StringType | EnumType | NumericType | BooleanType
+
+
+@dataclass(frozen=True)
+class ArrayType:
+    items: ScalarType
+    max_items: int
+    min_items: int | None = None
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    fields: tuple[Field, ...]
+
+
+ValueType = StringType | EnumType | NumericType | BooleanType | ArrayType | ObjectType
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: ValueType
+    description: str
+    privacy: Privacy
+    required: bool
+    since: Version | None
+    justification: str | None
+    examples: tuple[Any, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """`never`, a calendar date, or an app version from which the event is no longer sent."""
+
+    date: datetime.date | None = None
+    app_version: str | None = None
+
+    def __str__(self) -> str:
+        if self.date is not None:
+            return self.date.isoformat()
+        if self.app_version is not None:
+            return f"app:{self.app_version}"
+        return "never"
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    description: str
+    trigger: str
+    category: Category
+    owner: str
+    since: Version
+    version: int
+    expires: Expiry
+    deprecated: str | None
+    lint_ignore: tuple[str, ...]
+    fields: tuple[Field, ...]
+    location: Location
+
+    @property
+    def domain(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def action(self) -> str:
+        return self.name.split("/", 1)[1]
+
+    @property
+    def identifier(self) -> str:
+        """The event's name as a Python identifier, e.g. `command_watch_started`."""
+        return self.name.replace("/", "_").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class ContextSource:
+    type: ValueType
+    privacy: Privacy
+    description: str
+
+
+_VERSION_TEXT = StringType(max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
+_RANDOM_ID = StringType(max_length=32, min_length=32, pattern=r"^[0-9a-f]{32}$")
+
+# What the runtime can fill in. Types and privacy classes are fixed here so a catalog cannot
+# declare a context field that would carry a hostname, a path or the environment.
+CONTEXT_SOURCES: dict[str, ContextSource] = {
+    "app_version": ContextSource(_VERSION_TEXT, Privacy.TECHNICAL, "Version of the app sending the event."),
+    "app_commit": ContextSource(
+        StringType(max_length=40, pattern=r"^([0-9a-f]{7,40}|unknown)$"),
+        Privacy.TECHNICAL,
+        "Source commit the app was built from, or `unknown`.",
+    ),
+    "python_version": ContextSource(
+        StringType(max_length=32, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+[a-z0-9]*$"),
+        Privacy.TECHNICAL,
+        "Version of the Python interpreter, e.g. 3.12.1.",
+    ),
+    "python_implementation": ContextSource(
+        EnumType(("CPython", "PyPy", "other")),
+        Privacy.TECHNICAL,
+        "Python implementation.",
+    ),
+    "os": ContextSource(
+        EnumType(("linux", "macos", "windows", "freebsd", "other")),
+        Privacy.TECHNICAL,
+        "Operating system family.",
+    ),
+    "os_version": ContextSource(
+        StringType(max_length=64, pattern=r"^[0-9A-Za-z._+-]+$"),
+        Privacy.TECHNICAL,
+        "Operating system release (kernel release on Linux).",
+    ),
+    "machine_arch": ContextSource(
+        StringType(max_length=32, pattern=r"^[A-Za-z0-9_-]+$"),
+        Privacy.TECHNICAL,
+        "CPU architecture, e.g. x86_64.",
+    ),
+    "instance_id": ContextSource(
+        _RANDOM_ID,
+        Privacy.PSEUDONYMOUS,
+        "Random UUID4 (32 hex digits) made on opt-in and stored locally; never derived from the machine or the person.",
+    ),
+    "session_id": ContextSource(_RANDOM_ID, Privacy.PSEUDONYMOUS, "Random id made anew for every run of the app."),
+    "package_version": ContextSource(
+        StringType(max_length=64, pattern=r"^([0-9A-Za-z][0-9A-Za-z.+_-]*|not-installed)$"),
+        Privacy.TECHNICAL,
+        "Installed version of a package the app uses, or `not-installed`.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ContextField:
+    name: str
+    source: str
+    package: str | None
+    description: str
+    location: Location
+
+    @property
+    def type(self) -> ValueType:
+        return CONTEXT_SOURCES[self.source].type
+
+    @property
+    def privacy(self) -> Privacy:
+        return CONTEXT_SOURCES[self.source].privacy
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    title: str
+    package: str
+    version: Version
+    schema_base_url: str
+    env_prefix: str
+    domains: tuple[str, ...]
+    privacy_policy_url: str | None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    file: str
+    content_hash: str
+    app: App
+    context: tuple[ContextField, ...]
+    never_collected: tuple[str, ...]
+    events: tuple[Event, ...]
+
+    def schema_id(self, event: Event) -> str:
+        return f"{self.app.schema_base_url}events/{event.name}/v{event.version}.schema.json"
+
+
+class _ModelBuilder:
+    def __init__(self, source_map: SourceMap) -> None:
+        self.map = source_map
+        self.diagnostics: list[Diagnostic] = []
+        self.catalog_version = Version(0, 0)
+
+    def error(self, code: str, path: Path, message: str, hint: str, *, at_key: bool = False) -> None:
+        location = self.map.key(path) if at_key else self.map.value(path)
+        self.diagnostics.append(Diagnostic(code, Severity.ERROR, location, message, hint))
+
+    def app(self, raw: dict[str, Any]) -> App:
+        name: str = raw["name"]
+        return App(
+            name=name,
+            title=raw["title"],
+            package=raw["package"],
+            version=Version.parse(raw["version"]),
+            schema_base_url=raw.get("schema_base_url", f"https://telemetry.invalid/{name}/"),
+            env_prefix=raw.get("env_prefix", name.upper().replace("-", "_")),
+            domains=tuple(raw["domains"]),
+            privacy_policy_url=raw.get("privacy_policy_url"),
+        )
+
+    def context(self, raw: dict[str, Any]) -> tuple[ContextField, ...]:
+        fields = []
+        for name, spec in sorted(raw.items()):
+            path: Path = ("context", name)
+            source: str = spec["source"]
+            package = spec.get("package")
+            if (source == "package_version") != (package is not None):
+                self.error(
+                    BAD_CONTEXT,
+                    path,
+                    f"{describe(path)}: `package` goes with source package_version, and only there",
+                    "name the distribution, e.g. `package: requests`" if package is None else "remove `package:`",
+                )
+            description = spec.get("description") or CONTEXT_SOURCES[source].description
+            fields.append(ContextField(name, source, package, description, self.map.key(path)))
+        return tuple(fields)
+
+    def since(self, raw: str | None, path: Path) -> Version | None:
+        if raw is None:
+            return None
+        version = Version.parse(raw)
+        if version.key() > self.catalog_version.key():
+            self.error(
+                SINCE_TOO_NEW,
+                path,
+                f"{describe(path[:-1])} is `since` {version}, newer than the catalog version {self.catalog_version}",
+                "raise app.version, or correct `since`",
+            )
+        return version
+
+    def pattern(self, raw: str | None, path: Path) -> str | None:
+        if raw is None:
+            return None
+        try:
+            re.compile(raw)
+        except re.error as exc:
+            self.error(
+                BAD_PATTERN,
+                path,
+                f"{describe(path[:-1])}: invalid regular expression: {exc}",
+                "fix the pattern; it is a Python `re` expression matched with re.search",
+            )
+        return raw
+
+    def bounds(self, low: float | None, high: float | None, path: Path, what: str) -> None:
+        if low is not None and high is not None and low > high:
+            self.error(
+                INVERTED_BOUNDS,
+                path,
+                f"{describe(path)}: the minimum {what} {low} is above the maximum {high}",
+                "swap or correct the bounds",
+            )
+
+    def scalar(self, raw: dict[str, Any], path: Path) -> ScalarType:
+        kind = raw["type"]
+        if kind == "string":
+            self.bounds(raw.get("min_length"), raw["max_length"], path, "length")
+            return StringType(
+                raw["max_length"], raw.get("min_length"), self.pattern(raw.get("pattern"), (*path, "pattern"))
+            )
+        if kind == "enum":
+            return EnumType(tuple(raw["values"]))
+        if kind in ("integer", "number"):
+            self.bounds(raw.get("minimum"), raw.get("maximum"), path, "value")
+            return NumericType(kind == "integer", raw.get("minimum"), raw.get("maximum"), raw.get("unit"))
+        return BooleanType()
+
+    def value_type(self, raw: dict[str, Any], path: Path) -> ValueType:
+        kind = raw["type"]
+        if kind == "array":
+            self.bounds(raw.get("min_items"), raw["max_items"], path, "item count")
+            items = self.scalar(raw["items"], (*path, "items"))
+            return ArrayType(items, raw["max_items"], raw.get("min_items"), raw.get("unique", False))
+        if kind == "object":
+            return ObjectType(self.fields(raw["fields"], path))
+        return self.scalar(raw, path)
+
+    def field(self, name: str, raw: dict[str, Any], path: Path) -> Field:
+        value_type = self.value_type(raw, path)
+        privacy = Privacy(raw["privacy"])
+        justification = raw.get("justification")
+        if privacy is Privacy.SENSITIVE:
+            self.error(
+                SENSITIVE_FIELD,
+                (*path, "privacy"),
+                f"{describe(path)} is classed `sensitive`: sensitive data is never collected",
+                "remove the field and add what it would hold to `never_collected`",
+            )
+        if isinstance(value_type, StringType) and value_type.pattern is None and not justification:
+            self.error(
+                UNJUSTIFIED_FREE_TEXT,
+                path,
+                f"{describe(path)} is free text (a string without a pattern)",
+                "add a `pattern:` that only admits safe values, or a `justification:` saying why free text "
+                "cannot carry personal data",
+                at_key=True,
+            )
+        examples = tuple(raw.get("examples", ()))
+        for index, example in enumerate(examples):
+            problem = example_problem(value_type, example)
+            if problem:
+                self.error(
+                    BAD_EXAMPLE,
+                    (*path, "examples", index),
+                    f"example {example!r} of {describe(path)} {problem}",
+                    "correct the example so it is a value the field accepts",
+                )
+        return Field(
+            name=name,
+            type=value_type,
+            description=raw["description"],
+            privacy=privacy,
+            required=raw.get("required", False),
+            since=self.since(raw.get("since"), (*path, "since")),
+            justification=justification,
+            examples=examples,
+            location=self.map.key(path),
+        )
+
+    def fields(self, raw: dict[str, Any], path: Path) -> tuple[Field, ...]:
+        return tuple(self.field(name, spec, (*path, "fields", name)) for name, spec in sorted(raw.items()))
+
+    def expiry(self, raw: str | None, path: Path) -> Expiry:
+        if raw is None or raw == "never":
+            return Expiry()
+        if raw.startswith("app:"):
+            return Expiry(app_version=raw[len("app:") :])
+        try:
+            return Expiry(date=datetime.date.fromisoformat(raw))
+        except ValueError:
+            self.error(BAD_EXPIRY, path, f"{raw!r} is not a real date", "write an existing date as YYYY-MM-DD")
+            return Expiry()
+
+    def event(self, name: str, raw: dict[str, Any]) -> Event | None:
+        path: Path = ("events", name)
+        parts = name.split("/")
+        if len(parts) != 2 or not all(NAME_PART.match(part) for part in parts):
+            self.error(
+                BAD_EVENT_NAME,
+                path,
+                f"event name {name!r} is not `domain/action`",
+                "name events like `command/watch-started`: a domain and an action, each kebab-case",
+                at_key=True,
+            )
+            return None
+        return Event(
+            name=name,
+            description=raw["description"],
+            trigger=raw["trigger"],
+            category=Category(raw["category"]),
+            owner=raw["owner"],
+            since=self.since(raw["since"], (*path, "since")) or Version(0, 0),
+            version=raw.get("version", 1),
+            expires=self.expiry(raw.get("expires"), (*path, "expires")),
+            deprecated=raw.get("deprecated"),
+            lint_ignore=tuple(sorted(raw.get("lint_ignore", ()))),
+            fields=self.fields(raw.get("fields", {}), path),
+            location=self.map.key(path),
+        )
+
+    def events(self, raw: dict[str, Any]) -> tuple[Event, ...]:
+        events = [event for name, spec in sorted(raw.items()) if (event := self.event(name, spec))]
+        by_identifier: dict[str, Event] = {}
+        for event in events:
+            other = by_identifier.setdefault(event.identifier, event)
+            if other is not event:
+                self.error(
+                    NAME_COLLISION,
+                    ("events", event.name),
+                    f"events {other.name!r} and {event.name!r} both become the Python function {event.identifier}()",
+                    "rename one of them",
+                    at_key=True,
+                )
+        return tuple(events)
+
+
+def example_problem(value_type: ValueType, value: object) -> str | None:
+    """Why `value` is not acceptable for `value_type`, or None when it is."""
+    if isinstance(value_type, StringType):
+        if not isinstance(value, str):
+            return "is not a string"
+        if len(value) > value_type.max_length or len(value) < (value_type.min_length or 0):
+            return "has the wrong length"
+        if value_type.pattern is not None and _matches(value_type.pattern, value) is False:
+            return f"does not match {value_type.pattern}"
+        return None
+    if isinstance(value_type, EnumType):
+        return None if value in value_type.values else "is not one of the values"
+    if isinstance(value_type, NumericType):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "is not a number"
+        if value_type.integer and not (isinstance(value, int) or value.is_integer()):
+            return "is not a whole number"
+        if value_type.minimum is not None and value < value_type.minimum:
+            return "is below the minimum"
+        if value_type.maximum is not None and value > value_type.maximum:
+            return "is above the maximum"
+        return None
+    if isinstance(value_type, BooleanType):
+        return None if isinstance(value, bool) else "is not true or false"
+    if isinstance(value_type, ArrayType):
+        if not isinstance(value, list):
+            return "is not a list"
+        if len(value) > value_type.max_items or len(value) < (value_type.min_items or 0):
+            return "has the wrong number of items"
+        return next((problem for item in value if (problem := example_problem(value_type.items, item))), None)
+    if not isinstance(value, dict):
+        return "is not a mapping"
+    by_name = {f.name: f for f in value_type.fields}
+    if unknown := sorted(set(value) - set(by_name)):
+        return f"has unknown keys {unknown}"
+    if missing := sorted(f.name for f in value_type.fields if f.required and f.name not in value):
+        return f"lacks required keys {missing}"
+    return next(
+        (problem for key, item in sorted(value.items()) if (problem := example_problem(by_name[key].type, item))), None
+    )
+
+
+def _matches(pattern: str, value: str) -> bool | None:
+    try:
+        return re.search(pattern, value) is not None
+    except re.error:
+        return None  # reported once as a bad pattern
+
+
+def build_model(
+    data: dict[str, Any], source_map: SourceMap, file: str, content_hash: str
+) -> tuple[Catalog, list[Diagnostic]]:
+    """Build the model from structurally valid data; return it with any semantic errors."""
+    builder = _ModelBuilder(source_map)
+    app = builder.app(data["app"])
+    builder.catalog_version = app.version
+    catalog = Catalog(
+        file=file,
+        content_hash=content_hash,
+        app=app,
+        context=builder.context(data.get("context", {})),
+        never_collected=tuple(data["never_collected"]),
+        events=builder.events(data["events"]),
+    )
+    return catalog, builder.diagnostics

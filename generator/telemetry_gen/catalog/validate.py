@@ -1,0 +1,197 @@
+"""Validate step: the loaded data against the catalog's own JSON Schema.
+
+jsonschema finds the problems; this module turns each into a message that names the place in
+the catalog's own terms and says what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from ..diagnostics import Diagnostic, Location, Severity
+from .source import Path, SourceMap
+
+UNKNOWN_KEY = "CF010"
+MISSING_KEY = "CF011"
+WRONG_TYPE = "CF012"
+BAD_VALUE = "CF013"
+EMPTY_VALUE = "CF014"
+
+# Human explanations of the meta-schema's patterns, keyed by the pattern itself.
+_PATTERN_HINTS = {
+    "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$": 'write a version as "<breaking>.<additive>" in quotes, e.g. "3.1"',
+    "^[a-z][a-z0-9]*(_[a-z0-9]+)*$": "use snake_case: lower-case letters, digits and single underscores, "
+    "starting with a letter",
+    "^[a-z][a-z0-9]*(-[a-z0-9]+)*$": "use kebab-case: lower-case letters, digits and single hyphens, "
+    "starting with a letter",
+    "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$": "use UPPER_SNAKE_CASE, e.g. MY_APP",
+    "^[A-Z]{2}[0-9]{3}$": "lint codes look like LN007; `telemetry-gen lint --list` shows them",
+    "^(never|[0-9]{4}-[0-9]{2}-[0-9]{2}|app:[0-9]+(\\.[0-9]+)*)$": "write `never`, a date like 2027-06-30, "
+    "or `app:<version>` like app:5.0",
+    "^https?://[^\\s?#]+/$": "give an http(s) URL ending in a slash, e.g. https://telemetry.example.com/schemas/",
+}
+
+_JSON_TYPES = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping (key: value lines)",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+@functools.cache
+def catalog_meta_schema() -> dict[str, Any]:
+    """The JSON Schema of the catalog format, as shipped in the package."""
+    text = resources.files("telemetry_gen.catalog").joinpath("catalog.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(catalog_meta_schema())
+
+
+def describe(path: Path) -> str:
+    """Name a place in the catalog the way its author thinks of it."""
+    if not path:
+        return "the catalog"
+    if path[0] == "events" and len(path) >= 2:
+        where = f"event {path[1]!r}"
+        rest = path[2:]
+        while len(rest) >= 2 and rest[0] == "fields":
+            where = f"field {rest[1]!r} of {where}"
+            rest = rest[2:]
+        if rest:
+            where = f"{'.'.join(str(p) for p in rest)} of {where}"
+        return where
+    if path[0] == "context" and len(path) >= 2:
+        rest = path[2:]
+        suffix = f"{'.'.join(str(p) for p in rest)} of " if rest else ""
+        return f"{suffix}context field {path[1]!r}"
+    return "`" + ".".join(str(p) for p in path) + "`"
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "true/false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "nothing",
+    }.get(type(value), type(value).__name__)
+
+
+def _type_hint(expected: object, value: object) -> str:
+    if expected == "string" and isinstance(value, float):
+        return f'quote it: YAML reads {value!r} as a number (and "3.10" as 3.1)'
+    if expected == "string" and isinstance(value, bool):
+        return "quote it: YAML reads yes/no/on/off/true/false as booleans"
+    if expected == "string" and value is None:
+        return "give a value, or remove the key"
+    if expected == "object" and value is None:
+        return "add the entries below this key, indented, or remove the key"
+    return f"write {_JSON_TYPES.get(str(expected), str(expected))} here"
+
+
+def _diagnostic(code: str, location: Location, message: str, hint: str) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, location, message, hint)
+
+
+def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[Diagnostic]:
+    path: Path = tuple(error.absolute_path)
+    where = describe(path)
+    kind = error.validator
+    instance = error.instance
+    # jsonschema types these attributes loosely (they may be `Unset`); here they are always set.
+    schema: dict[str, Any] = error.schema  # type: ignore[assignment]
+    expected: Any = error.validator_value
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(schema.get("properties", {}))
+        for key in sorted(set(instance) - set(allowed)):
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            yield _diagnostic(
+                UNKNOWN_KEY,
+                source_map.key((*path, key)),
+                f"unknown key {key!r} in {where}",
+                f"{hint}allowed keys: {', '.join(allowed)}",
+            )
+    elif kind == "required" and isinstance(instance, dict):
+        for key in expected:
+            if key not in instance:
+                yield _diagnostic(
+                    MISSING_KEY,
+                    source_map.value(path),
+                    f"{where} is missing the required key {key!r}",
+                    f"add `{key}:` to {where}",
+                )
+    elif kind == "type":
+        yield _diagnostic(
+            WRONG_TYPE,
+            source_map.value(path),
+            f"{where} must be {_JSON_TYPES.get(str(expected), str(expected))}, not {_type_name(instance)}",
+            _type_hint(expected, instance),
+        )
+    elif kind == "propertyNames":
+        # jsonschema reports the offending key as the instance, at the mapping's path.
+        sub = error.context[0] if error.context else None
+        hint = (
+            _PATTERN_HINTS.get(str(sub.validator_value), "") if sub is not None and sub.validator == "pattern" else ""
+        )
+        yield _diagnostic(
+            BAD_VALUE,
+            source_map.key((*path, str(instance))),
+            f"{instance!r} is not a valid name in {where}",
+            hint or "rename it",
+        )
+    elif kind in ("enum", "const"):
+        options = expected if kind == "enum" else [expected]
+        choices = [str(o) for o in options]
+        close = difflib.get_close_matches(str(instance), choices, n=1)
+        hint = (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(choices)}"
+        yield _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not allowed as {where}", hint)
+    elif kind == "pattern":
+        hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
+        yield _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not valid as {where}", hint)
+    elif kind in ("minItems", "minProperties", "minLength"):
+        yield _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "add at least one entry")
+    elif kind == "uniqueItems":
+        yield _diagnostic(
+            BAD_VALUE, source_map.value(path), f"{where} lists a value twice", "remove the repeated value"
+        )
+    elif kind == "not":
+        yield _diagnostic(
+            BAD_VALUE,
+            source_map.value(path),
+            f"{where}: an object field cannot contain another object",
+            "flatten the inner object's fields into this one (one level of nesting is allowed)",
+        )
+    else:
+        yield _diagnostic(BAD_VALUE, source_map.value(path), f"{where}: {error.message}", "see docs/catalog-format.md")
+
+
+def check_structure(data: object, source_map: SourceMap) -> list[Diagnostic]:
+    """Every way `data` departs from the catalog format, as located diagnostics."""
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[str, int, int, str]] = set()
+    for error in _validator().iter_errors(data):
+        for diagnostic in _translate(error, source_map):
+            key = (diagnostic.code, diagnostic.location.line, diagnostic.location.column, diagnostic.message)
+            if key not in seen:
+                seen.add(key)
+                diagnostics.append(diagnostic)
+    return diagnostics

@@ -1,0 +1,168 @@
+"""Compile catalog value types into straight-line Python checks.
+
+The generated checks must accept exactly the values the generated JSON Schemas accept (as
+judged by jsonschema's Draft 2020-12 validator, on JSON values), so every test here mirrors a
+keyword: `type` with jsonschema's own type rules (bools are not numbers, 1.0 is an integer),
+`maxLength` counting code points, `pattern` with `re.search`, `enum`, `minimum`/`maximum`,
+`maxItems`/`minItems`/`uniqueItems` and `additionalProperties: false`. One deliberate extra: NaN
+and infinities, which JSON cannot carry, are not numbers here.
+
+Every literal that comes from the catalog reaches the code through `repr()` of a Python value,
+so no catalog text can break out of a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..catalog.model import (
+    ArrayType,
+    BooleanType,
+    EnumType,
+    NumericType,
+    ObjectType,
+    StringType,
+    ValueType,
+)
+
+INDENT = "    "
+
+
+@dataclass(frozen=True)
+class Member:
+    """One key of a checked object: a field of an event, of a nested object, or of the context."""
+
+    name: str
+    type: ValueType
+    required: bool
+
+
+@dataclass(frozen=True)
+class CheckFunction:
+    """A generated `def name(d: dict[str, Any], e: list[str]) -> None` appending violations to `e`."""
+
+    name: str
+    body: tuple[str, ...]
+
+
+@dataclass
+class CheckModule:
+    """Constants and functions shared by all checks of one generated module, in creation order."""
+
+    constants: dict[str, str] = field(default_factory=dict)  # name -> Python expression
+    functions: list[CheckFunction] = field(default_factory=list)
+    _by_expression: dict[str, str] = field(default_factory=dict)
+
+    def constant(self, prefix: str, expression: str) -> str:
+        """Name a module-level constant for `expression`, sharing equal ones."""
+        name = self._by_expression.get(expression)
+        if name is None:
+            name = f"_{prefix}{len(self.constants)}"
+            self.constants[name] = expression
+            self._by_expression[expression] = name
+        return name
+
+    def object_checker(self, name: str, label: str, members: tuple[Member, ...]) -> str:
+        """Add a function checking a dict with exactly `members`; return its name.
+
+        A nested object's checker is named `<parent>__<field>`: no catalog name holds a double
+        underscore, so it cannot collide with an event's `check_<event>`.
+        """
+        keys = self.constant("KEYS", f"frozenset({sorted(m.name for m in members)!r})")
+        lines = [
+            f"if not d.keys() <= {keys}:",
+            f"{INDENT}e.extend({label + '.'!r} + str(k) + ': unexpected field'"
+            f" for k in sorted(map(str, d.keys() - {keys})))",
+        ]
+        for member in members:
+            path = f"{label}.{member.name}"
+            lines.append(f"v = d.get({member.name!r}, _MISSING)")
+            checks = self._value_checks(member.type, "v", path, f"{name}__{member.name}")
+            if member.required:
+                lines += ["if v is _MISSING:", f"{INDENT}e.append({path + ': required field is missing'!r})", "else:"]
+            else:
+                lines.append("if v is not _MISSING:")
+            lines += [INDENT + line for line in checks]
+        self.functions.append(CheckFunction(name, tuple(lines)))
+        return name
+
+    def _value_checks(
+        self, value_type: ValueType, var: str, label: str, scope: str, index_var: str | None = None
+    ) -> list[str]:
+        """Lines checking the value in `var`, named `label` (plus `[index]` inside arrays) in messages."""
+        prefix = repr(f"{label}: ") if index_var is None else f"{label!r} + '[' + str({index_var}) + ']: '"
+
+        def fail(message: str) -> str:
+            return f"e.append({prefix} + repr({var}) + {message})"
+
+        if isinstance(value_type, StringType):
+            lines = [f"if not isinstance({var}, str):", INDENT + fail(repr(" is not a string")), "else:"]
+            if value_type.min_length:
+                lines += [
+                    f"{INDENT}if len({var}) < {value_type.min_length}:",
+                    INDENT * 2 + fail(repr(f" is shorter than {value_type.min_length} characters")),
+                ]
+            lines += [
+                f"{INDENT}if len({var}) > {value_type.max_length}:",
+                INDENT * 2 + fail(repr(f" is longer than {value_type.max_length} characters")),
+            ]
+            if value_type.pattern is not None:
+                regex = self.constant("PATTERN", f"re.compile({value_type.pattern!r})")
+                lines += [
+                    f"{INDENT}if {regex}.search({var}) is None:",
+                    INDENT * 2 + fail(f"' does not match ' + repr({regex}.pattern)"),
+                ]
+            return lines
+        if isinstance(value_type, EnumType):
+            values = list(dict.fromkeys(value_type.values))
+            allowed = self.constant("VALUES", f"frozenset({sorted(values)!r})")
+            listing = self.constant("LISTING", repr(f" is not one of {values!r}"))
+            return [f"if not (isinstance({var}, str) and {var} in {allowed}):", INDENT + fail(listing)]
+        if isinstance(value_type, NumericType):
+            # jsonschema's Draft 2020-12 rules: bools are not numbers, and 2.0 is an integer.
+            whole = f"(isinstance({var}, int) and not isinstance({var}, bool))"
+            if value_type.integer:
+                test = f"{whole} or (isinstance({var}, float) and {var}.is_integer())"
+                kind = " is not an integer"
+            else:
+                test = f"{whole} or (isinstance({var}, float) and _isfinite({var}))"
+                kind = " is not a finite number"
+            lines = [f"if not ({test}):", INDENT + fail(repr(kind))]
+            bounds = [
+                (value_type.minimum, "<", "less than the minimum"),
+                (value_type.maximum, ">", "greater than the maximum"),
+            ]
+            for bound, operator, words in bounds:
+                if bound is not None:
+                    lines += [f"elif {var} {operator} {bound!r}:", INDENT + fail(repr(f" is {words} of {bound!r}"))]
+            return lines
+        if isinstance(value_type, BooleanType):
+            return [f"if not isinstance({var}, bool):", INDENT + fail(repr(" is not a boolean"))]
+        if isinstance(value_type, ArrayType):
+            item = f"{var}_item"
+            lines = [f"if not isinstance({var}, list):", INDENT + fail(repr(" is not a list")), "else:"]
+            if value_type.min_items:
+                lines += [
+                    f"{INDENT}if len({var}) < {value_type.min_items}:",
+                    INDENT * 2 + fail(repr(f" has fewer than {value_type.min_items} items")),
+                ]
+            lines += [
+                f"{INDENT}if len({var}) > {value_type.max_items}:",
+                INDENT * 2 + fail(repr(f" has more than {value_type.max_items} items")),
+                f"{INDENT}for {var}_index, {item} in enumerate({var}):",
+            ]
+            lines += [
+                INDENT * 2 + line for line in self._value_checks(value_type.items, item, label, scope, f"{var}_index")
+            ]
+            if value_type.unique:
+                lines += [f"{INDENT}if _has_duplicates({var}):", INDENT * 2 + fail(repr(" has repeated items"))]
+            return lines
+        assert isinstance(value_type, ObjectType)
+        members = tuple(Member(f.name, f.type, f.required) for f in value_type.fields)
+        checker = self.object_checker(scope, label, members)
+        return [
+            f"if not isinstance({var}, dict):",
+            INDENT + fail(repr(" is not an object")),
+            "else:",
+            f"{INDENT}{checker}({var}, e)",
+        ]

@@ -1,0 +1,258 @@
+"""Output target: a typed, importable Python package of emitters (standard library only).
+
+Layout of `python/<package>/`: `events.py` (one keyword-only function per event), `_checks.py`
+(generated validators), `_catalog.py` (app and event specs), `_runtime/` (the runtime, copied),
+`__init__.py` (the public API) and `py.typed`; plus `python/pyproject.toml` so the folder can be
+installed as it is.
+
+Every name, type string, literal and docstring is computed here; the templates only lay them out.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+from .. import __version__
+from ..catalog.model import (
+    ArrayType,
+    BooleanType,
+    Catalog,
+    EnumType,
+    Event,
+    Field,
+    NumericType,
+    ObjectType,
+    StringType,
+    ValueType,
+)
+from .common import GeneratedFile, banner, render_template
+from .pychecks import CheckModule, Member
+
+# Names the generated `events` module uses itself; a parameter must not shadow them.
+_RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def docstring_literal(text: str, indent: str) -> str:
+    """A triple-quoted literal whose value is `text`, whatever quotes or backslashes it holds."""
+    escaped = text.replace("\\", "\\\\").replace("\r", "\\r")
+    escaped = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", escaped)
+    escaped = escaped.replace('"""', '\\"\\"\\"')
+    if escaped.endswith('"'):
+        escaped = escaped[:-1] + '\\"'
+    lines = [line.rstrip() for line in escaped.split("\n")]
+    body = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
+    return f'"""{lines[0]}\n{body}\n{indent}"""' if len(lines) > 1 else f'"""{lines[0]}"""'
+
+
+def parameter_name(field_name: str) -> str:
+    """The keyword a field is passed as: its name, with `_` appended when Python reserves it."""
+    if keyword.iskeyword(field_name) or keyword.issoftkeyword(field_name) or field_name in _RESERVED:
+        return field_name + "_"
+    return field_name
+
+
+def camel(identifier: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in identifier.split("_"))
+
+
+def _dict_literal(items: Iterable[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{key}: {value}" for key, value in items) + "}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    key_literal: str
+    annotation: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class TypedDictClass:
+    name: str
+    docstring: str
+    required: str  # a dict literal {key: annotation} of the required keys
+    optional: str
+
+
+@dataclass(frozen=True)
+class Emitter:
+    function: str
+    spec: str
+    gate: str
+    docstring: str
+    parameters: tuple[Parameter, ...]
+    required_data: str  # the dict literal the payload starts from
+
+
+class _PythonModel:
+    """Everything the templates need, computed once from the catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.checks = CheckModule()
+        self.typed_dicts: list[TypedDictClass] = []
+        self.emitters = [self.emitter(event) for event in catalog.events]
+        context = tuple(Member(c.name, c.type, True) for c in catalog.context)
+        self.context_check = self.checks.object_checker("check_context", "context", context)
+        self.data_checks = {
+            event.name: self.checks.object_checker(
+                f"check_{event.identifier}", event.name, tuple(Member(f.name, f.type, f.required) for f in event.fields)
+            )
+            for event in catalog.events
+        }
+
+    def annotation(self, value_type: ValueType, owner: str) -> str:
+        if isinstance(value_type, StringType):
+            return "str"
+        if isinstance(value_type, EnumType):
+            return "Literal[" + ", ".join(repr(v) for v in dict.fromkeys(value_type.values)) + "]"
+        if isinstance(value_type, NumericType):
+            return "int" if value_type.integer else "float"
+        if isinstance(value_type, BooleanType):
+            return "bool"
+        if isinstance(value_type, ArrayType):
+            return f"list[{self.annotation(value_type.items, owner)}]"
+        assert isinstance(value_type, ObjectType)
+        return self.typed_dict(owner, value_type)
+
+    def typed_dict(self, owner: str, value_type: ObjectType) -> str:
+        taken = {cls.name for cls in self.typed_dicts}
+        name = base = camel(owner)
+        counter = 2
+        while name in taken:
+            name, counter = f"{base}{counter}", counter + 1
+        members = [(f, self.annotation(f.type, f"{owner}_{f.name}")) for f in value_type.fields]
+        self.typed_dicts.append(
+            TypedDictClass(
+                name=name,
+                docstring=docstring_literal(self.field_lines(value_type.fields, "Keys:"), "    "),
+                required=_dict_literal((repr(f.name), a) for f, a in members if f.required),
+                optional=_dict_literal((repr(f.name), a) for f, a in members if not f.required),
+            )
+        )
+        return name
+
+    @staticmethod
+    def field_lines(fields: tuple[Field, ...], heading: str) -> str:
+        lines = [heading]
+        for f in fields:
+            notes = [f.privacy.value, "required" if f.required else "optional"]
+            unit = f.type.unit if isinstance(f.type, NumericType) else None
+            if unit:
+                notes.append(f"unit: {unit}")
+            lines.append(f"    {parameter_name(f.name)}: {f.description.strip()} ({', '.join(notes)})")
+        return "\n".join(lines)
+
+    def emitter(self, event: Event) -> Emitter:
+        facts = [f"consent: {event.category.value}", f"since {event.since}", f"owner: {event.owner}"]
+        if event.expires.date or event.expires.app_version:
+            facts.append(f"expires: {event.expires}")
+        parts = [event.description.strip(), f"Sent: {event.trigger.strip()}", "; ".join(facts) + "."]
+        if event.deprecated:
+            parts.append(f"Deprecated: {event.deprecated.strip()}")
+        if event.fields:
+            parts.append(self.field_lines(event.fields, "Args:"))
+        parameters = tuple(
+            Parameter(
+                name=parameter_name(f.name),
+                key_literal=repr(f.name),
+                annotation=self.annotation(f.type, f"{event.identifier}_{f.name}"),
+                required=f.required,
+            )
+            for f in event.fields
+        )
+        # Required parameters first keeps the signature readable; all are keyword-only anyway.
+        ordered = tuple(sorted(parameters, key=lambda p: not p.required))
+        return Emitter(
+            function=event.identifier,
+            spec=event.identifier.upper(),
+            gate="usage" if event.category.value == "usage" else "errors",
+            docstring=docstring_literal("\n\n".join(parts), "    "),
+            parameters=ordered,
+            required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
+        )
+
+
+def _runtime_modules() -> list[tuple[str, str]]:
+    folder = resources.files("telemetry_gen").joinpath("runtime")
+    names = sorted(item.name for item in folder.iterdir() if item.name.endswith(".py"))
+    return [(name, folder.joinpath(name).read_text("utf-8")) for name in names]
+
+
+def render(catalog: Catalog) -> list[GeneratedFile]:
+    model = _PythonModel(catalog)
+    package = catalog.app.package
+    header = f"# {banner(catalog)}"
+    app = catalog.app
+    typing_names = ["Any"] + (
+        ["Literal"]
+        if any("Literal[" in p.annotation for e in model.emitters for p in e.parameters) or model.typed_dicts
+        else []
+    )
+    typing_names += ["TypedDict"] if model.typed_dicts else []
+    constants = model.checks.constants.values()
+    bodies = "\n".join(line for function in model.checks.functions for line in function.body)
+    check_imports = ["import re"] if any(c.startswith("re.compile(") for c in constants) else []
+    check_imports += ["from math import isfinite as _isfinite"] if "_isfinite(" in bodies else []
+    values = {
+        "header": header,
+        "events_doc": docstring_literal(
+            f"One keyword-only function per tracked event of {app.title} (catalog {app.version}).\n\n"
+            "Each sends nothing unless the user has opted in; see the package's `configure`.",
+            "",
+        ),
+        "package_doc": docstring_literal(
+            f"Telemetry for {app.title}: typed emitters in `events`, and the controls below.\n\n"
+            f"    from {package} import configure, events\n\n"
+            '    configure(app_version="1.2.3")  # sends nothing until the user opts in\n'
+            "    events.<domain>_<action>(...)\n",
+            "",
+        ),
+        "typing_imports": ", ".join(sorted(typing_names)),
+        "check_imports": check_imports,
+        "distribution": json.dumps(package.replace("_", "-")),
+        "toml_version": json.dumps(str(app.version)),
+        "description": json.dumps(f"Telemetry emitters for {app.title}, generated by telemetry-gen."),
+        "toml_package": json.dumps(package),
+        "toml_runtime_package": json.dumps(f"{package}._runtime"),
+        "app": catalog.app,
+        "package": package,
+        "generator_version": __version__,
+        "emitters": model.emitters,
+        "typed_dicts": model.typed_dicts,
+        "checks": model.checks,
+        "context_check": model.context_check,
+        "events": [
+            {
+                "spec": e.identifier.upper(),
+                "name": repr(e.name),
+                "schema_id": repr(catalog.schema_id(e)),
+                "category": repr(e.category.value),
+                "check": model.data_checks[e.name],
+            }
+            for e in catalog.events
+        ],
+        "context": [(repr(c.name), repr(c.source), repr(c.package)) for c in catalog.context],
+        "title": repr(catalog.app.title),
+        "app_name": repr(catalog.app.name),
+        "env_prefix": repr(catalog.app.env_prefix),
+        "catalog_version": repr(str(catalog.app.version)),
+    }
+    root = f"python/{package}"
+    files = [
+        GeneratedFile("python/pyproject.toml", render_template("python/pyproject.toml.jinja", **values)),
+        GeneratedFile(f"{root}/__init__.py", render_template("python/__init__.py.jinja", **values)),
+        GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values)),
+        GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
+        GeneratedFile(f"{root}/_checks.py", render_template("python/_checks.py.jinja", **values)),
+        GeneratedFile(f"{root}/py.typed", ""),
+    ]
+    files += [GeneratedFile(f"{root}/_runtime/{name}", f"{header}\n{text}") for name, text in _runtime_modules()]
+    return files

@@ -1,0 +1,102 @@
+"""Shared helpers: build catalogs from text, import what they generate, run the CLI."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from typer.testing import CliRunner
+
+from telemetry_gen.build import render_all
+from telemetry_gen.catalog import parse_catalog
+from telemetry_gen.catalog.model import Catalog
+from telemetry_gen.cli import app
+from telemetry_gen.targets.common import GeneratedFile
+from telemetry_gen.write import write_tree
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+MINIMAL_CATALOG = """\
+catalog_format: 1
+app:
+  name: demo-app
+  title: Demo App
+  package: demo_app_telemetry
+  version: "1.0"
+  domains: [app]
+never_collected:
+  - Passwords
+events:
+  app/started:
+    description: The app started; counts active installations.
+    trigger: Once per process, after start-up.
+    category: usage
+    owner: core-team
+    since: "1.0"
+    fields:
+      mode:
+        type: enum
+        values: [cli, gui]
+        description: How the app was started.
+        privacy: interaction
+        required: true
+"""
+
+
+def catalog_from_text(text: str, file: str = "events.yaml") -> Catalog:
+    """The model of a catalog that must be valid; fails the test with its diagnostics otherwise."""
+    catalog, diagnostics = parse_catalog(textwrap.dedent(text), file)
+    assert catalog is not None, "\n".join(d.render() for d in diagnostics)
+    return catalog
+
+
+def render_text(text: str) -> list[GeneratedFile]:
+    return render_all(catalog_from_text(text))
+
+
+def build_text(text: str, out: Path) -> Catalog:
+    """Build a valid catalog's outputs into `out`."""
+    catalog = catalog_from_text(text)
+    write_tree(render_all(catalog), out)
+    return catalog
+
+
+def import_generated(out: Path, package: str) -> ModuleType:
+    """Import a freshly generated package, forgetting any earlier one of the same name."""
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(out / "python"))
+    try:
+        importlib.invalidate_caches()
+        return importlib.import_module(package)
+    finally:
+        sys.path.remove(str(out / "python"))
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """Run `telemetry-gen ARGS` in-process; return the exit code and everything it printed."""
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_consent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests decide consent themselves; the machine's environment must not."""
+    for name in list(os.environ):
+        if name == "DO_NOT_TRACK" or name.endswith("_TELEMETRY"):
+            monkeypatch.delenv(name)

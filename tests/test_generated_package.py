@@ -1,0 +1,288 @@
+"""The generated emitter package of the example catalog, used the way an app uses it."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import subprocess
+import sys
+import typing
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conftest import REPO, build_text, import_generated
+from telemetry_gen.catalog.model import (
+    ArrayType,
+    BooleanType,
+    Catalog,
+    EnumType,
+    Field,
+    NumericType,
+    ObjectType,
+    StringType,
+    ValueType,
+)
+
+EXAMPLE_TEXT = (REPO / "events.yaml").read_text("utf-8")
+PACKAGE = "vigilant_trader_telemetry"
+GENERATED_RUFF = ["--isolated", "--select", "E,F,W,I,B,UP,RUF", "--ignore", "E501,UP013", "--target-version", "py310"]
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Catalog, Path]:
+    out = tmp_path_factory.mktemp("example") / "generated"
+    return build_text(EXAMPLE_TEXT, out), out
+
+
+@pytest.fixture
+def package(example: tuple[Catalog, Path]) -> ModuleType:
+    return import_generated(example[1], PACKAGE)
+
+
+def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
+    """A valid value: the catalog's first example, else one built from the constraints."""
+    if examples:
+        return examples[0]
+    if isinstance(value_type, EnumType):
+        return value_type.values[-1]
+    if isinstance(value_type, NumericType):
+        value = value_type.maximum if value_type.maximum is not None else value_type.minimum or 0
+        return int(value) if value_type.integer else float(value)
+    if isinstance(value_type, BooleanType):
+        return False
+    if isinstance(value_type, StringType):
+        assert value_type.pattern is None, "give pattern-checked fields an example in the catalog"
+        return "x" * max(value_type.min_length or 0, 1)
+    if isinstance(value_type, ArrayType):
+        return [sample(value_type.items, ())] * max(value_type.min_items or 0, 1)
+    assert isinstance(value_type, ObjectType)
+    return {f.name: sample(f.type, f.examples) for f in value_type.fields}
+
+
+def arguments(fields: tuple[Field, ...]) -> dict[str, Any]:
+    from telemetry_gen.targets.python import parameter_name
+
+    return {parameter_name(f.name): sample(f.type, f.examples) for f in fields}
+
+
+def test_every_emitter_sends_a_schema_valid_event(
+    example: tuple[Catalog, Path], package: ModuleType, tmp_path: Path
+) -> None:
+    catalog, out = example
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", commit="4f2a9c1", sinks=[sink], strict=True, data_dir=tmp_path)
+    package.enable()
+    for event in catalog.events:
+        getattr(package.events, event.identifier)(**arguments(event.fields))
+    assert sink.names() == [e.name for e in catalog.events]
+    for envelope, event in zip(sink.events, catalog.events, strict=False):
+        schema_file = out / "schemas" / f"{event.name}.v{event.version}.schema.json"
+        jsonschema.validate(json.loads(json.dumps(envelope)), json.loads(schema_file.read_text("utf-8")))
+        assert envelope["context"]["instance_id"] == json.loads((tmp_path / "user_id.json").read_text())["user_id"]
+
+
+def test_optional_fields_left_out_when_none(package: ModuleType, tmp_path: Path) -> None:
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=tmp_path, consent="all")
+    package.events.app_exited(exit_reason="normal", uptime_seconds=1.5, exit_code=None)
+    assert sink.events[0]["data"] == {"exit_reason": "normal", "uptime_seconds": 1.5}
+
+
+def test_nothing_is_sent_or_stored_without_consent(
+    example: tuple[Catalog, Path], package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = example[0]
+    sink = package.MemorySink()
+    data_dir = tmp_path / "data"
+    package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=data_dir)
+    for event in catalog.events:
+        getattr(package.events, event.identifier)(**arguments(event.fields))
+    assert sink.events == []
+    assert not data_dir.exists()
+    assert package.status().level == "off"
+
+    monkeypatch.setenv("DO_NOT_TRACK", "1")
+    monkeypatch.setenv("VIGILANT_TRADER_TELEMETRY", "all")
+    package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=data_dir)
+    package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
+    assert sink.events == [] and not data_dir.exists()
+    assert package.status().source == "DO_NOT_TRACK"
+
+
+def test_errors_level_sends_error_events_only(
+    example: tuple[Catalog, Path], package: ModuleType, tmp_path: Path
+) -> None:
+    catalog = example[0]
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=tmp_path, consent="errors")
+    for event in catalog.events:
+        getattr(package.events, event.identifier)(**arguments(event.fields))
+    expected = [e.name for e in catalog.events if e.category.value == "errors"]
+    assert expected and sink.names() == expected
+
+
+def test_app_variable_opts_in_and_disable_deletes_the_id(
+    package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VIGILANT_TRADER_TELEMETRY", "1")
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path)
+    package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
+    assert sink.names() == ["app/exited"] and (tmp_path / "user_id.json").exists()
+    package.disable()
+    assert not (tmp_path / "user_id.json").exists()
+    package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
+    assert sink.names() == ["app/exited"]
+
+
+def test_invalid_event_raises_in_strict_mode_and_is_dropped_in_production(package: ModuleType, tmp_path: Path) -> None:
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=tmp_path, consent="all")
+    with pytest.raises(package.EventValidationError) as raised:
+        package.events.app_exited(exit_reason="exploded", uptime_seconds=1.0)
+    assert "app/exited.exit_reason: 'exploded' is not one of ['normal'," in str(raised.value)
+
+    seen: list[Exception] = []
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all", on_violation=seen.append)
+    package.events.app_exited(exit_reason="normal", uptime_seconds=-5.0)  # below the declared minimum
+    assert sink.events == [] and len(seen) == 1
+    assert package.status().dropped == {"app/exited.uptime_seconds: invalid": 1}
+
+
+def test_a_failing_sink_never_reaches_the_host_app(package: ModuleType, tmp_path: Path) -> None:
+    class Broken:
+        def write(self, events: object) -> None:
+            raise OSError("disk full")
+
+        def close(self) -> None:
+            pass
+
+    good = package.MemorySink()
+    package.configure(app_version="3.2.0", sinks=[Broken(), good], data_dir=tmp_path, consent="all")
+    package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
+    assert good.names() == ["app/exited"]
+
+
+def test_emitters_are_keyword_only_typed_and_documented(example: tuple[Catalog, Path], package: ModuleType) -> None:
+    for event in example[0].events:
+        function = getattr(package.events, event.identifier)
+        parameters = inspect.signature(function).parameters.values()
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+        doc = inspect.getdoc(function) or ""
+        assert event.description.split(".")[0] in doc
+        for field in event.fields:
+            assert field.privacy.value in doc
+    hints = typing.get_type_hints(package.events.app_exited)
+    assert typing.get_args(hints["exit_reason"]) == ("normal", "keyboard-interrupt", "signal", "fatal-error")
+
+
+def test_public_api_is_exactly_all(package: ModuleType) -> None:
+    assert sorted(package.__all__) == sorted(
+        [
+            "EVENTS",
+            "ConfigurationError",
+            "ConsoleSink",
+            "EventValidationError",
+            "JsonlSink",
+            "Level",
+            "MemorySink",
+            "Sink",
+            "Status",
+            "TelemetryError",
+            "configure",
+            "disable",
+            "enable",
+            "events",
+            "status",
+        ]
+    )
+    public = sorted(
+        n for n in vars(package) if not n.startswith("_") and not isinstance(getattr(package, n), ModuleType)
+    )
+    assert sorted(set(public) - {"client"}) == sorted(n for n in package.__all__ if n != "events")
+
+
+def test_generated_package_imports_only_the_standard_library(example: tuple[Catalog, Path]) -> None:
+    root = example[1] / "python" / PACKAGE
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in sys.stdlib_module_names, f"{path.name} imports {name}"
+
+
+def test_importing_starts_no_thread_and_touches_no_file(example: tuple[Catalog, Path], tmp_path: Path) -> None:
+    code = (
+        "import threading, sys\n"
+        f"sys.path.insert(0, {str(example[1] / 'python')!r})\n"
+        f"import {PACKAGE} as t\n"
+        "t.configure(app_version='1.0.0')\n"
+        "t.events.app_exited(exit_reason='normal', uptime_seconds=1.0)\n"
+        "print(threading.active_count())\n"
+    )
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.strip() == "1"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generated_package_passes_mypy_strict_and_ruff(example: tuple[Catalog, Path], tmp_path: Path) -> None:
+    python_dir = example[1] / "python"
+    usage = tmp_path / "app_code.py"
+    usage.write_text(
+        f"from {PACKAGE} import configure, events\n"
+        "configure(app_version='1.0')\n"
+        "events.app_exited(exit_reason='normal', uptime_seconds=1.0)\n"
+        "events.app_exited(exit_reason='typo', uptime_seconds=1.0)  # mypy must reject this\n",
+        "utf-8",
+    )
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache")]
+    result = subprocess.run([*mypy, PACKAGE], cwd=python_dir, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = subprocess.run(
+        [*mypy, str(usage)],
+        cwd=python_dir,
+        capture_output=True,
+        text=True,
+        env={"MYPYPATH": str(python_dir), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1 and "incompatible type \"Literal['typo']\"" in result.stdout, result.stdout
+    assert result.stdout.count("error:") == 1, result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", *GENERATED_RUFF, PACKAGE],
+        cwd=python_dir,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_event_without_fields_gets_a_parameterless_emitter(tmp_path: Path) -> None:
+    minimal = """\
+    catalog_format: 1
+    app: {name: tiny, title: Tiny, package: tiny_telemetry, version: "1.0", domains: [app]}
+    never_collected: [Everything personal]
+    events:
+      app/pinged:
+        description: The app is alive; counts running installations.
+        trigger: Once a day while the app runs.
+        category: usage
+        owner: core-team
+        since: "1.0"
+    """
+    build_text(minimal, tmp_path / "out")
+    tiny = import_generated(tmp_path / "out", "tiny_telemetry")
+    sink = tiny.MemorySink()
+    tiny.configure(app_version="1.0", sinks=[sink], data_dir=tmp_path / "data", consent="all", strict=True)
+    tiny.events.app_pinged()
+    assert sink.events[0]["data"] == {} and sink.events[0]["context"] == {}

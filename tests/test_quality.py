@@ -1,0 +1,19 @@
+"""The toolkit itself is typed (mypy --strict) and linted (ruff), as the README promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_toolkit_and_runtime_pass_mypy_strict() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_repository_passes_ruff() -> None:
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run([sys.executable, "-m", "ruff", *command, "."], cwd=REPO, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
