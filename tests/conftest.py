@@ -80,6 +80,11 @@ def import_generated(out: Path, package: str) -> ModuleType:
         sys.path.remove(str(out / "python"))
 
 
+def file_tree(root: Path) -> dict[str, bytes]:
+    """Every file below `root`, by its relative path, with its bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 def run_cli(*args: str) -> tuple[int, str]:
     """Run `telemetry-gen ARGS` in-process; return the exit code and everything it printed."""
     result = CliRunner().invoke(app, list(args))

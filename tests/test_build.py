@@ -10,13 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, file_tree, run_cli
 
 EXAMPLE = REPO / "events.yaml"
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_two_builds_in_different_places_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,13 +23,13 @@ def test_two_builds_in_different_places_are_byte_identical(tmp_path: Path, monke
     assert run_cli("build", "events.yaml", "--out", str(first))[0] == 0
     monkeypatch.chdir(tmp_path / "b")
     assert run_cli("build", "events.yaml", "--out", str(second))[0] == 0
-    assert _tree(first) == _tree(second)
+    assert file_tree(first) == file_tree(second)
 
 
 def test_output_names_generator_and_catalog_hash_but_no_time_or_machine(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run_cli("build", str(EXAMPLE), "--out", str(out))[0] == 0
-    files = _tree(out)
+    files = file_tree(out)
     assert len(files) > 20
     for path, content in files.items():
         text = content.decode("utf-8")

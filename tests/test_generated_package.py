@@ -286,3 +286,19 @@ def test_event_without_fields_gets_a_parameterless_emitter(tmp_path: Path) -> No
     tiny.configure(app_version="1.0", sinks=[sink], data_dir=tmp_path / "data", consent="all", strict=True)
     tiny.events.app_pinged()
     assert sink.events[0]["data"] == {} and sink.events[0]["context"] == {}
+
+
+def test_debug_variable_prints_events_and_sends_nothing(
+    package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("VIGILANT_TRADER_TELEMETRY_DEBUG", "1")
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all", strict=True)
+    package.events.app_exited(exit_reason="normal", uptime_seconds=2.0)
+    assert sink.events == []
+    printed = capsys.readouterr().err.strip().splitlines()
+    assert len(printed) == 1 and printed[0].startswith("telemetry (not sent): ")
+    assert json.loads(printed[0].removeprefix("telemetry (not sent): "))["data"] == {
+        "exit_reason": "normal",
+        "uptime_seconds": 2.0,
+    }

@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, run_cli
+from conftest import FIXTURES, REPO, file_tree, run_cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = sorted(p.name for p in (FIXTURES / "golden").iterdir() if (p / "events.yaml").is_file())
 UPDATE = os.environ.get("TELEMETRY_GEN_UPDATE_GOLDEN") == "1"
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -34,7 +30,7 @@ def test_generated_tree_matches_golden(case: str, tmp_path: Path, monkeypatch: p
     if UPDATE:
         shutil.rmtree(expected_root, ignore_errors=True)
         shutil.copytree(tmp_path / "out", expected_root)
-    actual, expected = _tree(tmp_path / "out"), _tree(expected_root)
+    actual, expected = file_tree(tmp_path / "out"), file_tree(expected_root)
     assert sorted(actual) == sorted(expected), "generated file list changed; see the module docstring to regenerate"
     for path, content in expected.items():
         assert actual[path] == content, f"{case}/{path} differs from the golden copy; see the module docstring"

@@ -11,13 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, file_tree
 
 pytestmark = pytest.mark.slow
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +48,7 @@ def test_installed_wheel_builds_the_example_identically(wheel: Path, tmp_path: P
         [str(env_dir / "bin" / "telemetry-gen"), "build"], cwd=project, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert _tree(project / "generated") == _tree(REPO / "generated")
+    assert file_tree(project / "generated") == file_tree(REPO / "generated")
     probe = subprocess.run(
         [str(env_dir / "bin" / "python"), "-c", "import telemetry_gen; print(telemetry_gen.__file__)"],
         cwd=project,

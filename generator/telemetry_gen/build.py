@@ -12,13 +12,14 @@ from .catalog import load_catalog
 from .catalog.lint import run_lints
 from .catalog.model import Catalog
 from .diagnostics import Diagnostic, Severity, has_errors
-from .targets import jsonschema, python
+from .targets import docs, jsonschema, models, python
 from .targets.common import GeneratedFile
 
-# One renderer per output target, in the order their files are listed.
+# One renderer per output target that needs nothing but the catalog.
 TARGETS: dict[str, Callable[[Catalog], list[GeneratedFile]]] = {
     "schemas": jsonschema.render,
     "python": python.render,
+    "docs": docs.render,
 }
 
 
@@ -46,8 +47,10 @@ def catalog_format_file() -> GeneratedFile:
     return GeneratedFile("catalog.schema.json", text)
 
 
-def render_all(catalog: Catalog) -> list[GeneratedFile]:
+def render_all(catalog: Catalog, previous: Path | None = None) -> list[GeneratedFile]:
+    """Every output file. `previous` is the current output folder, whose models file may be reused."""
     files = [catalog_format_file()]
     for render in TARGETS.values():
         files += render(catalog)
+    files += models.render(catalog, previous)
     return sorted(files, key=lambda f: f.path)

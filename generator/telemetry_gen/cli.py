@@ -62,7 +62,7 @@ def build(
     """Build every output from the catalog (or check that it is up to date)."""
     catalog = _checked(catalog_path, fatal_warnings)
     out_dir = out if out is not None else catalog_path.parent / "generated"
-    files = render_all(catalog)
+    files = render_all(catalog, previous=out_dir)
     if check:
         staleness = compare(files, out_dir)
         if not staleness.up_to_date:

@@ -115,6 +115,8 @@ _REGISTRY: list[Lint] = []
 
 def _lint(code: str, name: str, severity: Severity, summary: str) -> Callable[[Check], Check]:
     """Register the decorated check as a lint."""
+    if not LINT_CODE.match(code) or any(lint.code == code or lint.name == name for lint in _REGISTRY):
+        raise ValueError(f"lint code {code} / name {name} is malformed or taken")  # a bug in this module
 
     def register(check: Check) -> Check:
         _REGISTRY.append(Lint(code, name, severity, summary, check))
@@ -215,11 +217,19 @@ def levenshtein(a: str, b: str) -> int:
 
 
 def _similar_pairs(names: Iterable[str], max_distance: int, min_length: int = 0) -> Iterator[tuple[str, str]]:
-    """Pairs (earlier, later) of distinct names, sorted, at most `max_distance` edits apart."""
+    """Pairs (earlier, later) of sorted names of different lengths, at most `max_distance` edits apart.
+
+    Names of equal length differ only by substituted letters (get/set, import/export, min_x/max_x):
+    those are deliberate contrasts, not slips, so they are not paired.
+    """
     ordered = sorted(set(names))
     for index, later in enumerate(ordered):
         for earlier in ordered[:index]:
-            if min(len(earlier), len(later)) >= min_length and levenshtein(earlier, later) <= max_distance:
+            if (
+                len(earlier) != len(later)
+                and min(len(earlier), len(later)) >= min_length
+                and levenshtein(earlier, later) <= max_distance
+            ):
                 yield earlier, later
 
 
@@ -367,7 +377,8 @@ def _expires_soon(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
             yield Finding(
                 event,
                 event.location,
-                f"event {event.name!r} expires on {date.isoformat()}, in {(date - today).days} day(s)",
+                f"event {event.name!r} expires on {date.isoformat()}, "
+                + ("today" if date == today else f"in {(date - today).days} day(s)"),
                 "decide now: remove the event, or move `expires` to a later date",
             )
 
@@ -396,7 +407,7 @@ def _expiry_too_far(catalog: Catalog, today: datetime.date) -> Iterator[Finding]
     "LN007",
     "names-too-similar",
     Severity.WARNING,
-    "two events of a domain, or two fields side by side, have names a typo apart",
+    "two events of a domain, or two sibling fields, differ by a letter or two added or dropped",
 )
 def _names_too_similar(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
     events = {event.name: event for event in catalog.events}
@@ -423,8 +434,9 @@ def _names_too_similar(catalog: Catalog, today: datetime.date) -> Iterator[Findi
 
 def _sensitive_terms(name: str) -> list[str]:
     """The sensitive terms found as whole words, or runs of whole words, in a field name."""
-    joined = f"_{name}_"
-    return sorted(term for term in SENSITIVE_TERMS if f"_{term}_" in joined)
+    found = [term for term in SENSITIVE_TERMS if f"_{term}_" in f"_{name}_"]
+    # report `wallet_address`, not also the `address` inside it
+    return sorted(term for term in found if not any(f"_{term}_" in f"_{other}_" for other in found if other != term))
 
 
 @_lint(
@@ -457,7 +469,7 @@ def _duplicate_enum_value(catalog: Catalog, today: datetime.date) -> Iterator[Fi
     for ref, enum, what in _typed(catalog, EnumType):
         for group in _duplicates(enum.values, str):
             yield ref.finding(
-                f"{what} lists the value {group[0]!r} {len(group)} times",
+                f"{what}: the value {group[0]!r} is listed {len(group)} times",
                 "keep one of them",
             )
 
@@ -475,7 +487,7 @@ def _unbounded_number(catalog: Catalog, today: datetime.date) -> Iterator[Findin
         ]
         if missing:
             yield ref.finding(
-                f"{what} has no {' and no '.join(missing)}",
+                f"{what}: no {' and no '.join(missing)}",
                 "declare the realistic range with `minimum:` and `maximum:`, so outliers and "
                 "misuse (e.g. a raw amount or timestamp) are rejected",
             )
@@ -507,7 +519,7 @@ def _long_free_text(catalog: Catalog, today: datetime.date) -> Iterator[Finding]
     for ref, string, what in _typed(catalog, StringType):
         if string.pattern is None and string.max_length > LONG_FREE_TEXT:
             yield ref.finding(
-                f"{what} is free text of up to {string.max_length} characters",
+                f"{what}: free text of up to {string.max_length} characters",
                 f"lower max_length to what is needed (at most {LONG_FREE_TEXT}), or add a pattern: long free "
                 "text is where personal data slips in",
             )
@@ -535,10 +547,10 @@ def _unit_problem(name: str, unit: str | None) -> tuple[str, str] | None:
     "a numeric field's name ends with a time or size unit that its `unit:` does not declare",
 )
 def _unit_in_name(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
-    for ref, number, what in _typed(catalog, NumericType):
+    for ref, number, _ in _typed(catalog, NumericType):
         problem = _unit_problem(ref.field.name, number.unit)
         if problem:
-            yield ref.finding(f"the name of {what} {problem[0]}", problem[1])
+            yield ref.finding(f"the name of {ref} {problem[0]}", problem[1])
 
 
 @_lint(
@@ -554,7 +566,7 @@ def _common_prefix(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
         if len(words) >= 2 and len(firsts) == 1 and all(len(split) >= 2 for split in words):
             prefix = firsts.pop()
             yield group.finding(
-                f"all {len(words)} fields of {group.owner} start with {prefix + '_'!r}",
+                f"all fields of {group.owner} start with {prefix + '_'!r}",
                 f"drop the prefix {prefix + '_'!r}: the event (or object) name already gives the context",
             )
 
@@ -681,7 +693,7 @@ def _enum_values_differ_by_case(catalog: Catalog, today: datetime.date) -> Itera
     for ref, enum, what in _typed(catalog, EnumType):
         for group in _duplicates(dict.fromkeys(enum.values), str.casefold):
             yield ref.finding(
-                f"{what} has values that differ only in case: {', '.join(repr(v) for v in group)}",
+                f"{what}: values that differ only in case: {', '.join(repr(v) for v in group)}",
                 "keep one spelling; analyses that group values would count them apart",
             )
 

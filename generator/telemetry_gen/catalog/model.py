@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ BAD_EXAMPLE = "CF026"
 SINCE_TOO_NEW = "CF027"
 BAD_CONTEXT = "CF028"
 BAD_EXPIRY = "CF029"
+NOT_FINITE = "CF030"
 
 NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -299,9 +301,7 @@ class _ModelBuilder:
             fields.append(ContextField(name, source, package, description, self.map.key(path)))
         return tuple(fields)
 
-    def since(self, raw: str | None, path: Path) -> Version | None:
-        if raw is None:
-            return None
+    def since(self, raw: str, path: Path) -> Version:
         version = Version.parse(raw)
         if version.key() > self.catalog_version.key():
             self.error(
@@ -345,6 +345,15 @@ class _ModelBuilder:
         if kind == "enum":
             return EnumType(tuple(raw["values"]))
         if kind in ("integer", "number"):
+            for key in ("minimum", "maximum"):
+                if isinstance(raw.get(key), float) and not math.isfinite(raw[key]):
+                    self.error(
+                        NOT_FINITE,
+                        (*path, key),
+                        f"{describe(path)}: {key} {raw[key]} is not a finite number",
+                        "give a finite bound, or leave it out (JSON has no NaN or infinity)",
+                    )
+                    raw = {**raw, key: None}
             self.bounds(raw.get("minimum"), raw.get("maximum"), path, "value")
             return NumericType(kind == "integer", raw.get("minimum"), raw.get("maximum"), raw.get("unit"))
         return BooleanType()
@@ -370,7 +379,7 @@ class _ModelBuilder:
                 f"{describe(path)} is classed `sensitive`: sensitive data is never collected",
                 "remove the field and add what it would hold to `never_collected`",
             )
-        if isinstance(value_type, StringType) and value_type.pattern is None and not justification:
+        if _is_free_text(value_type) and not justification:
             self.error(
                 UNJUSTIFIED_FREE_TEXT,
                 path,
@@ -395,7 +404,7 @@ class _ModelBuilder:
             description=raw["description"],
             privacy=privacy,
             required=raw.get("required", False),
-            since=self.since(raw.get("since"), (*path, "since")),
+            since=self.since(raw["since"], (*path, "since")) if "since" in raw else None,
             justification=justification,
             examples=examples,
             location=self.map.key(path),
@@ -433,7 +442,7 @@ class _ModelBuilder:
             trigger=raw["trigger"],
             category=Category(raw["category"]),
             owner=raw["owner"],
-            since=self.since(raw["since"], (*path, "since")) or Version(0, 0),
+            since=self.since(raw["since"], (*path, "since")),
             version=raw.get("version", 1),
             expires=self.expiry(raw.get("expires"), (*path, "expires")),
             deprecated=raw.get("deprecated"),
@@ -458,6 +467,13 @@ class _ModelBuilder:
         return tuple(events)
 
 
+def _is_free_text(value_type: ValueType) -> bool:
+    """A string, or a list of strings, that no pattern restricts."""
+    if isinstance(value_type, ArrayType):
+        return _is_free_text(value_type.items)
+    return isinstance(value_type, StringType) and value_type.pattern is None
+
+
 def example_problem(value_type: ValueType, value: object) -> str | None:
     """Why `value` is not acceptable for `value_type`, or None when it is."""
     if isinstance(value_type, StringType):
@@ -473,6 +489,8 @@ def example_problem(value_type: ValueType, value: object) -> str | None:
     if isinstance(value_type, NumericType):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "is not a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "is not a finite number"
         if value_type.integer and not (isinstance(value, int) or value.is_integer()):
             return "is not a whole number"
         if value_type.minimum is not None and value < value_type.minimum:

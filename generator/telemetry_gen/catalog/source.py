@@ -53,22 +53,59 @@ def _location(file: str, node: yaml.Node) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+# Standard tags the catalog may use; any other tag (and so any Python object) is refused.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+)
+# Far more values than any real catalog has; stops "billion laughs" alias bombs early.
+MAX_VALUES = 200_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
         self.file = file
         self.map = SourceMap(file)
         self.diagnostics: list[Diagnostic] = []
         self._scalars = yaml.SafeLoader("")
+        self._values = 0
 
     def error(self, code: str, node: yaml.Node, message: str, hint: str) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, _location(self.file, node), message, hint))
 
-    def build(self, node: yaml.Node, path: Path) -> object:
+    def source_text(self, node: yaml.Node) -> str:
+        return " ".join(self.text[node.start_mark.index : node.end_mark.index].split())
+
+    def build(self, node: yaml.Node, path: Path, open_nodes: frozenset[int] = frozenset()) -> object:
+        self._values += 1
+        if self._values > MAX_VALUES:
+            raise _TooLarge
+        if id(node) in open_nodes:
+            self.error(
+                UNSUPPORTED_YAML,
+                node,
+                "a YAML alias refers to a value that contains it",
+                "remove the self-referencing alias (*name)",
+            )
+            return None
+        if node.tag not in _PLAIN_TAGS:
+            self.error(
+                UNSUPPORTED_YAML,
+                node,
+                f"the YAML tag {node.tag!r} is not supported",
+                "remove the tag; the catalog uses plain YAML values only",
+            )
+            return None
         self.map.values[path] = _location(self.file, node)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
+            return self._mapping(node, path, open_nodes | {id(node)})
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            inner = open_nodes | {id(node)}
+            return [self.build(item, (*path, index), inner) for index, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node)
 
@@ -76,9 +113,19 @@ class _Builder:
         if node.tag == "tag:yaml.org,2002:timestamp":
             # A date such as 2027-01-31 stays the text the user wrote.
             return node.value
-        return self._scalars.construct_object(node, deep=True)
+        try:
+            return self._scalars.construct_object(node, deep=True)
+        except (ValueError, KeyError, yaml.YAMLError):  # e.g. `!!int abc`, `!!bool maybe`
+            kind = node.tag.rsplit(":", 1)[-1]
+            self.error(
+                UNSUPPORTED_YAML,
+                node,
+                f"{node.value!r} cannot be read as {kind}",
+                "remove the explicit tag (!!...) or correct the value",
+            )
+            return None
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, object]:
+    def _mapping(self, node: yaml.MappingNode, path: Path, open_nodes: frozenset[int]) -> dict[str, object]:
         result: dict[str, object] = {}
         first_seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
@@ -95,7 +142,7 @@ class _Builder:
                 self.error(
                     NON_STRING_KEY,
                     key_node,
-                    f"key {key_node.value!r} is not a string",
+                    f"key {self.source_text(key_node)} is not a string",
                     'quote the key, e.g. "on": or "1.0":',
                 )
                 continue
@@ -111,35 +158,71 @@ class _Builder:
             first_seen[key] = key_node
             key_path = (*path, key)
             self.map.keys[key_path] = _location(self.file, key_node)
-            result[key] = self.build(value_node, key_path)
+            result[key] = self.build(value_node, key_path, open_nodes)
         return result
+
+
+def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    # At the end of the stream (an unclosed quote or bracket) the opening position says more.
+    if exc.context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
+        mark = exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = exc.problem or "invalid YAML"
+    message = f"YAML syntax error: {exc.context}, {problem}" if exc.context else f"YAML syntax error: {problem}"
+    hint = "check indentation and quoting near this position"
+    if "\t" in problem or "tab" in problem:
+        hint += "; YAML does not allow tabs for indentation, use spaces"
+    return Diagnostic(YAML_SYNTAX, Severity.ERROR, Location(file, line, column), message, hint)
+
+
+def _reader_error(text: str, file: str, exc: yaml.reader.ReaderError) -> Diagnostic:
+    position = exc.position
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    return Diagnostic(
+        YAML_SYNTAX,
+        Severity.ERROR,
+        Location(file, line, column),
+        f"the file contains a character YAML does not allow (U+{code:04X})",
+        "remove the control character at this position",
+    )
 
 
 def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
     """Parse `text`; return the data with its positions, or the diagnostics that stop it."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        return None, [_reader_error(text, file, exc)]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or "invalid YAML"
-        context = f" {exc.context}" if exc.context else ""
-        message = f"YAML syntax error: {problem}{context}"
-        hint = "check indentation and quoting near this position; tabs are not allowed"
-        return None, [Diagnostic(YAML_SYNTAX, Severity.ERROR, Location(file, line, column), message, hint)]
+        return None, [_syntax_error(text, file, exc)]
     except yaml.YAMLError as exc:
-        return None, [Diagnostic(YAML_SYNTAX, Severity.ERROR, Location(file, 1, 1), f"YAML error: {exc}", "")]
-    builder = _Builder(file)
+        return None, [
+            Diagnostic(
+                YAML_SYNTAX,
+                Severity.ERROR,
+                Location(file, 1, 1),
+                f"YAML error: {exc}",
+                "check the file is a single YAML document",
+            )
+        ]
+    builder = _Builder(text, file)
     if node is None:
         return LoadedSource({}, builder.map), []
     try:
         data = builder.build(node, ())
-    except yaml.YAMLError as exc:  # e.g. an unknown tag such as !!python/object
+    except (_TooLarge, RecursionError):
         location = _location(file, node)
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            location = Location(file, mark.line + 1, mark.column + 1)
-        message = f"unsupported YAML: {getattr(exc, 'problem', None) or exc}"
-        diagnostic = Diagnostic(UNSUPPORTED_YAML, Severity.ERROR, location, message, "use plain YAML values only")
-        return None, [diagnostic]
+        message = f"the catalog expands to more than {MAX_VALUES} values, or nests too deeply"
+        return None, [
+            Diagnostic(
+                UNSUPPORTED_YAML,
+                Severity.ERROR,
+                location,
+                message,
+                "write the catalog without YAML aliases (*name) that multiply its size",
+            )
+        ]
     return LoadedSource(data, builder.map), builder.diagnostics

@@ -96,6 +96,8 @@ def _type_name(value: object) -> str:
 
 
 def _type_hint(expected: object, value: object) -> str:
+    if expected == "string" and isinstance(value, int) and not isinstance(value, bool):
+        return f'quote it: YAML reads {value} as a number; a version is written "{value}.0"'
     if expected == "string" and isinstance(value, float):
         return f'quote it: YAML reads {value!r} as a number (and "3.10" as 3.1)'
     if expected == "string" and isinstance(value, bool):
@@ -146,29 +148,34 @@ def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[Diagno
             f"{where} must be {_JSON_TYPES.get(str(expected), str(expected))}, not {_type_name(instance)}",
             _type_hint(expected, instance),
         )
-    elif kind == "propertyNames":
-        # jsonschema reports the offending key as the instance, at the mapping's path.
-        sub = error.context[0] if error.context else None
-        hint = (
-            _PATTERN_HINTS.get(str(sub.validator_value), "") if sub is not None and sub.validator == "pattern" else ""
-        )
-        yield _diagnostic(
-            BAD_VALUE,
-            source_map.key((*path, str(instance))),
-            f"{instance!r} is not a valid name in {where}",
-            hint or "rename it",
-        )
     elif kind in ("enum", "const"):
         options = expected if kind == "enum" else [expected]
         choices = [str(o) for o in options]
-        close = difflib.get_close_matches(str(instance), choices, n=1)
-        hint = (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(choices)}"
+        if isinstance(instance, str) and any(str(o) == instance and not isinstance(o, str) for o in options):
+            hint = f"write {instance} without quotes"
+        else:
+            close = difflib.get_close_matches(str(instance), choices, n=1)
+            hint = (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(choices)}"
         yield _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not allowed as {where}", hint)
+    elif kind == "pattern" and "propertyNames" in error.schema_path:
+        # A key of the mapping at `path` is badly named; jsonschema reports it against the mapping.
+        hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
+        name_path = (*path, str(instance))
+        yield _diagnostic(BAD_VALUE, source_map.key(name_path), f"{instance!r} is not a valid name in {where}", hint)
     elif kind == "pattern":
         hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
         yield _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not valid as {where}", hint)
-    elif kind in ("minItems", "minProperties", "minLength"):
+    elif kind == "minLength":
+        yield _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "write some text here")
+    elif kind in ("minItems", "minProperties"):
         yield _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "add at least one entry")
+    elif kind == "minimum":
+        yield _diagnostic(
+            BAD_VALUE,
+            source_map.value(path),
+            f"{where} must be at least {expected}, not {instance}",
+            f"write a number of {expected} or more",
+        )
     elif kind == "uniqueItems":
         yield _diagnostic(
             BAD_VALUE, source_map.value(path), f"{where} lists a value twice", "remove the repeated value"

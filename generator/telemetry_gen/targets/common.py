@@ -39,7 +39,8 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # HTML templates escape everything they print; Markdown and Python get values escaped in Python.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.jinja",), default=False),
     )
 
 

@@ -68,7 +68,8 @@ class CheckModule:
         A nested object's checker is named `<parent>__<field>`: no catalog name holds a double
         underscore, so it cannot collide with an event's `check_<event>`.
         """
-        keys = self.constant("KEYS", f"frozenset({sorted(m.name for m in members)!r})")
+        names = sorted(m.name for m in members)
+        keys = self.constant("KEYS", f"frozenset({names!r})" if names else "frozenset[str]()")
         lines = [
             f"if not d.keys() <= {keys}:",
             f"{INDENT}e.extend({label + '.'!r} + str(k) + ': unexpected field'"

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from . import _checks
-from ._runtime import AppInfo, ContextSpec, EventSpec, Telemetry
+from ._runtime import AppInfo, EventSpec, Telemetry
 
 APP = AppInfo(
     name='demo-app',

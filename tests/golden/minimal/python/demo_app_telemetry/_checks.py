@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 _MISSING: Any = object()
-_KEYS0 = frozenset([])
+_KEYS0 = frozenset[str]()
 _KEYS1 = frozenset(['mode'])
 _VALUES2 = frozenset(['cli', 'gui'])
 _LISTING3 = " is not one of ['cli', 'gui']"

@@ -22,7 +22,7 @@ _LISTING10 = " is not one of ['relations', 'views', 'json-fields']"
 _KEYS11 = frozenset(['from', 'relation_count'])
 _VALUES12 = frozenset(['file', 'introspection'])
 _LISTING13 = " is not one of ['file', 'introspection']"
-_KEYS14 = frozenset([])
+_KEYS14 = frozenset[str]()
 _KEYS15 = frozenset(['error_code'])
 _PATTERN16 = re.compile('^P[0-9]{4}$')
 

@@ -20,7 +20,7 @@ _CliCommandRunSchemaFactsOptional = TypedDict("_CliCommandRunSchemaFactsOptional
 
 class CliCommandRunSchemaFacts(_CliCommandRunSchemaFactsRequired, _CliCommandRunSchemaFactsOptional):
     """Keys:
-        from_: Where the schema came from. (technical, required)
+        from: Where the schema came from. (technical, required)
         relation_count: Number of relations. (technical, optional)
     """
 

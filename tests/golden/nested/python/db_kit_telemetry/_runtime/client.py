@@ -22,7 +22,7 @@ from .consent import Gate, Level, level_from_environment
 from .context import context_values
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
-from .sinks import Sink
+from .sinks import ConsoleSink, Sink
 from .spec import AppInfo, EventSpec
 
 log = logging.getLogger("telemetry")
@@ -95,7 +95,9 @@ class Telemetry:
                 consent = "off"
             self._app_version = app_version
             self._commit = commit
-            self._sinks = tuple(sinks)
+            # <PREFIX>_TELEMETRY_DEBUG=1: print each event as it would be sent, and send nothing.
+            debug = os.environ.get(f"{self.app.env_prefix}_TELEMETRY_DEBUG", "").strip().lower()
+            self._sinks = (ConsoleSink(),) if debug in ("1", "true", "yes", "on") else tuple(sinks)
             self._on_violation = on_violation
             self._data_dir = Path(data_dir) if data_dir is not None else None
             self._explicit = consent

@@ -1,0 +1,287 @@
+"""Output target: publishable documentation of every event.
+
+Markdown for a static site generator (`docs/index.md`, one page per domain, `privacy.md`,
+`changelog.md`) and one self-contained HTML page (`docs/index.html`: no external assets, search
+as you type, filters by consent category and privacy class). Catalog text is escaped here, in
+Python, for the format it lands in; the Markdown templates receive only escaped strings, and the
+HTML template is rendered with autoescaping on.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ..catalog.model import (
+    ArrayType,
+    BooleanType,
+    Catalog,
+    EnumType,
+    Event,
+    Field,
+    NumericType,
+    ObjectType,
+    Privacy,
+    StringType,
+    ValueType,
+    Version,
+)
+from .common import GeneratedFile, banner, render_template
+
+PRIVACY_TEXT = {
+    Privacy.TECHNICAL: "versions, operating system, hardware, errors and timings",
+    Privacy.INTERACTION: "what you did in the app (which command or setting), never what you typed",
+    Privacy.PSEUDONYMOUS: "random ids that link events; never derived from your machine or from you",
+}
+CATEGORY_TEXT = {
+    "usage": "sent only if you allow all telemetry",
+    "errors": "sent if you allow error reports (or all telemetry)",
+}
+# Characters with inline meaning anywhere; `<`, `>` and `&` become entities instead.
+RANGE_DASH = "\N{EN DASH}"
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")
+# Text that would start a heading, list, quote, rule or table row at the beginning of a line.
+_MARKDOWN_BLOCK_START = re.compile(r"^([#+=-])")
+_MARKDOWN_ORDERED_LIST = re.compile(r"^([0-9]+)([.)])")
+
+
+def md(text: str) -> str:
+    """Catalog text as inert Markdown inline text: no markup, no HTML, one line."""
+    flat = " ".join(text.split())
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _MARKDOWN_INLINE.sub(r"\\\1", flat)
+    return _MARKDOWN_ORDERED_LIST.sub(r"\1\\\2", _MARKDOWN_BLOCK_START.sub(r"\\\1", flat))
+
+
+def comment_safe(text: str) -> str:
+    """Text that cannot end an HTML comment early: no `--` survives."""
+    return re.sub(r"-(?=-)", "- ", text)
+
+
+def url_safe(url: str) -> str:
+    """A URL with the characters that could break out of `<...>` or an attribute percent-encoded."""
+    return urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+def md_code(text: str) -> str:
+    """Text as a Markdown code span, whatever backticks it holds."""
+    flat = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def describe_type(value_type: ValueType) -> str:
+    """The type and its limits in words, e.g. `integer 0-86400 seconds` (with an en dash)."""
+    if isinstance(value_type, StringType):
+        text = f"text, at most {value_type.max_length} characters"
+        return text + (f", matching {value_type.pattern}" if value_type.pattern else "")
+    if isinstance(value_type, EnumType):
+        return "one of: " + ", ".join(dict.fromkeys(value_type.values))
+    if isinstance(value_type, NumericType):
+        text = "integer" if value_type.integer else "number"
+        low, high = value_type.minimum, value_type.maximum
+        if low is not None and high is not None:
+            text += f" {low}{RANGE_DASH}{high}"
+        elif low is not None:
+            text += f", at least {low}"
+        elif high is not None:
+            text += f", at most {high}"
+        return text + (f" {value_type.unit}" if value_type.unit else "")
+    if isinstance(value_type, BooleanType):
+        return "true or false"
+    if isinstance(value_type, ArrayType):
+        return f"list of at most {value_type.max_items}: {describe_type(value_type.items)}"
+    assert isinstance(value_type, ObjectType)
+    return "object with " + ", ".join(f.name for f in value_type.fields)
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """One documented field; `name` is dotted for nested fields (`raised_at.function`)."""
+
+    name: str
+    type: str
+    privacy: str
+    required: bool
+    description: str
+    since: str
+
+
+@dataclass(frozen=True)
+class EventDoc:
+    event: Event
+    anchor: str
+    page: str
+    badges: tuple[tuple[str, str], ...]  # (kind, text), e.g. ("since", "since 3.1")
+    fields: tuple[FieldDoc, ...]
+    privacy_classes: tuple[str, ...]
+    search_text: str
+
+
+def field_docs(fields: tuple[Field, ...], prefix: str = "") -> list[FieldDoc]:
+    docs = []
+    for f in fields:
+        docs.append(
+            FieldDoc(
+                prefix + f.name,
+                describe_type(f.type),
+                f.privacy.value,
+                f.required,
+                f.description,
+                str(f.since) if f.since else "",
+            )
+        )
+        if isinstance(f.type, ObjectType):
+            docs += field_docs(f.type.fields, f"{prefix}{f.name}.")
+    return docs
+
+
+def event_doc(event: Event) -> EventDoc:
+    badges = [
+        ("since", f"since {event.since}"),
+        ("version", f"v{event.version}"),
+        (event.category.value, event.category.value),
+    ]
+    if event.deprecated:
+        badges.append(("deprecated", "deprecated"))
+    if event.expires.date or event.expires.app_version:
+        badges.append(("expires", f"expires {event.expires}"))
+    fields = tuple(field_docs(event.fields))
+    words = [event.name, event.description, event.trigger, *(f"{f.name} {f.description}" for f in fields)]
+    return EventDoc(
+        event=event,
+        anchor=event.name.replace("/", "-"),
+        page=f"events/{event.domain}.md",
+        badges=tuple(badges),
+        fields=fields,
+        privacy_classes=tuple(sorted({f.privacy for f in fields})),
+        search_text=" ".join(" ".join(words).lower().split()),
+    )
+
+
+def changelog(catalog: Catalog, docs: list[EventDoc]) -> list[tuple[str, list[str]]]:
+    """What each catalog version added, newest first, from the `since` of events and fields."""
+    entries: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for doc in docs:
+        event = doc.event
+        entries[event.since.key()].append(f"event {event.name} added")
+        for f in doc.fields:
+            if f.since and Version.parse(f.since).key() > event.since.key():
+                entries[Version.parse(f.since).key()].append(f"field {f.name} added to {event.name}")
+        if event.deprecated:
+            entries[catalog.app.version.key()].append(f"event {event.name} deprecated: {event.deprecated}")
+    return [(f"{major}.{minor}", sorted(items)) for (major, minor), items in sorted(entries.items(), reverse=True)]
+
+
+def opt_out(catalog: Catalog) -> dict[str, str]:
+    prefix = catalog.app.env_prefix
+    return {
+        "do_not_track": "DO_NOT_TRACK=1",
+        "app_variable": f"{prefix}_TELEMETRY",
+        "debug_variable": f"{prefix}_TELEMETRY_DEBUG",
+        "user_id_dir": catalog.app.name,
+    }
+
+
+def _markdown_values(catalog: Catalog, docs: list[EventDoc]) -> dict[str, object]:
+    def row(*cells: str) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    def event_rows(items: list[EventDoc], link_prefix: str) -> list[str]:
+        return [
+            row(
+                f"[{md_code(d.event.name)}]({link_prefix}{d.page}#{d.anchor})",
+                d.event.category.value,
+                md(d.event.trigger),
+                str(d.event.since),
+            )
+            for d in items
+        ]
+
+    by_domain: dict[str, list[EventDoc]] = defaultdict(list)
+    for doc in docs:
+        by_domain[doc.event.domain].append(doc)
+    context_rows = [
+        row(md_code(c.name), md(c.description), c.privacy.value, md(describe_type(c.type))) for c in catalog.context
+    ]
+    privacy_rows = {
+        p.value: [
+            row(md_code(d.event.name), md_code(f.name), md(f.description))
+            for d in docs
+            for f in d.fields
+            if f.privacy == p.value
+        ]
+        for p in PRIVACY_TEXT
+    }
+    domain_pages = {
+        domain: [
+            {
+                "heading": md_code(d.event.name),
+                "anchor": d.anchor,
+                "badges": " · ".join(text for _, text in d.badges),
+                "description": md(d.event.description),
+                "trigger": md(d.event.trigger),
+                "category": CATEGORY_TEXT[d.event.category.value],
+                "owner": md(d.event.owner),
+                "deprecated": md(d.event.deprecated) if d.event.deprecated else "",
+                "rows": [
+                    row(md_code(f.name), md(f.type), f.privacy, "yes" if f.required else "no", md(f.description))
+                    for f in d.fields
+                ],
+            }
+            for d in items
+        ]
+        for domain, items in sorted(by_domain.items())
+    }
+    return {
+        "title": md(catalog.app.title),
+        "version": str(catalog.app.version),
+        "never_collected": [md(item) for item in catalog.never_collected],
+        "event_rows": event_rows(docs, ""),
+        "domain_links": [(domain, f"events/{domain}.md") for domain in sorted(by_domain)],
+        "domain_pages": domain_pages,
+        "context_rows": context_rows,
+        "privacy_rows": privacy_rows,
+        "privacy_text": {p.value: text for p, text in PRIVACY_TEXT.items()},
+        "changelog": [(version, [md(item) for item in items]) for version, items in changelog(catalog, docs)],
+        "opt_out": opt_out(catalog),
+        "policy_url": url_safe(catalog.app.privacy_policy_url or ""),
+    }
+
+
+def _html_values(catalog: Catalog, docs: list[EventDoc]) -> dict[str, object]:
+    return {
+        "title": catalog.app.title,
+        "version": str(catalog.app.version),
+        "docs": docs,
+        "never_collected": catalog.never_collected,
+        "context": [(c.name, c.description, c.privacy.value) for c in catalog.context],
+        "privacy_classes": [(p.value, text) for p, text in PRIVACY_TEXT.items()],
+        "categories": list(CATEGORY_TEXT.items()),
+        "opt_out": opt_out(catalog),
+        "policy_url": catalog.app.privacy_policy_url or "",
+        "changelog": changelog(catalog, docs),
+    }
+
+
+def render(catalog: Catalog) -> list[GeneratedFile]:
+    docs = [event_doc(event) for event in catalog.events]
+    header = comment_safe(banner(catalog))  # it stands inside an HTML comment
+    markdown = {"header": header, **_markdown_values(catalog, docs)}
+    domains = sorted({doc.event.domain for doc in docs})
+    files = [
+        GeneratedFile("docs/index.md", render_template("docs/index.md.jinja", **markdown)),
+        GeneratedFile("docs/privacy.md", render_template("docs/privacy.md.jinja", **markdown)),
+        GeneratedFile("docs/changelog.md", render_template("docs/changelog.md.jinja", **markdown)),
+        GeneratedFile(
+            "docs/index.html", render_template("docs/index.html.jinja", header=header, **_html_values(catalog, docs))
+        ),
+    ]
+    files += [
+        GeneratedFile(f"docs/events/{domain}.md", render_template("docs/domain.md.jinja", **markdown, domain=domain))
+        for domain in domains
+    ]
+    return files

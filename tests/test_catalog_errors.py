@@ -1,0 +1,543 @@
+"""Malformed catalogs: every problem is reported with file, line, column and a hint; nothing is written.
+
+The corpus lives in `tests/fixtures/malformed/`, one catalog per file. Each file opens with
+comment lines that say what it must produce:
+
+    # expect: CF010 line 14            an error with this code on this line (repeat for several)
+    # expect: LN018 line 14 warning    the same, for a warning (only useful with --fatal-warnings)
+    # exact                            no error other than the expected ones may be reported
+    # args: --fatal-warnings           extra arguments for `telemetry-gen build`
+    # xfail: <reason>                  a known toolkit bug: the case is a strict xfail
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, MINIMAL_CATALOG, run_cli
+
+MALFORMED = FIXTURES / "malformed"
+
+DIRECTIVE = re.compile(r"^# (?P<name>expect|exact|args|xfail)(?::\s*(?P<value>.*))?$")
+EXPECTATION = re.compile(r"^(?P<code>[A-Z]{2}[0-9]{3}) line (?P<line>[0-9]+)(?: (?P<severity>error|warning))?$")
+DIAGNOSTIC = re.compile(
+    r"^(?P<file>\S.*?):(?P<line>[0-9]+):(?P<column>[0-9]+): (?P<severity>error|warning) "
+    r"(?P<code>[A-Z]{2}[0-9]{3}): (?P<message>.*)$"
+)
+HINT = re.compile(r"^    hint: \S")
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Path
+    expected: tuple[tuple[str, int, str], ...]  # (code, line, severity)
+    exact: bool
+    args: tuple[str, ...]
+    xfail: str | None
+
+
+def _parse_case(path: Path) -> Case:
+    # Bytes decoded leniently: one fixture is deliberately not UTF-8 (its header is ASCII).
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    expected: list[tuple[str, int, str]] = []
+    exact, args, xfail = False, (), None
+    for line in lines:
+        match = DIRECTIVE.match(line)
+        if match is None:
+            break
+        value = match["value"] or ""
+        if match["name"] == "expect":
+            found = EXPECTATION.match(value)
+            assert found, f"{path.name}: malformed expectation {line!r}"
+            expected.append((found["code"], int(found["line"]), found["severity"] or "error"))
+        elif match["name"] == "exact":
+            exact = True
+        elif match["name"] == "args":
+            args = tuple(value.split())
+        else:
+            xfail = value
+    assert expected, f"{path.name}: the first line must be `# expect: CODE line N`"
+    return Case(path, tuple(expected), exact, args, xfail)
+
+
+CASES = [_parse_case(path) for path in sorted(MALFORMED.glob("*.yaml"))]
+
+
+def _params() -> list[object]:
+    return [
+        pytest.param(
+            case,
+            id=case.path.stem,
+            marks=[pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else [],
+        )
+        for case in CASES
+    ]
+
+
+@dataclass(frozen=True)
+class Reported:
+    file: str
+    line: int
+    column: int
+    severity: str
+    code: str
+    message: str
+    hint: str | None
+
+
+def parse_output(output: str) -> list[Reported]:
+    """Every diagnostic in the CLI's output, with the hint line that follows it (if any)."""
+    lines = output.splitlines()
+    reported = []
+    for index, line in enumerate(lines):
+        match = DIAGNOSTIC.match(line)
+        if match is None:
+            continue
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        hint = following.removeprefix("    hint: ") if HINT.match(following) else None
+        reported.append(
+            Reported(
+                match["file"],
+                int(match["line"]),
+                int(match["column"]),
+                match["severity"],
+                match["code"],
+                match["message"],
+                hint,
+            )
+        )
+    return reported
+
+
+def _files(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `root` with its content and modification time."""
+    return {
+        p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def build(catalog: Path, out: Path, *args: str) -> tuple[int, str, list[Reported]]:
+    """`telemetry-gen build CATALOG --out OUT ARGS` in-process; a crash fails the test in one line."""
+    crash = None
+    try:
+        code, output = run_cli("build", str(catalog), "--out", str(out), *args)
+    except Exception as exc:  # a bug in telemetry-gen: the user would get "internal error", exit 3
+        crash = f"telemetry-gen crashed on {catalog.name}: {exc!r}"[:500]
+    if crash is not None:
+        pytest.fail(crash, pytrace=False)  # outside `except`: no 1000-frame RecursionError report
+    return code, output, parse_output(output)
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 35
+    assert sum(len(case.expected) for case in CASES) >= 60
+
+
+@pytest.mark.parametrize("case", _params())
+def test_malformed_catalog_fails_with_located_diagnostics(case: Case, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output, reported = build(case.path, out, *case.args)
+
+    assert "Traceback" not in output
+    assert code == 1, output
+    assert reported, output
+    for diagnostic in reported:
+        assert diagnostic.file.endswith(case.path.name), output
+        assert diagnostic.line >= 1 and diagnostic.column >= 1, output
+    for expected_code, line, severity in case.expected:
+        wanted = f":{line}:<col>: {severity} {expected_code}:"
+        assert any((d.code, d.line, d.severity) == (expected_code, line, severity) for d in reported), (
+            f"expected `{wanted}` in:\n{output}"
+        )
+    for diagnostic in reported:
+        assert diagnostic.hint, f"no hint after {diagnostic.code} at line {diagnostic.line}:\n{output}"
+    if case.exact:
+        errors = Counter((d.code, d.line) for d in reported if d.severity == "error")
+        wanted_errors = Counter((c, n) for c, n, severity in case.expected if severity == "error")
+        assert errors == wanted_errors, output
+    assert not out.exists(), "a failed build wrote its output folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "a failed build left files beside --out"
+
+
+def test_diagnostics_are_sorted_by_position_in_every_fixture(tmp_path: Path) -> None:
+    for case in CASES:
+        if case.xfail:
+            continue
+        _, output, reported = build(case.path, tmp_path / "out", *case.args)
+        positions = [(d.line, d.column) for d in reported]
+        assert positions == sorted(positions), f"{case.path.name}:\n{output}"
+
+
+# --------------------------------------------------------------------------- the real command
+
+
+def test_console_script_reports_location_without_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "telemetry-gen"
+    shutil.copy(MALFORMED / "unknown-key-field-maxlength.yaml", tmp_path / "events.yaml")
+    result = subprocess.run(
+        [str(script), "build", "events.yaml", "--out", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert re.search(r"^events\.yaml:25:9: error CF010: unknown key 'maxlength'", result.stderr, re.MULTILINE)
+    assert re.search(r"^events\.yaml:22:9: error CF011: ", result.stderr, re.MULTILINE)
+    assert "    hint: did you mean 'max_length'?" in result.stderr
+    assert result.stderr.rstrip().endswith("2 error(s), 0 warning(s)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_toolkit_crash_is_reported_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The safety net in `main()`: even a bug in telemetry-gen shows no traceback (exit 3)."""
+    from telemetry_gen import cli
+
+    def explode(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "check_catalog", explode)
+    monkeypatch.setattr(sys, "argv", ["telemetry-gen", "build", str(MALFORMED / "bad-category.yaml")])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 3
+    captured = capsys.readouterr()
+    assert "internal error" in captured.err and "RuntimeError" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+# --------------------------------------------------------------------------- all errors at once
+
+
+def _write(tmp_path: Path, text: str, name: str = "events.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+_EVENT = """\
+    description: The app started; counts active installations.
+    trigger: Once per process, after start-up.
+    category: usage
+    owner: core-team
+    since: "1.0"
+"""
+
+# Independent problems in each stage: (catalog, [(code, line)]) — all must come out in one run.
+MANY_FORMAT_ERRORS = (
+    """\
+catalog_format: 1
+app:
+  name: demo-app
+  title: Demo App
+  package: demo_app_telemetry
+  version: 1.10
+  domains: [app]
+  homepage: https://demo.example
+never_collected:
+  - Passwords
+events:
+  app/started:
+    description: The app started; counts active installations.
+    trigger: Once per process, after start-up.
+    category: usage-data
+    owner: core-team
+    since: "1.0"
+    fields:
+      mode:
+        type: enum
+        values: [on, cli]
+        description: How the app was started.
+        privacy: secret
+      locale:
+        type: string
+        description: The UI language.
+        privacy: technical
+        maxlength: 5
+        pattern: ^[a-z]{2}$
+""",
+    [
+        ("CF012", 6),
+        ("CF010", 8),
+        ("CF013", 15),
+        ("CF012", 21),
+        ("CF013", 23),
+        ("CF011", 25),
+        ("CF010", 28),
+    ],
+)
+
+MANY_MODEL_ERRORS = (
+    """\
+catalog_format: 1
+app:
+  name: demo-app
+  title: Demo App
+  package: demo_app_telemetry
+  version: "1.0"
+  domains: [app]
+never_collected:
+  - Passwords
+events:
+  app/started:
+    description: The app started; counts active installations.
+    trigger: Once per process, after start-up.
+    category: usage
+    owner: core-team
+    since: "1.2"
+    expires: 2027-02-30
+    fields:
+      email:
+        type: string
+        description: The address the user signed up with.
+        privacy: sensitive
+        max_length: 254
+        pattern: ^[^@]+@[^@]+$
+      error_kind:
+        type: string
+        description: The kind of error that stopped the start-up.
+        privacy: technical
+        max_length: 40
+      retries:
+        type: integer
+        description: Connection retries before giving up.
+        privacy: technical
+        minimum: 10
+        maximum: 1
+  Bad Name:
+    description: An event with a name that is not domain/action.
+    trigger: Never, it is only here to be rejected.
+    category: usage
+    owner: core-team
+    since: "1.0"
+""",
+    [
+        ("CF027", 16),
+        ("CF029", 17),
+        ("CF022", 22),
+        ("CF023", 25),
+        ("CF025", 31),
+        ("CF020", 36),
+    ],
+)
+
+MANY_LINT_ERRORS = (
+    """\
+catalog_format: 1
+app:
+  name: demo-app
+  title: Demo App
+  package: demo_app_telemetry
+  version: "1.0"
+  domains: [app]
+never_collected:
+  - Passwords
+events:
+  app/started:
+    description: Short.
+    trigger: Once per process, after start-up.
+    category: usage
+    owner: core-team
+    since: "1.0"
+    fields:
+      wallet_address:
+        type: string
+        description: The wallet the user connected.
+        privacy: interaction
+        max_length: 64
+        pattern: ^[0-9a-zA-Z]{26,64}$
+  wallet/opened:
+    description: The user opened the wallet view.
+    trigger: When the wallet view is shown.
+    category: usage
+    owner: core-team
+    since: "1.0"
+""",
+    [
+        ("LN002", 11),
+        ("LN008", 18),
+        ("LN001", 24),
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [MANY_FORMAT_ERRORS, MANY_MODEL_ERRORS, MANY_LINT_ERRORS],
+    ids=["format", "model", "lint"],
+)
+def test_every_independent_error_is_reported_in_one_run_sorted_by_line(
+    tmp_path: Path, text: str, expected: list[tuple[str, int]]
+) -> None:
+    catalog = _write(tmp_path, text)
+    code, output, reported = build(catalog, tmp_path / "out")
+    assert code == 1
+    errors = [(d.code, d.line) for d in reported if d.severity == "error"]
+    assert errors == expected, output
+    assert [d.line for d in reported] == sorted(d.line for d in reported)
+    assert f"{len(expected)} error(s)" in output
+    assert not (tmp_path / "out").exists()
+
+
+def test_duplicate_keys_are_all_reported_not_just_the_first(tmp_path: Path) -> None:
+    code, _, reported = build(MALFORMED / "duplicate-keys-everywhere.yaml", tmp_path / "out")
+    assert code == 1
+    assert [(d.code, d.line) for d in reported] == [("CF002", 8), ("CF002", 19), ("CF002", 22)]
+    assert "first defined at line 6" in reported[0].message
+
+
+# --------------------------------------------------------------------------- output left alone
+
+
+BROKEN_VARIANTS = {
+    "yaml-syntax": ('  version: "1.0"\n', '  version: "1.0\n'),
+    "unknown-key": ("    owner: core-team\n", "    owner: core-team\n    owners: [core-team]\n"),
+    "sensitive-field": ("        privacy: interaction\n", "        privacy: sensitive\n"),
+    "unknown-domain": ("  app/started:\n", "  wallet/started:\n"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(BROKEN_VARIANTS))
+def test_failed_build_leaves_previous_output_byte_for_byte(tmp_path: Path, variant: str) -> None:
+    catalog = _write(tmp_path, MINIMAL_CATALOG)
+    out = tmp_path / "generated"
+    code, output = run_cli("build", str(catalog), "--out", str(out))
+    assert code == 0, output
+    before = _files(out)
+    assert len(before) > 3
+
+    old, new = BROKEN_VARIANTS[variant]
+    assert old in MINIMAL_CATALOG
+    catalog.write_text(MINIMAL_CATALOG.replace(old, new, 1), encoding="utf-8")
+    code, output, reported = build(catalog, out)
+    assert code == 1, output
+    assert any(d.severity == "error" for d in reported), output
+    assert _files(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.yaml", "generated"]
+
+    code, output = run_cli("build", str(catalog), "--out", str(out), "--check")
+    assert code == 1, output
+    assert _files(out) == before
+
+
+def test_missing_catalog_file_is_a_located_error(tmp_path: Path) -> None:
+    code, output, reported = build(tmp_path / "nope.yaml", tmp_path / "out")
+    assert code == 1
+    assert [(d.code, d.line, d.column) for d in reported] == [("CF000", 1, 1)]
+    assert reported[0].hint
+    assert "Traceback" not in output
+
+
+# --------------------------------------------------------------------------- what the messages say
+
+
+def _only(case: str, code: str, tmp_path: Path) -> Reported:
+    _, output, reported = build(MALFORMED / case, tmp_path / "out")
+    matching = [d for d in reported if d.code == code]
+    assert matching, output
+    return matching[0]
+
+
+def test_typo_of_a_key_suggests_the_right_one(tmp_path: Path) -> None:
+    diagnostic = _only("unknown-key-field-maxlength.yaml", "CF010", tmp_path)
+    assert "unknown key 'maxlength'" in diagnostic.message
+    assert "field 'locale' of event 'app/started'" in diagnostic.message
+    assert diagnostic.hint is not None and diagnostic.hint.startswith("did you mean 'max_length'?")
+
+
+def test_typo_at_top_level_and_in_context_suggests_the_right_key(tmp_path: Path) -> None:
+    top = _only("unknown-key-top-level.yaml", "CF010", tmp_path)
+    assert top.hint is not None and "did you mean 'events'?" in top.hint
+    context = _only("unknown-key-context.yaml", "CF010", tmp_path)
+    assert context.hint is not None and "did you mean 'source'?" in context.hint
+
+
+def test_unquoted_version_hint_says_to_quote_it(tmp_path: Path) -> None:
+    diagnostic = _only("version-unquoted-float.yaml", "CF012", tmp_path)
+    assert "`app.version` must be a string" in diagnostic.message
+    assert diagnostic.hint is not None and diagnostic.hint.startswith("quote it")
+    assert '"3.10"' in diagnostic.hint
+
+
+def test_on_off_enum_values_hint_says_yaml_reads_booleans(tmp_path: Path) -> None:
+    diagnostic = _only("enum-values-on-off.yaml", "CF012", tmp_path)
+    assert diagnostic.hint is not None and "quote it" in diagnostic.hint and "booleans" in diagnostic.hint
+
+
+def test_sensitive_class_hint_points_to_never_collected(tmp_path: Path) -> None:
+    diagnostic = _only("sensitive-privacy-class.yaml", "CF022", tmp_path)
+    assert "field 'email'" in diagnostic.message and "sensitive" in diagnostic.message
+    assert diagnostic.hint is not None and "never_collected" in diagnostic.hint
+
+
+def test_free_text_hint_offers_pattern_or_justification(tmp_path: Path) -> None:
+    diagnostic = _only("free-text-without-justification.yaml", "CF023", tmp_path)
+    assert diagnostic.hint is not None and "pattern:" in diagnostic.hint and "justification:" in diagnostic.hint
+
+
+def test_bad_category_suggests_the_closest_value(tmp_path: Path) -> None:
+    diagnostic = _only("bad-category.yaml", "CF013", tmp_path)
+    assert "'usage-data'" in diagnostic.message
+    assert diagnostic.hint is not None and "did you mean 'usage'?" in diagnostic.hint
+
+
+def test_name_collision_names_both_events_and_the_function(tmp_path: Path) -> None:
+    diagnostic = _only("function-name-collision.yaml", "CF021", tmp_path)
+    assert "'app/b-c'" in diagnostic.message and "'app-b/c'" in diagnostic.message
+    assert "app_b_c()" in diagnostic.message
+
+
+def test_unknown_domain_hint_lists_the_allowed_domains(tmp_path: Path) -> None:
+    diagnostic = _only("unknown-domain.yaml", "LN001", tmp_path)
+    assert "'wallet'" in diagnostic.message
+    assert diagnostic.hint is not None and "app.domains" in diagnostic.hint
+
+
+def test_duplicate_key_names_the_first_definition(tmp_path: Path) -> None:
+    diagnostic = _only("duplicate-key-in-event.yaml", "CF002", tmp_path)
+    assert "duplicate key 'owner' (first defined at line 16)" in diagnostic.message
+
+
+def test_integer_version_hint_says_to_quote_it(tmp_path: Path) -> None:
+    _, output, reported = build(MALFORMED / "since-unquoted.yaml", tmp_path / "out")
+    integer = [d for d in reported if d.line == 25]
+    assert integer, output
+    assert integer[0].hint is not None and "quote" in integer[0].hint
+
+
+def test_non_scalar_key_message_shows_the_key_as_written(tmp_path: Path) -> None:
+    catalog = _write(tmp_path, MINIMAL_CATALOG + "? [a, b]\n: 1\n")
+    code, _, reported = build(catalog, tmp_path / "out")
+    assert code == 1
+    assert [d.code for d in reported] == ["CF003"]
+    assert "ScalarNode" not in reported[0].message
+
+
+def test_yaml_syntax_message_reads_in_order(tmp_path: Path) -> None:
+    diagnostic = _only("yaml-two-documents.yaml", "CF001", tmp_path)
+    assert "expected a single document in the stream, but found another document" in diagnostic.message
+
+
+def test_quoted_catalog_format_hint_says_to_unquote(tmp_path: Path) -> None:
+    catalog = _write(tmp_path, MINIMAL_CATALOG.replace("catalog_format: 1", 'catalog_format: "1"'))
+    code, _, reported = build(catalog, tmp_path / "out")
+    assert code == 1
+    assert [d.code for d in reported] == ["CF013"]
+    assert reported[0].hint is not None and "did you mean '1'" not in reported[0].hint

@@ -1,0 +1,485 @@
+"""Consumer models: pydantic v2 models of every event, for code that reads collected events back.
+
+They are imported from the generated file and used the way a consumer uses them: events emitted by
+the generated package parse and round-trip, invalid ones are rejected. The file stays out of the
+emitter package, is cached by the hash of its input (datamodel-code-generator takes seconds) and is
+byte-identical across fresh builds.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import pydantic
+import pytest
+
+from conftest import FIXTURES, REPO, import_generated, run_cli
+from telemetry_gen.build import check_catalog, render_all
+from telemetry_gen.catalog import parse_catalog
+from telemetry_gen.catalog.model import (
+    ArrayType,
+    BooleanType,
+    Catalog,
+    EnumType,
+    Field,
+    NumericType,
+    ObjectType,
+    StringType,
+    ValueType,
+)
+from telemetry_gen.targets import models as models_target
+from telemetry_gen.targets.python import camel
+from telemetry_gen.write import write_tree
+
+EXAMPLE = REPO / "events.yaml"
+PACKAGE = "vigilant_trader_telemetry"
+MODELS = f"models/{PACKAGE}_models.py"
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def load(path: Path) -> Catalog:
+    catalog, diagnostics = check_catalog(path)
+    assert catalog is not None, "\n".join(d.render() for d in diagnostics)
+    return catalog
+
+
+def import_models(path: Path, name: str) -> ModuleType:
+    """Import a models file by path, as a consumer would vendor it."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # pydantic resolves generic models through sys.modules
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
+    """A valid value: the catalog's first example, else one built from the limits."""
+    if examples:
+        return examples[0]
+    if isinstance(value_type, EnumType):
+        return value_type.values[0]
+    if isinstance(value_type, NumericType):
+        value = value_type.minimum if value_type.minimum is not None else value_type.maximum or 0
+        return int(value) if value_type.integer else float(value)
+    if isinstance(value_type, BooleanType):
+        return True
+    if isinstance(value_type, StringType):
+        assert value_type.pattern is None, "give pattern-checked fields an example in the catalog"
+        return "x" * max(value_type.min_length or 0, 1)
+    if isinstance(value_type, ArrayType):
+        return [sample(value_type.items, ())] * max(value_type.min_items or 0, 1)
+    assert isinstance(value_type, ObjectType)
+    return {f.name: sample(f.type, f.examples) for f in value_type.fields}
+
+
+def arguments(fields: tuple[Field, ...]) -> dict[str, Any]:
+    from telemetry_gen.targets.python import parameter_name
+
+    return {parameter_name(f.name): sample(f.type, f.examples) for f in fields}
+
+
+def emit_all(catalog: Catalog, out: Path, data_dir: Path) -> list[dict[str, Any]]:
+    """One envelope per event, emitted through the generated package, as JSON would carry it."""
+    package = import_generated(out, catalog.app.package)
+    sink = package.MemorySink()
+    package.configure(
+        app_version="3.2.0", commit="4f2a9c1", sinks=[sink], strict=True, data_dir=data_dir, consent="all"
+    )
+    for event in catalog.events:
+        getattr(package.events, event.identifier)(**arguments(event.fields))
+    assert sink.names() == [e.name for e in catalog.events]
+    return [json.loads(json.dumps(envelope)) for envelope in sink.events]
+
+
+def dump(model: pydantic.BaseModel) -> Any:
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def header(text: str) -> tuple[str, str, str]:
+    banner, key, body_hash, _ = text.split("\n", 3)
+    return banner, key, body_hash
+
+
+def counting_generate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the calls to datamodel-code-generator (they still run)."""
+    calls: list[int] = []
+    real: Callable[[dict[str, Any]], str] = models_target._generate
+
+    def generate(document: dict[str, Any]) -> str:
+        calls.append(1)
+        return real(document)
+
+    monkeypatch.setattr(models_target, "_generate", generate)
+    return calls
+
+
+def forbid_generate(monkeypatch: pytest.MonkeyPatch) -> None:
+    def generate(document: dict[str, Any]) -> str:
+        raise AssertionError("datamodel-code-generator ran although the models input did not change")
+
+    monkeypatch.setattr(models_target, "_generate", generate)
+
+
+# ---------------------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def example() -> Catalog:
+    return load(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def fresh(example: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example built from scratch: no earlier output, so datamodel-code-generator runs."""
+    out = tmp_path_factory.mktemp("fresh") / "generated"
+    write_tree(render_all(example), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def models(fresh: Path) -> Iterator[ModuleType]:
+    name = f"{PACKAGE}_models"
+    yield import_models(fresh / MODELS, name)
+    sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="module")
+def envelopes(example: Catalog, fresh: Path, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    return emit_all(example, fresh, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture
+def app_exited(envelopes: list[dict[str, Any]]) -> dict[str, Any]:
+    envelope = copy.deepcopy(next(e for e in envelopes if e["event"] == "app/exited"))
+    envelope["data"] = {"exit_reason": "signal", "uptime_seconds": 12.5, "exit_code": 130, "events_dropped": 0}
+    return envelope
+
+
+def schema_of(out: Path, envelope: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of a (still valid) envelope's event."""
+    name = envelope["event"]
+    version = envelope["schema"].rsplit("/v", 1)[1].split(".")[0]
+    return json.loads((out / "schemas" / f"{name}.v{version}.schema.json").read_text("utf-8"))
+
+
+# ----------------------------------------------------------------------------- parse and reject
+
+
+def test_every_emitted_event_parses_and_round_trips(
+    example: Catalog, models: ModuleType, envelopes: list[dict[str, Any]]
+) -> None:
+    union = getattr(models, f"{camel(example.app.package)}Event")
+    for event, envelope in zip(example.events, envelopes, strict=True):
+        model = getattr(models, camel(event.identifier))
+        parsed = model.model_validate(envelope)
+        assert dump(parsed) == envelope, event.name
+        assert isinstance(parsed.data, getattr(models, f"{camel(event.identifier)}Data"))
+        assert isinstance(union.model_validate(envelope).root, model), event.name
+        assert dump(model.model_validate_json(json.dumps(envelope))) == envelope
+
+
+def test_fields_are_typed_attributes(models: ModuleType, app_exited: dict[str, Any]) -> None:
+    parsed = models.AppExited.model_validate(app_exited)
+    assert parsed.event == "app/exited"
+    assert parsed.data.exit_reason == "signal" and parsed.data.exit_code == 130
+    assert parsed.data.uptime_seconds == 12.5
+    assert parsed.context.instance_id == app_exited["context"]["instance_id"]
+    assert parsed.schema_ == app_exited["schema"]
+    assert models.AppExitedData.__doc__ is None or "exit" in models.AppExitedData.__doc__.lower()
+    assert "Why the process ended." in (models.AppExitedData.model_fields["exit_reason"].description or "")
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    *parents, key = path.split(".")
+
+    def change(envelope: dict[str, Any]) -> None:
+        target = envelope
+        for parent in parents:
+            target = target[parent]
+        target[key] = value
+
+    return change
+
+
+def _delete(path: str) -> Callable[[dict[str, Any]], None]:
+    *parents, key = path.split(".")
+
+    def change(envelope: dict[str, Any]) -> None:
+        target = envelope
+        for parent in parents:
+            target = target[parent]
+        del target[key]
+
+    return change
+
+
+INVALID = {
+    "enum value not declared": _set("data.exit_reason", "exploded"),
+    "required field missing": _delete("data.uptime_seconds"),
+    "undeclared data field": _set("data.hostname", "db-01"),
+    "undeclared top-level key": _set("ip_address", "192.0.2.1"),
+    "integer over maximum": _set("data.exit_code", 256),
+    "number below minimum": _set("data.uptime_seconds", -1.0),
+    "float for an integer": _set("data.exit_code", 1.5),
+    "context key missing": _delete("context.session_id"),
+    "context pattern broken": _set("context.instance_id", "not-a-hex-id-not-a-hex-id-12345"),
+    "context enum broken": _set("context.os", "plan9"),
+    "wrong event name": _set("event", "app/started"),
+    "wrong schema id": _set(
+        "schema", "https://telemetry.vigilant-trader.example/schemas/events/app/exited/v9.schema.json"
+    ),
+    "id too short": _set("id", "abc"),
+    "timestamp not UTC": _set("timestamp", "2025-01-01T10:00:00+02:00"),
+    "data not an object": _set("data", []),
+}
+
+
+@pytest.mark.parametrize("change", INVALID.values(), ids=INVALID.keys())
+def test_invalid_event_is_rejected(
+    models: ModuleType, fresh: Path, app_exited: dict[str, Any], change: Callable[[dict[str, Any]], None]
+) -> None:
+    models.AppExited.model_validate(app_exited)  # valid before the change
+    schema = schema_of(fresh, app_exited)
+    change(app_exited)
+    with pytest.raises(jsonschema.ValidationError):  # the reference validator agrees it is invalid
+        jsonschema.validate(app_exited, schema)
+    with pytest.raises(pydantic.ValidationError):
+        models.AppExited.model_validate(app_exited)
+    with pytest.raises(pydantic.ValidationError):
+        models.AppExited.model_validate_json(json.dumps(app_exited))
+
+
+def test_nested_and_array_fields_are_checked(models: ModuleType, envelopes: list[dict[str, Any]]) -> None:
+    exception = copy.deepcopy(next(e for e in envelopes if e["event"] == "error/unhandled-exception"))
+    models.ErrorUnhandledException.model_validate(exception)
+    nested = next(k for k, v in exception["data"].items() if isinstance(v, dict))
+    bad = copy.deepcopy(exception)
+    bad["data"][nested]["unexpected"] = 1
+    with pytest.raises(pydantic.ValidationError):
+        models.ErrorUnhandledException.model_validate(bad)
+
+    latency = copy.deepcopy(next(e for e in envelopes if e["event"] == "perf/price-fetch-latency"))
+    for samples in ([], [1.0] * 21, [-1.0], ["fast"]):
+        latency["data"]["latency_samples_ms"] = samples
+        with pytest.raises(pydantic.ValidationError):
+            models.PerfPriceFetchLatency.model_validate(latency)
+
+
+def _strictness_cases() -> list[Any]:
+    lax_float = (
+        "KNOWN GAP generator/telemetry_gen/targets/models.py: floats stay lax (a JSON integer must parse as a "
+        "number), so pydantic also takes true as 1.0"
+    )
+    unique = (
+        "BUG generator/telemetry_gen/targets/models.py: `unique: true` (uniqueItems) is dropped; app/started "
+        "enabled_features=['tor', 'tor'] is rejected by the schema but accepted by AppStartedData"
+    )
+    cases = {
+        "string for an integer": ("app/exited", "data.exit_code", "3", None),
+        "boolean for an integer": ("app/exited", "data.exit_code", True, None),
+        "boolean for a number": ("app/exited", "data.uptime_seconds", True, lax_float + ": uptime_seconds=true -> 1.0"),
+        "string for a boolean": ("app/started", "data.interactive", "yes", None),
+        "integer for a boolean": ("app/started", "data.interactive", 1, None),
+        "duplicate in a unique array": ("app/started", "data.enabled_features", ["tor", "tor"], unique),
+    }
+    return [
+        pytest.param(
+            event, path, value, id=name, marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        )
+        for name, (event, path, value, reason) in cases.items()
+    ]
+
+
+@pytest.mark.parametrize(("event_name", "path", "value"), _strictness_cases())
+def test_models_reject_what_the_schema_rejects(
+    models: ModuleType, fresh: Path, envelopes: list[dict[str, Any]], *, event_name: str, path: str, value: Any
+) -> None:
+    """Consumers must not accept (and silently coerce) events that the collector's schemas reject."""
+    envelope = copy.deepcopy(next(e for e in envelopes if e["event"] == event_name))
+    schema = schema_of(fresh, envelope)
+    _set(path, value)(envelope)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(envelope, schema)
+    model = getattr(models, camel(event_name.replace("/", "_").replace("-", "_")))
+    with pytest.raises(pydantic.ValidationError):
+        model.model_validate_json(json.dumps(envelope))
+
+
+def test_hostile_catalog_text_yields_importable_models(tmp_path: Path) -> None:
+    """Quotes, backslashes and triple quotes in descriptions and enum values do not break the file."""
+    catalog = load(FIXTURES / "docs" / "hostile.yaml")
+    write_tree(render_all(catalog), tmp_path / "generated")
+    module = import_models(tmp_path / "generated" / models_target.models_path(catalog), "hostile_app_telemetry_models")
+    try:
+        started = catalog.events[0]
+        mode = next(f for f in started.fields if f.name == "mode")
+        assert isinstance(mode.type, EnumType)
+        annotation = module.AppStartedData.model_fields["mode"].annotation
+        assert list(annotation.__args__) == list(mode.type.values)
+        assert '"""' in (module.AppStarted.__doc__ or "")
+        envelopes = emit_all(catalog, tmp_path / "generated", tmp_path / "data")
+        for event, envelope in zip(catalog.events, envelopes, strict=True):
+            model = getattr(module, camel(event.identifier))
+            assert dump(model.model_validate(envelope)) == envelope
+        empty = copy.deepcopy(envelopes[1])
+        assert empty["event"] == "form/submitted" and empty["data"] == {}
+        empty["data"] = {"anything": 1}
+        with pytest.raises(pydantic.ValidationError):
+            module.FormSubmitted.model_validate(empty)
+    finally:
+        sys.modules.pop("hostile_app_telemetry_models", None)
+
+
+# --------------------------------------------------------------- kept out of the emitter package
+
+
+def test_emitter_package_never_imports_pydantic(fresh: Path) -> None:
+    assert MODELS.startswith("models/") and (fresh / MODELS).is_file()
+    python = fresh / "python"
+    for path in python.rglob("*"):
+        if path.is_file():
+            assert "pydantic" not in path.read_text("utf-8"), path
+            assert not path.name.endswith("_models.py"), path
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(python)!r})\n"
+        f"import {PACKAGE} as t\n"
+        "sink = t.MemorySink()\n"
+        f"t.configure(app_version='1', sinks=[sink], strict=True, data_dir={str(fresh / 'data')!r}, consent='all')\n"
+        "t.events.app_exited(exit_reason='normal', uptime_seconds=1.0)\n"
+        "assert sink.names() == ['app/exited']\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pydantic', 'pydantic_core', 'datamodel_code_generator', 'telemetry_gen', 'jsonschema', 'jinja2')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------ cache and --check
+
+
+def test_unchanged_catalog_reuses_the_models_file(fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "generated"
+    shutil.copytree(fresh, out)
+    before = (out / MODELS).read_text("utf-8")
+    forbid_generate(monkeypatch)
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out))
+    assert code == 0, output
+    assert (out / MODELS).read_text("utf-8") == before
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check")
+    assert code == 0, output
+
+
+def test_changes_outside_the_models_input_keep_the_body(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new never_collected item changes the catalog hash (the banner) but not what the models are made from."""
+    text = EXAMPLE.read_text("utf-8")
+    anchor = "never_collected:\n"
+    assert text.count(anchor) == 1
+    changed = text.replace(anchor, anchor + "  - Screen contents and clipboard data.\n")
+    catalog, diagnostics = parse_catalog(changed, "events.yaml")
+    assert catalog is not None, diagnostics
+    forbid_generate(monkeypatch)
+    (content,) = [f.content for f in models_target.render(catalog, fresh)]
+    before = (fresh / MODELS).read_text("utf-8")
+    assert header(content)[0] != header(before)[0]  # the banner names the new catalog hash
+    assert header(content)[1:] == header(before)[1:]
+    assert content.split("\n", 3)[3] == before.split("\n", 3)[3]
+
+
+def test_changed_catalog_regenerates_the_models(
+    example: Catalog, fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = EXAMPLE.read_text("utf-8")
+    anchor = "      exit_reason:\n"
+    assert text.count(anchor) == 1
+    added = (
+        "      restart_count:\n"
+        "        type: integer\n"
+        "        minimum: 0\n"
+        "        maximum: 100\n"
+        "        description: How often the app restarted itself during this run.\n"
+        "        privacy: technical\n"
+    )
+    catalog_path = tmp_path / "events.yaml"
+    catalog_path.write_text(text.replace(anchor, added + anchor), "utf-8")
+    out = tmp_path / "generated"
+    shutil.copytree(fresh, out)
+    calls = counting_generate(monkeypatch)
+    code, output = run_cli("build", str(catalog_path), "--out", str(out))
+    assert code == 0, output
+    assert len(calls) == 1
+    content = (out / MODELS).read_text("utf-8")
+    assert header(content)[1] != header((fresh / MODELS).read_text("utf-8"))[1]
+    module = import_models(out / MODELS, "changed_models")
+    try:
+        assert "restart_count" in module.AppExitedData.model_fields
+        data = module.AppExitedData.model_validate({"exit_reason": "normal", "uptime_seconds": 1, "restart_count": 2})
+        assert data.restart_count == 2
+        with pytest.raises(pydantic.ValidationError):
+            module.AppExitedData.model_validate({"exit_reason": "normal", "uptime_seconds": 1, "restart_count": 101})
+    finally:
+        sys.modules.pop("changed_models", None)
+
+
+def test_new_toolkit_version_regenerates(example: Catalog, fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache key covers telemetry-gen's version (and datamodel-code-generator's)."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(models_target, "_generate", lambda document: calls.append(document) or "x = 1\n")
+    models_target.render(example, fresh)
+    assert calls == []
+    monkeypatch.setattr(models_target, "__version__", "99.0.0")
+    content = next(f.content for f in models_target.render(example, fresh) if f.path == MODELS)
+    assert len(calls) == 1 and content.endswith("\nx = 1\n")
+
+
+def test_hand_edited_models_are_not_reused_and_check_reports_them(
+    example: Catalog, fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "generated"
+    shutil.copytree(fresh, out)
+    path = out / MODELS
+    original = path.read_text("utf-8")
+    body = original.split("\n", 3)[3]
+    # What datamodel-code-generator makes of this input (test_models_are_identical_across_fresh_builds).
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(models_target, "_generate", lambda document: calls.append(document) or body)
+
+    assert original.count("le=255") == 1
+    path.write_text(original.replace("le=255", "le=999"), "utf-8")  # header (key and body hash) untouched
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check")
+    assert code == 1 and f"changed: {MODELS}" in output, output
+    assert "changed: docs" not in output and "changed: python" not in output
+    assert len(calls) == 1 and path.read_text("utf-8") != original  # --check writes nothing
+
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out))
+    assert code == 0, output
+    assert len(calls) == 2 and path.read_text("utf-8") == original
+
+    path.write_text("\n".join(original.split("\n")[:3]) + "\n", "utf-8")  # header only, body gone
+    (content,) = [f.content for f in models_target.render(example, out)]
+    assert len(calls) == 3 and content == original
+
+
+def test_models_are_identical_across_fresh_builds(example: Catalog, fresh: Path, tmp_path: Path) -> None:
+    (content,) = [f.content for f in models_target.render(example, previous=tmp_path / "nothing-here")]
+    assert content == (fresh / MODELS).read_text("utf-8")
+    assert str(tmp_path) not in content and str(fresh) not in content
+    compile(content, MODELS, "exec")
