@@ -3,6 +3,6 @@
 python_bin=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install -qq --upgrade pip
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+.venv/bin/python -m pip install -qq --disable-pip-version-check -e '.[dev]'

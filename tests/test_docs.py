@@ -655,3 +655,10 @@ def test_check_detects_edited_docs(built: tuple[Path, Path], tmp_path: Path) -> 
     for line in ("changed: docs/index.html", "missing: docs/privacy.md", "changed: docs/events/app.md"):
         assert line in output, output
     assert "docs/changelog.md" not in output
+
+
+def test_markdown_shows_control_characters_as_their_codes() -> None:
+    from telemetry_gen.targets.docs import md, md_code
+
+    assert md("null\x00 escape\x1b[31m") == "nullU+0000 escapeU+001B\\[31m"
+    assert md_code("bell\x07") == "`bellU+0007`"

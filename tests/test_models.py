@@ -288,7 +288,7 @@ def _strictness_cases() -> list[Any]:
         "number), so pydantic also takes true as 1.0"
     )
     unique = (
-        "BUG generator/telemetry_gen/targets/models.py: `unique: true` (uniqueItems) is dropped; app/started "
+        "KNOWN GAP generator/telemetry_gen/targets/models.py: `unique: true` (uniqueItems) is dropped; app/started "
         "enabled_features=['tor', 'tor'] is rejected by the schema but accepted by AppStartedData"
     )
     cases = {

@@ -47,9 +47,17 @@ _MARKDOWN_BLOCK_START = re.compile(r"^([#+=-])")
 _MARKDOWN_ORDERED_LIST = re.compile(r"^([0-9]+)([.)])")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _flat(text: str) -> str:
+    """One line; control characters shown as their code (U+0000) instead of passed on raw."""
+    return _CONTROL.sub(lambda m: f"U+{ord(m.group()):04X}", " ".join(text.split()))
+
+
 def md(text: str) -> str:
     """Catalog text as inert Markdown inline text: no markup, no HTML, one line."""
-    flat = " ".join(text.split())
+    flat = _flat(text)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _MARKDOWN_INLINE.sub(r"\\\1", flat)
     return _MARKDOWN_ORDERED_LIST.sub(r"\1\\\2", _MARKDOWN_BLOCK_START.sub(r"\\\1", flat))
@@ -67,7 +75,7 @@ def url_safe(url: str) -> str:
 
 def md_code(text: str) -> str:
     """Text as a Markdown code span, whatever backticks it holds."""
-    flat = " ".join(text.split())
+    flat = _flat(text)
     fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
