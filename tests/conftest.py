@@ -9,15 +9,27 @@ import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from telemetry_gen.build import render_all
 from telemetry_gen.catalog import parse_catalog
-from telemetry_gen.catalog.model import Catalog
+from telemetry_gen.catalog.model import (
+    ArrayType,
+    BooleanType,
+    Catalog,
+    EnumType,
+    Field,
+    NumericType,
+    ObjectType,
+    StringType,
+    ValueType,
+)
 from telemetry_gen.cli import app
 from telemetry_gen.targets.common import GeneratedFile
+from telemetry_gen.targets.python import parameter_name
 from telemetry_gen.write import write_tree
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,6 +95,30 @@ def import_generated(out: Path, package: str) -> ModuleType:
 def file_tree(root: Path) -> dict[str, bytes]:
     """Every file below `root`, by its relative path, with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
+    """A valid value: the catalog's first example, else one built from the limits."""
+    if examples:
+        return examples[0]
+    if isinstance(value_type, EnumType):
+        return value_type.values[0]
+    if isinstance(value_type, NumericType):
+        value = value_type.minimum if value_type.minimum is not None else value_type.maximum or 0
+        return int(value) if value_type.integer else float(value)
+    if isinstance(value_type, BooleanType):
+        return True
+    if isinstance(value_type, StringType):
+        assert value_type.pattern is None, "give pattern-checked fields an example in the catalog"
+        return "x" * max(value_type.min_length or 0, 1)
+    if isinstance(value_type, ArrayType):
+        return [sample(value_type.items, ())] * max(value_type.min_items or 0, 1)
+    assert isinstance(value_type, ObjectType)
+    return {f.name: sample(f.type, f.examples) for f in value_type.fields}
+
+
+def arguments(fields: tuple[Field, ...]) -> dict[str, Any]:
+    return {parameter_name(f.name): sample(f.type, f.examples) for f in fields}
 
 
 def run_cli(*args: str) -> tuple[int, str]:

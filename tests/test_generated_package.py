@@ -10,22 +10,13 @@ import sys
 import typing
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import jsonschema
 import pytest
 
-from conftest import REPO, build_text, import_generated
+from conftest import REPO, arguments, build_text, import_generated
 from telemetry_gen.catalog.model import (
-    ArrayType,
-    BooleanType,
     Catalog,
-    EnumType,
-    Field,
-    NumericType,
-    ObjectType,
-    StringType,
-    ValueType,
 )
 
 EXAMPLE_TEXT = (REPO / "events.yaml").read_text("utf-8")
@@ -42,32 +33,6 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Catalog, Path]:
 @pytest.fixture
 def package(example: tuple[Catalog, Path]) -> ModuleType:
     return import_generated(example[1], PACKAGE)
-
-
-def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
-    """A valid value: the catalog's first example, else one built from the constraints."""
-    if examples:
-        return examples[0]
-    if isinstance(value_type, EnumType):
-        return value_type.values[-1]
-    if isinstance(value_type, NumericType):
-        value = value_type.maximum if value_type.maximum is not None else value_type.minimum or 0
-        return int(value) if value_type.integer else float(value)
-    if isinstance(value_type, BooleanType):
-        return False
-    if isinstance(value_type, StringType):
-        assert value_type.pattern is None, "give pattern-checked fields an example in the catalog"
-        return "x" * max(value_type.min_length or 0, 1)
-    if isinstance(value_type, ArrayType):
-        return [sample(value_type.items, ())] * max(value_type.min_items or 0, 1)
-    assert isinstance(value_type, ObjectType)
-    return {f.name: sample(f.type, f.examples) for f in value_type.fields}
-
-
-def arguments(fields: tuple[Field, ...]) -> dict[str, Any]:
-    from telemetry_gen.targets.python import parameter_name
-
-    return {parameter_name(f.name): sample(f.type, f.examples) for f in fields}
 
 
 def test_every_emitter_sends_a_schema_valid_event(

@@ -23,19 +23,12 @@ import jsonschema
 import pydantic
 import pytest
 
-from conftest import FIXTURES, REPO, import_generated, run_cli
+from conftest import FIXTURES, REPO, arguments, import_generated, run_cli
 from telemetry_gen.build import check_catalog, render_all
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
-    ArrayType,
-    BooleanType,
     Catalog,
     EnumType,
-    Field,
-    NumericType,
-    ObjectType,
-    StringType,
-    ValueType,
 )
 from telemetry_gen.targets import models as models_target
 from telemetry_gen.targets.python import camel
@@ -67,32 +60,6 @@ def import_models(path: Path, name: str) -> ModuleType:
         del sys.modules[name]
         raise
     return module
-
-
-def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
-    """A valid value: the catalog's first example, else one built from the limits."""
-    if examples:
-        return examples[0]
-    if isinstance(value_type, EnumType):
-        return value_type.values[0]
-    if isinstance(value_type, NumericType):
-        value = value_type.minimum if value_type.minimum is not None else value_type.maximum or 0
-        return int(value) if value_type.integer else float(value)
-    if isinstance(value_type, BooleanType):
-        return True
-    if isinstance(value_type, StringType):
-        assert value_type.pattern is None, "give pattern-checked fields an example in the catalog"
-        return "x" * max(value_type.min_length or 0, 1)
-    if isinstance(value_type, ArrayType):
-        return [sample(value_type.items, ())] * max(value_type.min_items or 0, 1)
-    assert isinstance(value_type, ObjectType)
-    return {f.name: sample(f.type, f.examples) for f in value_type.fields}
-
-
-def arguments(fields: tuple[Field, ...]) -> dict[str, Any]:
-    from telemetry_gen.targets.python import parameter_name
-
-    return {parameter_name(f.name): sample(f.type, f.examples) for f in fields}
 
 
 def emit_all(catalog: Catalog, out: Path, data_dir: Path) -> list[dict[str, Any]]:
