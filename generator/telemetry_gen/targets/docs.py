@@ -194,7 +194,7 @@ def opt_out(catalog: Catalog) -> dict[str, str]:
     }
 
 
-def _markdown_values(catalog: Catalog, docs: list[EventDoc]) -> dict[str, object]:
+def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple[str, list[str]]]) -> dict[str, object]:
     def row(*cells: str) -> str:
         return "| " + " | ".join(cells) + " |"
 
@@ -254,13 +254,13 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc]) -> dict[str, object
         "context_rows": context_rows,
         "privacy_rows": privacy_rows,
         "privacy_text": {p.value: text for p, text in PRIVACY_TEXT.items()},
-        "changelog": [(version, [md(item) for item in items]) for version, items in changelog(catalog, docs)],
+        "changelog": [(version, [md(item) for item in items]) for version, items in history],
         "opt_out": opt_out(catalog),
         "policy_url": url_safe(catalog.app.privacy_policy_url or ""),
     }
 
 
-def _html_values(catalog: Catalog, docs: list[EventDoc]) -> dict[str, object]:
+def _html_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple[str, list[str]]]) -> dict[str, object]:
     return {
         "title": catalog.app.title,
         "version": str(catalog.app.version),
@@ -271,21 +271,23 @@ def _html_values(catalog: Catalog, docs: list[EventDoc]) -> dict[str, object]:
         "categories": list(CATEGORY_TEXT.items()),
         "opt_out": opt_out(catalog),
         "policy_url": catalog.app.privacy_policy_url or "",
-        "changelog": changelog(catalog, docs),
+        "changelog": history,
     }
 
 
 def render(catalog: Catalog) -> list[GeneratedFile]:
     docs = [event_doc(event) for event in catalog.events]
+    history = changelog(catalog, docs)
     header = comment_safe(banner(catalog))  # it stands inside an HTML comment
-    markdown = {"header": header, **_markdown_values(catalog, docs)}
+    markdown = {"header": header, **_markdown_values(catalog, docs, history)}
     domains = sorted({doc.event.domain for doc in docs})
     files = [
         GeneratedFile("docs/index.md", render_template("docs/index.md.jinja", **markdown)),
         GeneratedFile("docs/privacy.md", render_template("docs/privacy.md.jinja", **markdown)),
         GeneratedFile("docs/changelog.md", render_template("docs/changelog.md.jinja", **markdown)),
         GeneratedFile(
-            "docs/index.html", render_template("docs/index.html.jinja", header=header, **_html_values(catalog, docs))
+            "docs/index.html",
+            render_template("docs/index.html.jinja", header=header, **_html_values(catalog, docs, history)),
         ),
     ]
     files += [

@@ -23,19 +23,15 @@ from ..catalog.model import (
     StringType,
     ValueType,
 )
+from ..runtime.envelope import EVENT_ID_PATTERN, TIMESTAMP_MAX_LENGTH, TIMESTAMP_PATTERN
+from ..runtime.envelope import KEYS as ENVELOPE_KEYS
 from .common import GeneratedFile, banner
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-EVENT_ID = {"type": "string", "minLength": 32, "maxLength": 32, "pattern": "^[0-9a-f]{32}$"}
+EVENT_ID = {"type": "string", "minLength": 32, "maxLength": 32, "pattern": EVENT_ID_PATTERN}
 # RFC 3339 UTC with optional fraction. A pattern rather than `format`, which validators only
 # annotate by default, so every validator agrees on what a valid timestamp is.
-TIMESTAMP = {
-    "type": "string",
-    "format": "date-time",
-    "maxLength": 32,
-    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$",
-}
-ENVELOPE_KEYS = ("event", "schema", "id", "timestamp", "context", "data")
+TIMESTAMP = {"type": "string", "format": "date-time", "maxLength": TIMESTAMP_MAX_LENGTH, "pattern": TIMESTAMP_PATTERN}
 
 
 def value_schema(value_type: ValueType) -> dict[str, Any]:

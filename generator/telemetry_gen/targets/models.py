@@ -9,7 +9,6 @@ whose input is unchanged reuses the file already in the output folder.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import warnings
@@ -45,7 +44,7 @@ def models_input(catalog: Catalog) -> dict[str, Any]:
     definitions: dict[str, Any] = {"Context": {**context_schema(catalog), "title": "Context"}}
     for event in catalog.events:
         name = camel(event.identifier)
-        schema = copy.deepcopy(event_schema(catalog, event))
+        schema = event_schema(catalog, event)  # a fresh dict on every call, safe to change
         for key in ("$schema", "$id", "$comment", "$defs"):
             schema.pop(key, None)
         schema["title"] = name
