@@ -76,7 +76,7 @@ def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleTyp
     config.write_text("telemetry:\n  collect: maybe\n")
     assert level(package, tmp_path / "data", config=config) == ("off", "explicit")
     assert package.status().dropped == {"configuration": 1}
-    with pytest.raises(package.ConfigurationError, match="telemetry.collect is 'maybe'"):
+    with pytest.raises(package.ConfigurationError, match=r"telemetry\.collect is 'maybe'"):
         package.configure(app_version="3.2.0", data_dir=tmp_path, config=config, strict=True)
     config.write_text("telemetry: [unclosed\n")
     with pytest.raises(package.ConfigurationError, match="cannot read"):
@@ -148,7 +148,8 @@ def test_context_never_carries_the_hostname_user_or_home(tmp_path: Path) -> None
 GUARD = """
 import sys, threading
 seen = []
-WATCHED = {"socket.connect", "socket.bind", "os.mkdir", "os.rename", "os.replace", "os.remove", "_thread.start_new_thread"}
+WATCHED = {"socket.connect", "socket.bind", "os.mkdir", "os.rename", "os.replace", "os.remove"}
+WATCHED.add("_thread.start_new_thread")
 def hook(event, args):
     if event in WATCHED or (event == "open" and isinstance(args[1], str) and set(args[1]) & set("wax+")):
         seen.append(event)
