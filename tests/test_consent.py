@@ -75,7 +75,7 @@ def test_the_apps_config_file_switches_telemetry(package: ModuleType, tmp_path: 
 def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleType, tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("telemetry:\n  collect: maybe\n")
-    assert level(package, tmp_path / "data", config=config) == ("off", "explicit")
+    assert level(package, tmp_path / "data", config=config) == ("off", "configuration error (see the log)")
     assert package.status().dropped == {"configuration": 1}
     with pytest.raises(package.ConfigurationError, match=r"telemetry\.collect is 'maybe'"):
         package.configure(app_version="3.2.0", data_dir=tmp_path, config=config, strict=True)
