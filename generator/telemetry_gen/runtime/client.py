@@ -372,8 +372,8 @@ class Telemetry:
         self._lock = threading.RLock()
         self._counter_lock = threading.Lock()
         self._session_id = uuid.uuid4().hex  # a new process is a new session
-        if self._context is not None and "session_id" in {c.source for c in self.app.context}:
-            names = [c.name for c in self.app.context if c.source == "session_id"]
+        names = [c.name for c in self.app.context if c.source == "session_id"]
+        if self._context is not None and names:
             self._context = {**self._context, **dict.fromkeys(names, self._session_id)}
         if self._dispatcher is not None:
             self._dispatcher.after_fork_in_child()
