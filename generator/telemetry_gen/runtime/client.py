@@ -5,6 +5,7 @@ One client per generated package. Importing it starts nothing: no thread, no fil
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from .consent import Gate, Level, level_from_environment
 from .context import context_values
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
+from .expiry import expired_events
 from .sinks import ConsoleSink, Sink
 from .spec import AppInfo, EventSpec
 
@@ -49,6 +51,8 @@ class Status:
 
 
 class Telemetry:
+    _expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
+
     def __init__(self, app: AppInfo) -> None:
         self.app = app
         self.gate = Gate()
@@ -94,6 +98,7 @@ class Telemetry:
                 consent = "off"
             self._app_version = app_version
             self._commit = commit
+            self._expired = expired_events(self.app.events, datetime.date.today(), app_version)
             # <PREFIX>_TELEMETRY_DEBUG=1: print each event as it would be sent, and send nothing.
             debug = os.environ.get(f"{self.app.env_prefix}_TELEMETRY_DEBUG", "").strip().lower()
             self._sinks = (ConsoleSink(),) if debug in ("1", "true", "yes", "on") else tuple(sinks)
@@ -167,6 +172,9 @@ class Telemetry:
 
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
         """Validate and deliver one event; emitters call this only when the gate is open."""
+        if spec.name in self._expired:  # an expired event's emitter is a no-op
+            self._count(f"{spec.name}: expired")
+            return
         violations: list[str] = []
         try:
             spec.check_data(data, violations)

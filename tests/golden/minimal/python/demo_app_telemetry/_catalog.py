@@ -6,6 +6,12 @@ from __future__ import annotations
 from . import _checks
 from ._runtime import AppInfo, EventSpec, Telemetry
 
+APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
+
+EVENTS: dict[str, EventSpec] = {
+    'app/started': APP_STARTED,
+}
+
 APP = AppInfo(
     name='demo-app',
     title='Demo App',
@@ -14,11 +20,9 @@ APP = AppInfo(
     context=(
     ),
     check_context=_checks.check_context,
+    events=(
+        APP_STARTED,
+    ),
 )
-APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
-
-EVENTS: dict[str, EventSpec] = {
-    'app/started': APP_STARTED,
-}
 
 client = Telemetry(APP)
