@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,7 +36,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from conftest import FIXTURES, MINIMAL_CATALOG, REPO, catalog_from_text, run_cli
+from conftest import FIXTURES, MINIMAL_CATALOG, REPO, build_text, catalog_from_text, run_cli
 from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import Catalog, Event, Field, ObjectType
@@ -121,7 +122,7 @@ def expected_visible(
     return [
         event.name
         for event in catalog.events
-        if all(word in event_doc(event).search_text for word in words)
+        if all(word in event_doc(event, catalog).search_text for word in words)
         and event.category.value in categories
         and privacy_classes(event) & set(classes)
     ]
@@ -324,7 +325,7 @@ return Array.from(document.querySelectorAll('article.event')).map(function (card
     name: card.getAttribute('data-name'),
     heading: card.querySelector('h3').innerText,
     text: card.innerText,
-    badges: Array.from(card.querySelectorAll('.badge')).map(function (b) { return b.innerText; }),
+    badges: Array.from(card.querySelectorAll(':scope > div > .badge')).map(function (b) { return b.innerText; }),
     rows: Array.from(card.querySelectorAll('tbody tr')).map(function (row) {
       return Array.from(row.cells).map(function (cell) { return cell.innerText; });
     })
@@ -339,15 +340,21 @@ def test_cards_show_why_when_fields_and_version_badges(
     open_page(browser, example_docs / "index.html")
     cards = {card["name"]: card for card in browser.execute_script(CARDS_SCRIPT)}
     assert list(cards) == [e.name for e in example.events]
+    version = example.app.version
+    # The example records one change of the current version, to a field (see `history:` in events.yaml).
+    changed_fields = {(h.event, h.field) for h in example.history if h.version == version and h.field}
+    assert changed_fields == {("perf/price-fetch-latency", "latency_samples_ms")}
     for event in example.events:
         card = cards[event.name]
         assert card["heading"] == event.name
         assert flat(event.description) in flat(card["text"]) and flat(event.trigger) in flat(card["text"])
-        rows = {row[0]: row for row in card["rows"]}
+        rows = {row[0].split()[0]: row for row in card["rows"]}
         assert list(rows) == [name for name, _ in all_fields(event.fields)], event.name
         for name, field in all_fields(event.fields):
             assert rows[name][2:] == [field.privacy.value, "yes" if field.required else "no", flat(field.description)]
+            assert rows[name][0].split()[1:] == (["changed"] if (event.name, name) in changed_fields else [])
         expected = [f"since {event.since}", f"v{event.version}", event.category.value]
+        expected += [f"changed in {version}"] if event.name in {e for e, _ in changed_fields} else []
         expected += ["deprecated"] if event.deprecated else []
         expected += [f"expires {event.expires}"] if str(event.expires) != "never" else []
         assert card["badges"] == expected, event.name
@@ -358,7 +365,8 @@ def test_cards_show_why_when_fields_and_version_badges(
     assert never == [flat(item) for item in example.never_collected]
     changelog = text_of(browser, "changelog")
     for event in example.events:
-        assert f"event {event.name} added" in changelog
+        assert f"added event {event.name}\n" in changelog + "\n"
+    assert "removed event wallet/balance-shown: " in changelog
 
 
 def test_page_fits_the_window(example_docs: Path, browser: WebDriver) -> None:
@@ -448,7 +456,8 @@ def test_domain_pages_say_what_why_and_when(example: Catalog, example_docs: Path
         assert f"- **Sent when:** {md(event.trigger)}" in page
         assert f"- **Owner:** {md(event.owner)}" in page
         for name, field in all_fields(event.fields):
-            assert re.search(rf"^\| `{re.escape(name)}` \| .* \| {field.privacy.value} \| (yes|no) \| ", page, re.M)
+            row = rf"^\| `{re.escape(name)}`( \*(added|changed)\*)? \| .* \| {field.privacy.value} \| (yes|no) \| "
+            assert re.search(row, page, re.M)
         if event.deprecated:
             assert f"- **Deprecated:** {md(event.deprecated)}" in page
 
@@ -492,12 +501,50 @@ def test_changelog_lists_every_since_version(example: Catalog, example_docs: Pat
     assert set(versions) >= since and len(versions) == len(set(versions))
     assert versions == sorted(versions, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
     for event in example.events:
-        assert f"- event {md(event.name)} added" in section(changelog, str(event.since)), event.name
+        assert f"- **added** event {md(event.name)}\n" in section(changelog, str(event.since)), event.name
         for name, field in all_fields(event.fields):
             if field.since and field.since != event.since:
-                assert f"- field {md(name)} added to {md(event.name)}" in section(changelog, str(field.since))
+                added = f"- **added** event {md(event.name)} field {md(name)}"
+                assert added in section(changelog, str(field.since))
         if event.deprecated:
-            assert f"- event {md(event.name)} deprecated: " in section(changelog, str(example.app.version))
+            assert f"- **deprecated** event {md(event.name)}: " in section(changelog, str(example.app.version))
+
+
+def test_changelog_and_event_pages_show_recorded_removals_and_changes(tmp_path: Path) -> None:
+    """What the catalog no longer has comes from `history`: in the changelog, and on the event's page."""
+    text = MINIMAL_CATALOG.replace('version: "1.0"', 'version: "2.0"', 1) + textwrap.dedent(
+        """\
+        history:
+          "2.0":
+            - change: field-removed
+              event: app/started
+              field: legacy_mode
+              note: removed; nobody read it
+            - change: field-enum-value-added
+              event: app/started
+              field: mode
+              note: value 'gui' added
+            - change: event-removed
+              event: app/crashed
+          "1.5":
+            - change: field-bound-tightened
+              event: app/started
+              field: mode
+        """
+    )
+    build_text(text, tmp_path)
+    changelog = (tmp_path / "docs" / "changelog.md").read_text("utf-8")
+    latest = section(changelog, "2.0")
+    assert latest.index("- **removed** event app/crashed: event-removed") < latest.index(
+        "- **changed** event app/started"
+    )
+    assert "- **removed** event app/started field legacy\\_mode: removed; nobody read it" in latest
+    assert "- **changed** event app/started field mode: value 'gui' added" in latest
+    assert "- **changed** event app/started field mode: field-bound-tightened" in section(changelog, "1.5")
+    page = (tmp_path / "docs" / "events" / "app.md").read_text("utf-8")
+    assert "*since 1.0 · v1 · usage · changed in 2.0*" in page
+    assert "- **Fields removed in 2.0:** `legacy_mode`" in page
+    assert "| `mode` *changed* | one of: cli, gui |" in page
 
 
 def test_docs_explain_how_to_check_what_is_sent(example_docs: Path) -> None:

@@ -31,12 +31,17 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def check_catalog(path: Path, *, fatal_warnings: bool = False) -> tuple[Catalog | None, list[Diagnostic]]:
-    """Load and lint a catalog; the catalog is None when it must not be built."""
+def check_catalog(
+    path: Path, *, fatal_warnings: bool = False, app_version: str | None = None
+) -> tuple[Catalog | None, list[Diagnostic]]:
+    """Load and lint a catalog; the catalog is None when it must not be built.
+
+    `app_version` is the app version being released, against which `expires: app:<version>` is linted.
+    """
     catalog, diagnostics = load_catalog(path)
     if catalog is None:
         return None, diagnostics
-    diagnostics = diagnostics + run_lints(catalog, today())
+    diagnostics = diagnostics + run_lints(catalog, today(), app_version)
     failing = has_errors(diagnostics) or (fatal_warnings and any(d.severity is Severity.WARNING for d in diagnostics))
     return (None if failing else catalog), diagnostics
 

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 the catalog has errors (or generated output is stale wi
 
 from __future__ import annotations
 
+import enum
 import sys
 import traceback
 from pathlib import Path
@@ -15,9 +16,12 @@ import typer
 
 from . import __version__
 from .build import check_catalog, render_all
+from .catalog import load_catalog
 from .catalog.lint import LINTS
 from .catalog.model import Catalog
 from .diagnostics import Diagnostic, Severity
+from .evolution import changelog as history
+from .evolution.git import GitError, catalog_at, last_tag
 from .write import compare, write_tree
 
 app = typer.Typer(
@@ -29,6 +33,10 @@ app = typer.Typer(
 
 CatalogArgument = Annotated[Path, typer.Argument(help="The catalog file.", show_default=True)]
 FatalWarnings = Annotated[bool, typer.Option("--fatal-warnings", help="Fail on lint warnings too.")]
+AppVersion = Annotated[
+    str | None,
+    typer.Option("--app-version", help="The app version being released: lint `expires: app:<version>` against it."),
+]
 
 
 def _report(diagnostics: list[Diagnostic]) -> None:
@@ -40,8 +48,8 @@ def _report(diagnostics: list[Diagnostic]) -> None:
         typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
 
-def _checked(catalog_path: Path, fatal_warnings: bool) -> Catalog:
-    catalog, diagnostics = check_catalog(catalog_path, fatal_warnings=fatal_warnings)
+def _checked(catalog_path: Path, fatal_warnings: bool, app_version: str | None) -> Catalog:
+    catalog, diagnostics = check_catalog(catalog_path, fatal_warnings=fatal_warnings, app_version=app_version)
     _report(diagnostics)
     if catalog is None:
         raise typer.Exit(1)
@@ -58,9 +66,10 @@ def build(
         bool, typer.Option("--check", help="Write nothing; fail if the output is not up to date.")
     ] = False,
     fatal_warnings: FatalWarnings = False,
+    app_version: AppVersion = None,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
-    catalog = _checked(catalog_path, fatal_warnings)
+    catalog = _checked(catalog_path, fatal_warnings, app_version)
     out_dir = out if out is not None else catalog_path.parent / "generated"
     files = render_all(catalog, previous=out_dir)
     if check:
@@ -81,14 +90,117 @@ def lint(
     catalog_path: CatalogArgument = Path("events.yaml"),
     fatal_warnings: FatalWarnings = False,
     list_lints: Annotated[bool, typer.Option("--list", help="List every lint and exit.")] = False,
+    app_version: AppVersion = None,
 ) -> None:
     """Check the catalog and report every problem, without building."""
     if list_lints:
         for lint in LINTS:
             typer.echo(f"{lint.code}  {lint.severity.value:<7}  {lint.name}: {lint.summary}")
         return
-    catalog = _checked(catalog_path, fatal_warnings)
+    catalog = _checked(catalog_path, fatal_warnings, app_version)
     typer.echo(f"{catalog_path.as_posix()}: {len(catalog.events)} events, no errors")
+
+
+class DiffFormat(str, enum.Enum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    HISTORY = "history"
+
+
+def _usage_error(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _comparable(loaded: tuple[Catalog | None, list[Diagnostic]], what: str) -> Catalog:
+    """A catalog that can be compared; its errors (and exit 2) otherwise."""
+    catalog, diagnostics = loaded
+    if catalog is None:
+        _report(diagnostics)
+        raise _usage_error(f"the {what} has errors, so it cannot be compared")
+    return catalog
+
+
+def _base_catalog(catalog_path: Path, ref: str | None, base_file: Path | None) -> Catalog:
+    if base_file is not None:
+        return _comparable(load_catalog(base_file), f"base catalog {base_file.as_posix()}")
+    try:
+        ref = ref if ref is not None else last_tag(catalog_path.parent)
+        return _comparable(catalog_at(ref, catalog_path), f"base catalog at {ref}")
+    except GitError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+@app.command()
+def diff(
+    catalog_path: CatalogArgument = Path("events.yaml"),
+    *,
+    base: Annotated[
+        str | None, typer.Option("--base", metavar="GIT_REF", help="Compare with the catalog committed at this ref.")
+    ] = None,
+    base_file: Annotated[Path | None, typer.Option("--base-file", help="Compare with this catalog file.")] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format", help="How to print the changes.")] = DiffFormat.TEXT,
+    check_version: Annotated[
+        bool, typer.Option("--check-version", help="Fail unless the catalog and event versions follow every rule.")
+    ] = False,
+    list_kinds: Annotated[bool, typer.Option("--list", help="List every kind of change and exit.")] = False,
+) -> None:
+    """Classify every change since an earlier catalog (default: the last git tag) as breaking or additive.
+
+    Exit 1 when a breaking change comes without a major version bump (with --check-version: when
+    any version rule is broken), 2 on a usage error or a catalog that cannot be read.
+    """
+    if list_kinds:
+        for name, impact, rule in history.kind_rows():
+            typer.echo(f"{name:<24} {impact:<8}  {rule}")
+        return
+    if base is not None and base_file is not None:
+        raise _usage_error("give --base or --base-file, not both")
+    new = _comparable(load_catalog(catalog_path), "catalog")
+    old = _base_catalog(catalog_path, base, base_file)
+    result = history.section(old, new, f"{old.app.version} → {new.app.version}")
+    failing = [p for p in result.problems if check_version or p.missing_major]
+    if output_format is DiffFormat.JSON:
+        typer.echo(history.as_json(old, new, result), nl=False)
+    elif output_format is DiffFormat.MARKDOWN:
+        typer.echo(history.markdown(f"Telemetry catalog changes of {new.app.title}", [result]), nl=False)
+    elif output_format is DiffFormat.HISTORY:
+        typer.echo(history.history_entry(new, result.changes) if result.changes else "", nl=False)
+    else:
+        for change in result.changes:
+            typer.echo(change.render())
+        breaking = sum(c.breaking for c in result.changes)
+        typer.echo(
+            f"{len(result.changes)} change(s) from {old.file} ({old.app.version}) to {new.file} "
+            f"({new.app.version}): {breaking} breaking, {len(result.changes) - breaking} additive"
+        )
+    for problem in result.problems:
+        typer.echo(problem.render("error" if problem in failing else "warning"), err=True)
+    if failing:
+        raise typer.Exit(1)
+
+
+@app.command()
+def changelog(
+    catalog_path: CatalogArgument = Path("events.yaml"),
+    tags: Annotated[str, typer.Option("--tags", help="Release tags to read (a git glob).")] = "*",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of printing.")] = None,
+) -> None:
+    """Write the catalog's history, one section per catalog version among the git tags, in Markdown."""
+    current = _comparable(load_catalog(catalog_path), "catalog")
+    try:
+        sections, notes = history.git_history(current, catalog_path, tags)
+    except GitError as exc:
+        raise _usage_error(str(exc)) from None
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    text = history.markdown(f"Telemetry changelog of {current.app.title}", sections)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, "utf-8")
+        typer.echo(f"wrote {out.as_posix()} ({len(sections)} version(s))", err=True)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
+from ..runtime.expiry import version_key
 from .model import (
     ArrayType,
     Catalog,
@@ -95,7 +96,16 @@ class Finding:
     hint: str
 
 
-Check = Callable[[Catalog, datetime.date], Iterator[Finding]]
+@dataclass(frozen=True)
+class Now:
+    """Where the lints stand: today (SOURCE_DATE_EPOCH fixes it) and, if given, the app version
+    being released (`--app-version`), against which `expires: app:<version>` is checked."""
+
+    date: datetime.date
+    app_version: str | None = None
+
+
+Check = Callable[[Catalog, Now], Iterator[Finding]]
 
 
 @dataclass(frozen=True)
@@ -299,7 +309,7 @@ def _anchoring_problem(pattern: str) -> str | None:
 
 
 @_lint("LN001", "unknown-domain", Severity.ERROR, "the event's domain is not listed in app.domains")
-def _unknown_domain(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _unknown_domain(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
         if event.domain not in catalog.app.domains:
             yield Finding(
@@ -318,7 +328,7 @@ def _unknown_domain(catalog: Catalog, today: datetime.date) -> Iterator[Finding]
     Severity.ERROR,
     f"an event or field description is empty or shorter than {MIN_TEXT_LENGTH} characters",
 )
-def _missing_description(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _missing_description(catalog: Catalog, now: Now) -> Iterator[Finding]:
     hint = "say what the value tells the developers and why it is collected; it is published in the docs"
     for event in catalog.events:
         if _too_short(event.description):
@@ -339,7 +349,7 @@ def _missing_description(catalog: Catalog, today: datetime.date) -> Iterator[Fin
     Severity.ERROR,
     f"an event's trigger is empty or shorter than {MIN_TEXT_LENGTH} characters",
 )
-def _missing_trigger(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _missing_trigger(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
         if _too_short(event.trigger):
             yield Finding(
@@ -351,36 +361,56 @@ def _missing_trigger(catalog: Catalog, today: datetime.date) -> Iterator[Finding
             )
 
 
-@_lint("LN004", "expired", Severity.ERROR, "the event's expiry date has passed")
-def _expired(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _app_expiry(event: Event, now: Now) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """(the expiry version, the released app version) as comparable keys, when both are known."""
+    if event.expires.app_version is None or now.app_version is None:
+        return None
+    return version_key(event.expires.app_version), version_key(now.app_version)
+
+
+def _major(key: tuple[int, ...]) -> int:
+    return key[0] if key else 0
+
+
+@_lint("LN004", "expired", Severity.ERROR, "the event's expiry date, or app version (--app-version), is reached")
+def _expired(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
-        if event.expires.date is not None and event.expires.date < today:
-            yield Finding(
-                event,
-                event.location,
-                f"event {event.name!r} expired on {event.expires.date.isoformat()}",
-                "remove the event and its emitter calls, or move `expires` to a later date if it is still needed",
+        if event.expires.date is not None and event.expires.date < now.date:
+            message = f"event {event.name!r} expired on {event.expires.date.isoformat()}"
+        elif (keys := _app_expiry(event, now)) and keys[1] >= keys[0]:
+            message = (
+                f"event {event.name!r} expired with app version {event.expires.app_version} (this is {now.app_version})"
             )
+        else:
+            continue
+        yield Finding(
+            event,
+            event.location,
+            message + "; its emitter already sends nothing",
+            "remove the event and its emitter calls, or move `expires` later if it is still needed",
+        )
 
 
 @_lint(
     "LN005",
     "expires-soon",
     Severity.WARNING,
-    f"the event expires within {EXPIRES_SOON_DAYS} days",
+    f"the event expires within {EXPIRES_SOON_DAYS} days, or with the next major app version",
 )
-def _expires_soon(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _expires_soon(catalog: Catalog, now: Now) -> Iterator[Finding]:
+    today = now.date
     horizon = today + datetime.timedelta(days=EXPIRES_SOON_DAYS)
     for event in catalog.events:
         date = event.expires.date
         if date is not None and today <= date <= horizon:
-            yield Finding(
-                event,
-                event.location,
-                f"event {event.name!r} expires on {date.isoformat()}, "
-                + ("today" if date == today else f"in {(date - today).days} day(s)"),
-                "decide now: remove the event, or move `expires` to a later date",
-            )
+            when = "today" if date == today else f"in {(date - today).days} day(s)"
+            message = f"event {event.name!r} expires on {date.isoformat()}, {when}"
+        elif (keys := _app_expiry(event, now)) and keys[1] < keys[0] and _major(keys[0]) <= _major(keys[1]) + 1:
+            version = event.expires.app_version
+            message = f"event {event.name!r} expires with app version {version}, the next major release or sooner"
+        else:
+            continue
+        yield Finding(event, event.location, message, "decide now: remove the event, or move `expires` later")
 
 
 @_lint(
@@ -389,8 +419,8 @@ def _expires_soon(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
     Severity.WARNING,
     f"the event's expiry date is more than {EXPIRY_HORIZON_DAYS} days away",
 )
-def _expiry_too_far(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
-    limit = today + datetime.timedelta(days=EXPIRY_HORIZON_DAYS)
+def _expiry_too_far(catalog: Catalog, now: Now) -> Iterator[Finding]:
+    limit = now.date + datetime.timedelta(days=EXPIRY_HORIZON_DAYS)
     for event in catalog.events:
         date = event.expires.date
         if date is not None and date > limit:
@@ -409,7 +439,7 @@ def _expiry_too_far(catalog: Catalog, today: datetime.date) -> Iterator[Finding]
     Severity.WARNING,
     "two events of a domain, or two sibling fields, differ by a letter or two added or dropped",
 )
-def _names_too_similar(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _names_too_similar(catalog: Catalog, now: Now) -> Iterator[Finding]:
     events = {event.name: event for event in catalog.events}
     for domain in sorted({event.domain for event in catalog.events}):
         actions = (event.action for event in catalog.events if event.domain == domain)
@@ -445,7 +475,7 @@ def _sensitive_terms(name: str) -> list[str]:
     Severity.ERROR,
     "a field name suggests personal data, user content or secrets, and there is no justification",
 )
-def _sensitive_looking_name(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _sensitive_looking_name(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref in _fields(catalog):
         words = _sensitive_terms(ref.field.name)
         if words and not (ref.field.justification or "").strip():
@@ -465,7 +495,7 @@ def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[s
 
 
 @_lint("LN009", "duplicate-enum-value", Severity.ERROR, "an enum lists the same value twice")
-def _duplicate_enum_value(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _duplicate_enum_value(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, enum, what in _typed(catalog, EnumType):
         for group in _duplicates(enum.values, str):
             yield ref.finding(
@@ -480,7 +510,7 @@ def _duplicate_enum_value(catalog: Catalog, today: datetime.date) -> Iterator[Fi
     Severity.WARNING,
     "an integer or number has no minimum or no maximum",
 )
-def _unbounded_number(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _unbounded_number(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, number, what in _typed(catalog, NumericType):
         missing = [
             bound for bound, value in (("minimum", number.minimum), ("maximum", number.maximum)) if value is None
@@ -499,7 +529,7 @@ def _unbounded_number(catalog: Catalog, today: datetime.date) -> Iterator[Findin
     Severity.WARNING,
     "a string pattern is not anchored with ^…$, so it admits anything around a match",
 )
-def _unanchored_pattern(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _unanchored_pattern(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, string, what in _typed(catalog, StringType):
         problem = _anchoring_problem(string.pattern) if string.pattern is not None else None
         if problem:
@@ -515,7 +545,7 @@ def _unanchored_pattern(catalog: Catalog, today: datetime.date) -> Iterator[Find
     Severity.WARNING,
     f"a string without a pattern allows more than {LONG_FREE_TEXT} characters",
 )
-def _long_free_text(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _long_free_text(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, string, what in _typed(catalog, StringType):
         if string.pattern is None and string.max_length > LONG_FREE_TEXT:
             yield ref.finding(
@@ -546,7 +576,7 @@ def _unit_problem(name: str, unit: str | None) -> tuple[str, str] | None:
     Severity.WARNING,
     "a numeric field's name ends with a time or size unit that its `unit:` does not declare",
 )
-def _unit_in_name(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _unit_in_name(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, number, _ in _typed(catalog, NumericType):
         problem = _unit_problem(ref.field.name, number.unit)
         if problem:
@@ -559,7 +589,7 @@ def _unit_in_name(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
     Severity.WARNING,
     "all fields of an event (or of an object field) start with the same word",
 )
-def _common_prefix(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _common_prefix(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for group in _field_groups(catalog):
         words = [_words(field.name) for field in group.fields]
         firsts = {split[0] for split in words}
@@ -577,7 +607,7 @@ def _common_prefix(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
     Severity.WARNING,
     "a deprecated event has no expiry",
 )
-def _deprecated_without_expiry(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _deprecated_without_expiry(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
         if event.deprecated is not None and event.expires.date is None and event.expires.app_version is None:
             yield Finding(
@@ -599,7 +629,7 @@ def _is_patterned_string(field: Field) -> bool:
     Severity.WARNING,
     "a pseudonymous field is not a pattern-checked string (random ids are hex or UUID strings)",
 )
-def _pseudonymous_not_random(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _pseudonymous_not_random(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref in _fields(catalog):
         if ref.field.privacy is Privacy.PSEUDONYMOUS and not _is_patterned_string(ref.field):
             yield ref.finding(
@@ -623,7 +653,7 @@ def _looks_like_random_id(field: Field) -> bool:
     Severity.WARNING,
     "an `*_id` field that admits random hex or UUID ids is not classed pseudonymous",
 )
-def _id_not_pseudonymous(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _id_not_pseudonymous(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref in _fields(catalog):
         field = ref.field
         linkable = field.privacy in (Privacy.TECHNICAL, Privacy.INTERACTION)
@@ -636,7 +666,7 @@ def _id_not_pseudonymous(catalog: Catalog, today: datetime.date) -> Iterator[Fin
 
 
 @_lint("LN018", "unknown-lint-code", Severity.WARNING, "lint_ignore names a code that is not a lint")
-def _unknown_lint_code(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _unknown_lint_code(catalog: Catalog, now: Now) -> Iterator[Finding]:
     known = [lint.code for lint in LINTS]
     for event in catalog.events:
         for code in event.lint_ignore:
@@ -655,7 +685,7 @@ def _unknown_lint_code(catalog: Catalog, today: datetime.date) -> Iterator[Findi
     Severity.ERROR,
     "a field's `since` is older than its event's (or object field's) `since`",
 )
-def _field_since_before_event(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _field_since_before_event(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref in _fields(catalog):
         since, container = ref.field.since, ref.container_since
         if since is not None and since.key() < container.key():
@@ -672,7 +702,7 @@ def _field_since_before_event(catalog: Catalog, today: datetime.date) -> Iterato
     Severity.WARNING,
     "the event's domain is a catch-all name such as misc, general or other",
 )
-def _generic_domain(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _generic_domain(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
         if event.domain in GENERIC_DOMAINS:
             yield Finding(
@@ -689,7 +719,7 @@ def _generic_domain(catalog: Catalog, today: datetime.date) -> Iterator[Finding]
     Severity.WARNING,
     "an enum has values that differ only in letter case",
 )
-def _enum_values_differ_by_case(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _enum_values_differ_by_case(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, enum, what in _typed(catalog, EnumType):
         for group in _duplicates(dict.fromkeys(enum.values), str.casefold):
             yield ref.finding(
@@ -704,13 +734,13 @@ def _enum_values_differ_by_case(catalog: Catalog, today: datetime.date) -> Itera
     Severity.WARNING,
     "lint_ignore names a lint that does not fire on the event",
 )
-def _unused_lint_ignore(catalog: Catalog, today: datetime.date) -> Iterator[Finding]:
+def _unused_lint_ignore(catalog: Catalog, now: Now) -> Iterator[Finding]:
     this = "LN022"
     fired = {
         (finding.event.name, lint.code)
         for lint in LINTS
         if lint.code != this
-        for finding in lint.check(catalog, today)
+        for finding in lint.check(catalog, now)
         if finding.event is not None
     }
     known = {lint.code for lint in LINTS}
@@ -728,12 +758,13 @@ def _unused_lint_ignore(catalog: Catalog, today: datetime.date) -> Iterator[Find
 LINTS: tuple[Lint, ...] = tuple(sorted(_REGISTRY, key=lambda lint: lint.code))
 
 
-def run_lints(catalog: Catalog, today: datetime.date) -> list[Diagnostic]:
+def run_lints(catalog: Catalog, today: datetime.date, app_version: str | None = None) -> list[Diagnostic]:
     """Run every lint; findings on events that ignore the lint's code are dropped."""
+    now = Now(today, app_version)
     diagnostics = [
         lint.diagnostic(finding)
         for lint in LINTS
-        for finding in lint.check(catalog, today)
+        for finding in lint.check(catalog, now)
         if finding.event is None or lint.code not in finding.event.lint_ignore
     ]
     return sorted_diagnostics(diagnostics)

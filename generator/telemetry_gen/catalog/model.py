@@ -27,6 +27,8 @@ SINCE_TOO_NEW = "CF027"
 BAD_CONTEXT = "CF028"
 BAD_EXPIRY = "CF029"
 NOT_FINITE = "CF030"
+BAD_RENAME = "CF031"
+BAD_HISTORY = "CF032"
 
 NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -131,6 +133,14 @@ class Expiry:
             return f"app:{self.app_version}"
         return "never"
 
+    def effect(self) -> str:
+        """What expiry does to the event's emitter, in words (for docstrings and docs)."""
+        if self.date is not None:
+            return f"sent up to {self.date.isoformat()}; after that day its emitter does nothing"
+        if self.app_version is not None:
+            return f"not sent from app version {self.app_version} on; its emitter then does nothing"
+        return "never expires"
+
 
 @dataclass(frozen=True)
 class Event:
@@ -146,6 +156,7 @@ class Event:
     lint_ignore: tuple[str, ...]
     fields: tuple[Field, ...]
     location: Location
+    renamed_from: str | None = None
 
     @property
     def domain(self) -> str:
@@ -246,6 +257,19 @@ class App:
     env_prefix: str
     domains: tuple[str, ...]
     privacy_policy_url: str | None
+    version_location: Location
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change of a past catalog version (the catalog's `history`)."""
+
+    version: Version
+    change: str  # a change kind of `telemetry-gen diff`, e.g. `field-removed`
+    event: str | None
+    field: str | None
+    note: str | None
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -256,6 +280,7 @@ class Catalog:
     context: tuple[ContextField, ...]
     never_collected: tuple[str, ...]
     events: tuple[Event, ...]
+    history: tuple[HistoryEntry, ...] = ()
 
     def schema_id(self, event: Event) -> str:
         return f"{self.app.schema_base_url}events/{event.name}/v{event.version}.schema.json"
@@ -282,6 +307,7 @@ class _ModelBuilder:
             env_prefix=raw.get("env_prefix", name.upper().replace("-", "_")),
             domains=tuple(raw["domains"]),
             privacy_policy_url=raw.get("privacy_policy_url"),
+            version_location=self.map.value(("app", "version")),
         )
 
     def context(self, raw: dict[str, Any]) -> tuple[ContextField, ...]:
@@ -449,6 +475,7 @@ class _ModelBuilder:
             lint_ignore=tuple(sorted(raw.get("lint_ignore", ()))),
             fields=self.fields(raw.get("fields", {}), path),
             location=self.map.key(path),
+            renamed_from=raw.get("renamed_from"),
         )
 
     def events(self, raw: dict[str, Any]) -> tuple[Event, ...]:
@@ -464,7 +491,96 @@ class _ModelBuilder:
                     "rename one of them",
                     at_key=True,
                 )
+        self.check_renames(events)
         return tuple(events)
+
+    def check_renames(self, events: list[Event]) -> None:
+        names = {event.name for event in events}
+        claimed: dict[str, str] = {}
+        for event in events:
+            old = event.renamed_from
+            if old is None:
+                continue
+            path: Path = ("events", event.name, "renamed_from")
+            if old in names:
+                self.error(
+                    BAD_RENAME,
+                    path,
+                    f"event {event.name!r} is `renamed_from` {old!r}, which is still in the catalog",
+                    "remove the old event (a rename replaces it), or remove `renamed_from`",
+                )
+            elif old in claimed:
+                self.error(
+                    BAD_RENAME,
+                    path,
+                    f"events {claimed[old]!r} and {event.name!r} are both `renamed_from` {old!r}",
+                    "an event can be renamed to one new name only; keep `renamed_from` on one of them",
+                )
+            claimed.setdefault(old, event.name)
+
+    def history(self, raw: dict[str, Any], events: tuple[Event, ...]) -> tuple[HistoryEntry, ...]:
+        entries = []
+        fields = {event.name: _dotted_names(event.fields) for event in events}
+        for version_text, items in raw.items():
+            version = Version.parse(version_text)
+            if version.key() > self.catalog_version.key():
+                self.error(
+                    BAD_HISTORY,
+                    ("history", version_text),
+                    f"history records version {version}, newer than the catalog version {self.catalog_version}",
+                    "record changes under the catalog version that made them",
+                    at_key=True,
+                )
+            for index, item in enumerate(items):
+                path: Path = ("history", version_text, index)
+                if item.get("event") is None and not item["change"].startswith("context-"):
+                    self.error(
+                        BAD_HISTORY,
+                        path,
+                        f"a recorded {item['change']} names no event",
+                        "add `event: <domain/action>` (only context changes go without one)",
+                    )
+                if version == self.catalog_version and item["change"] not in _REMOVALS:
+                    self.current_history(item, fields, path)
+                entries.append(
+                    HistoryEntry(
+                        version,
+                        item["change"],
+                        item.get("event"),
+                        item.get("field"),
+                        item.get("note"),
+                        self.map.value(path),
+                    )
+                )
+        return tuple(sorted(entries, key=lambda e: (e.version.key(), e.event or "", e.field or "", e.change)))
+
+    def current_history(self, item: dict[str, Any], fields: dict[str, set[str]], path: Path) -> None:
+        """A change recorded for the current version must name what the catalog has now."""
+        event, field = item.get("event"), item.get("field")
+        if event is not None and event not in fields:
+            self.error(
+                BAD_HISTORY,
+                (*path, "event"),
+                f"history records a {item['change']} of event {event!r}, which is not in the catalog",
+                "name the event as it is called now (record removals as event-removed)",
+            )
+        elif event is not None and field is not None and field not in fields[event]:
+            self.error(
+                BAD_HISTORY,
+                (*path, "field"),
+                f"history records a {item['change']} of field {field!r}, which event {event!r} does not have",
+                "name the field as it is called now, dotted for a nested one (record removals as field-removed)",
+            )
+
+
+# Recorded changes that name something the catalog no longer has.
+_REMOVALS = frozenset({"event-removed", "field-removed", "context-field-removed"})
+
+
+def _dotted_names(fields: tuple[Field, ...]) -> set[str]:
+    names = {f.name for f in fields}
+    names |= {f"{f.name}.{inner.name}" for f in fields if isinstance(f.type, ObjectType) for inner in f.type.fields}
+    return names
 
 
 def _is_free_text(value_type: ValueType) -> bool:
@@ -532,12 +648,14 @@ def build_model(
     builder = _ModelBuilder(source_map)
     app = builder.app(data["app"])
     builder.catalog_version = app.version
+    events = builder.events(data["events"])
     catalog = Catalog(
         file=file,
         content_hash=content_hash,
         app=app,
         context=builder.context(data.get("context", {})),
         never_collected=tuple(data["never_collected"]),
-        events=builder.events(data["events"]),
+        events=events,
+        history=builder.history(data.get("history", {}), events),
     )
     return catalog, builder.diagnostics

@@ -36,6 +36,8 @@ _PATTERN_HINTS = {
     "^[A-Z]{2}[0-9]{3}$": "lint codes look like LN007; `telemetry-gen lint --list` shows them",
     "^(never|[0-9]{4}-[0-9]{2}-[0-9]{2}|app:[0-9]+(\\.[0-9]+)*)$": "write `never`, a date like 2027-06-30, "
     "or `app:<version>` like app:5.0",
+    "^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$": "write an event name as `domain/action`, both "
+    "kebab-case, e.g. app/started",
     "^https?://[^\\s?#]+/$": "give an http(s) URL ending in a slash, e.g. https://telemetry.example.com/schemas/",
 }
 
@@ -76,6 +78,10 @@ def describe(path: Path) -> str:
         if rest:
             where = f"{'.'.join(str(p) for p in rest)} of {where}"
         return where
+    if path[0] == "history" and len(path) >= 3 and isinstance(path[2], int):
+        rest = path[3:]
+        suffix = f"{'.'.join(str(p) for p in rest)} of " if rest else ""
+        return f"{suffix}history entry {path[2] + 1} of version {path[1]}"
     if path[0] == "context" and len(path) >= 2:
         rest = path[2:]
         suffix = f"{'.'.join(str(p) for p in rest)} of " if rest else ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..catalog.model import (
     ArrayType,
@@ -21,6 +21,7 @@ from ..catalog.model import (
     EnumType,
     Event,
     Field,
+    HistoryEntry,
     NumericType,
     ObjectType,
     Privacy,
@@ -28,6 +29,7 @@ from ..catalog.model import (
     ValueType,
     Version,
 )
+from ..evolution.diff import KINDS
 from .common import GeneratedFile, banner, render_template
 
 PRIVACY_TEXT = {
@@ -116,6 +118,7 @@ class FieldDoc:
     required: bool
     description: str
     since: str
+    badge: str = ""  # "added" or "changed" in the current catalog version
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ class EventDoc:
     fields: tuple[FieldDoc, ...]
     privacy_classes: tuple[str, ...]
     search_text: str
+    removed_fields: tuple[str, ...] = ()  # removed in the current catalog version
+    expiry: str = ""  # what expiry does to the emitter, or "" when the event never expires
 
 
 def field_docs(fields: tuple[Field, ...], prefix: str = "") -> list[FieldDoc]:
@@ -147,17 +152,39 @@ def field_docs(fields: tuple[Field, ...], prefix: str = "") -> list[FieldDoc]:
     return docs
 
 
-def event_doc(event: Event) -> EventDoc:
+def _recorded(catalog: Catalog, event: Event) -> list[HistoryEntry]:
+    """The recorded changes of the current catalog version to `event`."""
+    return [h for h in catalog.history if h.version == catalog.app.version and h.event == event.name]
+
+
+def _field_badge(catalog: Catalog, event: Event, doc: FieldDoc, recorded: list[HistoryEntry]) -> str:
+    current = str(catalog.app.version)
+    if doc.since == current and event.since != catalog.app.version:
+        return "added"
+    badges = {KINDS[h.change].badge for h in recorded if h.field == doc.name}
+    return "added" if "added" in badges else "changed" if badges else ""
+
+
+def event_doc(event: Event, catalog: Catalog) -> EventDoc:
+    recorded = _recorded(catalog, event)
+    version = catalog.app.version
     badges = [
         ("since", f"since {event.since}"),
         ("version", f"v{event.version}"),
         (event.category.value, event.category.value),
     ]
+    if event.since == version:
+        badges.append(("added", f"added in {version}"))
+    elif any(KINDS[h.change].badge in ("changed", "removed") for h in recorded) or any(
+        f.since == version for f in event.fields
+    ):
+        badges.append(("changed", f"changed in {version}"))
     if event.deprecated:
         badges.append(("deprecated", "deprecated"))
     if event.expires.date or event.expires.app_version:
         badges.append(("expires", f"expires {event.expires}"))
-    fields = tuple(field_docs(event.fields))
+    fields = tuple(replace(f, badge=_field_badge(catalog, event, f, recorded)) for f in field_docs(event.fields))
+    removed = tuple(sorted({h.field for h in recorded if h.field and KINDS[h.change].badge == "removed"}))
     words = [event.name, event.description, event.trigger, *(f"{f.name} {f.description}" for f in fields)]
     return EventDoc(
         event=event,
@@ -167,21 +194,42 @@ def event_doc(event: Event) -> EventDoc:
         fields=fields,
         privacy_classes=tuple(sorted({f.privacy for f in fields})),
         search_text=" ".join(" ".join(words).lower().split()),
+        removed_fields=removed,
+        expiry=event.expires.effect() if event.expires.date or event.expires.app_version else "",
     )
 
 
-def changelog(catalog: Catalog, docs: list[EventDoc]) -> list[tuple[str, list[str]]]:
-    """What each catalog version added, newest first, from the `since` of events and fields."""
-    entries: dict[tuple[int, int], list[str]] = defaultdict(list)
+# The order of the changelog's badges within a version.
+BADGE_ORDER = {"removed": 0, "changed": 1, "added": 2, "deprecated": 3}
+
+
+def changelog(catalog: Catalog, docs: list[EventDoc]) -> History:
+    """What each catalog version changed, newest first, as (badge, text) items: events and fields
+    added (their `since`), deprecations, and the changes recorded under `history`."""
+    entries: dict[tuple[int, int], dict[tuple[str, str, str], str]] = defaultdict(dict)
+    for entry in catalog.history:
+        subject = f"event {entry.event}" if entry.event else "context"
+        subject += f" field {entry.field}" if entry.field else ""
+        key = (KINDS[entry.change].badge, entry.event or "", entry.field or "")
+        entries[entry.version.key()].setdefault(key, f"{subject}: {entry.note or entry.change}")
+    deprecations = {h.event for h in catalog.history if h.change == "event-deprecated"}
     for doc in docs:
         event = doc.event
-        entries[event.since.key()].append(f"event {event.name} added")
+        entries[event.since.key()].setdefault(("added", event.name, ""), f"event {event.name}")
         for f in doc.fields:
             if f.since and Version.parse(f.since).key() > event.since.key():
-                entries[Version.parse(f.since).key()].append(f"field {f.name} added to {event.name}")
-        if event.deprecated:
-            entries[catalog.app.version.key()].append(f"event {event.name} deprecated: {event.deprecated}")
-    return [(f"{major}.{minor}", sorted(items)) for (major, minor), items in sorted(entries.items(), reverse=True)]
+                key = ("added", event.name, f.name)
+                entries[Version.parse(f.since).key()].setdefault(key, f"event {event.name} field {f.name}")
+        if event.deprecated and event.name not in deprecations:
+            key = ("deprecated", event.name, "")
+            entries[catalog.app.version.key()][key] = f"event {event.name}: {event.deprecated}"
+    return [
+        (
+            f"{major}.{minor}",
+            [(badge, text) for (badge, *_), text in sorted(items.items(), key=lambda i: (BADGE_ORDER[i[0][0]], i[1]))],
+        )
+        for (major, minor), items in sorted(entries.items(), reverse=True)
+    ]
 
 
 def opt_out(catalog: Catalog) -> dict[str, str]:
@@ -194,7 +242,10 @@ def opt_out(catalog: Catalog) -> dict[str, str]:
     }
 
 
-def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple[str, list[str]]]) -> dict[str, object]:
+History = list[tuple[str, list[tuple[str, str]]]]
+
+
+def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -> dict[str, object]:
     def row(*cells: str) -> str:
         return "| " + " | ".join(cells) + " |"
 
@@ -235,10 +286,18 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple
                 "category": CATEGORY_TEXT[d.event.category.value],
                 "owner": md(d.event.owner),
                 "deprecated": md(d.event.deprecated) if d.event.deprecated else "",
+                "expires": md(d.expiry),
                 "rows": [
-                    row(md_code(f.name), md(f.type), f.privacy, "yes" if f.required else "no", md(f.description))
+                    row(
+                        md_code(f.name) + (f" *{f.badge}*" if f.badge else ""),
+                        md(f.type),
+                        f.privacy,
+                        "yes" if f.required else "no",
+                        md(f.description),
+                    )
                     for f in d.fields
                 ],
+                "removed_fields": ", ".join(md_code(name) for name in d.removed_fields),
             }
             for d in items
         ]
@@ -254,13 +313,13 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple
         "context_rows": context_rows,
         "privacy_rows": privacy_rows,
         "privacy_text": {p.value: text for p, text in PRIVACY_TEXT.items()},
-        "changelog": [(version, [md(item) for item in items]) for version, items in history],
+        "changelog": [(version, [f"**{badge}** {md(text)}" for badge, text in items]) for version, items in history],
         "opt_out": opt_out(catalog),
         "policy_url": url_safe(catalog.app.privacy_policy_url or ""),
     }
 
 
-def _html_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple[str, list[str]]]) -> dict[str, object]:
+def _html_values(catalog: Catalog, docs: list[EventDoc], history: History) -> dict[str, object]:
     return {
         "title": catalog.app.title,
         "version": str(catalog.app.version),
@@ -276,7 +335,7 @@ def _html_values(catalog: Catalog, docs: list[EventDoc], history: list[tuple[str
 
 
 def render(catalog: Catalog) -> list[GeneratedFile]:
-    docs = [event_doc(event) for event in catalog.events]
+    docs = [event_doc(event, catalog) for event in catalog.events]
     history = changelog(catalog, docs)
     header = comment_safe(banner(catalog))  # it stands inside an HTML comment
     markdown = {"header": header, **_markdown_values(catalog, docs, history)}

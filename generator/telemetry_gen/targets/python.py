@@ -170,9 +170,9 @@ class _PythonModel:
 
     def emitter(self, event: Event) -> Emitter:
         facts = [f"consent: {event.category.value}", f"since {event.since}", f"owner: {event.owner}"]
-        if event.expires.date or event.expires.app_version:
-            facts.append(f"expires: {event.expires}")
         parts = [event.description.strip(), f"Sent: {event.trigger.strip()}", "; ".join(facts) + "."]
+        if event.expires.date or event.expires.app_version:
+            parts.append(f"Expiry: {event.expires.effect()}.")
         if event.deprecated:
             parts.append(f"Deprecated: {event.deprecated.strip()}")
         if event.fields:
@@ -196,6 +196,16 @@ class _PythonModel:
             parameters=ordered,
             required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
         )
+
+
+def _expiry_arguments(event: Event) -> str:
+    """The EventSpec keyword arguments that make an expiring event's emitter a no-op once expired."""
+    arguments = []
+    if event.expires.date is not None:
+        arguments.append(f"expires_date={event.expires.date.isoformat()!r}")
+    if event.expires.app_version is not None:
+        arguments.append(f"expires_app_version={event.expires.app_version!r}")
+    return "".join(f", {argument}" for argument in arguments)
 
 
 def _runtime_modules() -> list[tuple[str, str]]:
@@ -257,6 +267,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
                 "schema_id": repr(catalog.schema_id(e)),
                 "category": repr(e.category.value),
                 "check": model.data_checks[e.name],
+                "expiry": _expiry_arguments(e),
             }
             for e in catalog.events
         ],

@@ -6,6 +6,12 @@ from __future__ import annotations
 from . import _checks
 from ._runtime import AppInfo, EventSpec, Telemetry
 
+APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
+
+EVENTS: dict[str, EventSpec] = {
+    'app/started': APP_STARTED,
+}
+
 APP = AppInfo(
     name='demo-app',
     title='Demo App',
@@ -15,11 +21,9 @@ APP = AppInfo(
     ),
     check_context=_checks.check_context,
     privacy_url=None,
+    events=(
+        APP_STARTED,
+    ),
 )
-APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
-
-EVENTS: dict[str, EventSpec] = {
-    'app/started': APP_STARTED,
-}
 
 client = Telemetry(APP)

@@ -6,6 +6,16 @@ from __future__ import annotations
 from . import _checks
 from ._runtime import AppInfo, ContextSpec, EventSpec, Telemetry
 
+CLI_COMMAND_RUN = EventSpec('cli/command-run', 'https://telemetry.db-kit.example/schemas/events/cli/command-run/v1.schema.json', 'usage', _checks.check_cli_command_run, expires_date='2030-01-01')
+CLI_EXITED = EventSpec('cli/exited', 'https://telemetry.db-kit.example/schemas/events/cli/exited/v1.schema.json', 'usage', _checks.check_cli_exited)
+ERROR_REPORT_SENT = EventSpec('error/report-sent', 'https://telemetry.db-kit.example/schemas/events/error/report-sent/v1.schema.json', 'errors', _checks.check_error_report_sent, expires_app_version='3.0')
+
+EVENTS: dict[str, EventSpec] = {
+    'cli/command-run': CLI_COMMAND_RUN,
+    'cli/exited': CLI_EXITED,
+    'error/report-sent': ERROR_REPORT_SENT,
+}
+
 APP = AppInfo(
     name='db-kit',
     title='DB Kit',
@@ -20,15 +30,11 @@ APP = AppInfo(
     ),
     check_context=_checks.check_context,
     privacy_url=None,
+    events=(
+        CLI_COMMAND_RUN,
+        CLI_EXITED,
+        ERROR_REPORT_SENT,
+    ),
 )
-CLI_COMMAND_RUN = EventSpec('cli/command-run', 'https://telemetry.db-kit.example/schemas/events/cli/command-run/v1.schema.json', 'usage', _checks.check_cli_command_run)
-CLI_EXITED = EventSpec('cli/exited', 'https://telemetry.db-kit.example/schemas/events/cli/exited/v1.schema.json', 'usage', _checks.check_cli_exited)
-ERROR_REPORT_SENT = EventSpec('error/report-sent', 'https://telemetry.db-kit.example/schemas/events/error/report-sent/v1.schema.json', 'errors', _checks.check_error_report_sent)
-
-EVENTS: dict[str, EventSpec] = {
-    'cli/command-run': CLI_COMMAND_RUN,
-    'cli/exited': CLI_EXITED,
-    'error/report-sent': ERROR_REPORT_SENT,
-}
 
 client = Telemetry(APP)

@@ -38,7 +38,9 @@ def cli_command_run(
 
     Sent: When a command exits, successfully or not.
 
-    consent: usage; since 1.0; owner: cli-team; expires: 2030-01-01.
+    consent: usage; since 1.0; owner: cli-team.
+
+    Expiry: sent up to 2030-01-01; after that day its emitter does nothing.
 
     Args:
         class_: The command family. (interaction, required)
@@ -83,7 +85,9 @@ def error_report_sent(
 
     Sent: After the user answers yes or always to the error-report prompt.
 
-    consent: errors; since 1.0; owner: cli-team; expires: app:3.0.
+    consent: errors; since 1.0; owner: cli-team.
+
+    Expiry: not sent from app version 3.0 on; its emitter then does nothing.
 
     Deprecated: Replaced by Sentry error reports; kept until 3.0.
 

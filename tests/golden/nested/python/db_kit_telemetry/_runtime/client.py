@@ -8,6 +8,7 @@ no file, no socket. Those come only once the user has opted in, and go when they
 from __future__ import annotations
 
 import atexit
+import datetime
 import logging
 import os
 import threading
@@ -35,6 +36,7 @@ from .context import context_values
 from .delivery import Dispatcher
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
+from .expiry import expired_events
 from .identity import ensure_id
 from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
@@ -126,6 +128,7 @@ class Telemetry:
         self._sync_sinks: tuple[Sink, ...] = ()
         self._dispatcher: Dispatcher | None = None
         self._exit_hook_registered = False
+        self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
         # caller waiting for that very thread (a flush).
         self._counter_lock = threading.Lock()
@@ -192,6 +195,7 @@ class Telemetry:
                 batch_size=batch_size,
                 batch_interval=batch_interval,
             )
+            self._expired = expired_events(self.app.events, datetime.date.today(), app_version)
             self._explicit = explicit
             self._apply()
 
@@ -468,6 +472,9 @@ class Telemetry:
 
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
         """Validate and deliver one event; emitters call this only when the gate is open."""
+        if spec.name in self._expired:  # an expired event's emitter is a no-op
+            self._count(f"{spec.name}: expired", 1)
+            return
         violations: list[str] = []
         try:
             spec.check_data(data, violations)

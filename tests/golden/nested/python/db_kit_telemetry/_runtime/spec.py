@@ -27,6 +27,7 @@ class AppInfo:
     context: tuple[ContextSpec, ...]
     check_context: Check
     privacy_url: str | None = None
+    events: tuple[EventSpec, ...] = ()  # every event of the catalog (expiry is worked out from them)
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,5 @@ class EventSpec:
     schema_id: str
     category: str  # "usage" or "errors"
     check_data: Check
+    expires_date: str | None = None  # YYYY-MM-DD: the last day the event is sent
+    expires_app_version: str | None = None  # the first app version that no longer sends it
