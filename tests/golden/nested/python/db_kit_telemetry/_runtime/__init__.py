@@ -8,6 +8,7 @@ from .client import Status, Telemetry, ViolationHook
 from .consent import Gate, Level
 from .envelope import check_envelope, make_envelope
 from .errors import ConfigurationError, EventValidationError, TelemetryError
+from .sentry import SentrySink
 from .sinks import ConsoleSink, JsonlSink, MemorySink, Sink
 from .spec import AppInfo, Check, ContextSpec, EventSpec
 
@@ -23,6 +24,7 @@ __all__ = [
     "JsonlSink",
     "Level",
     "MemorySink",
+    "SentrySink",
     "Sink",
     "Status",
     "Telemetry",
