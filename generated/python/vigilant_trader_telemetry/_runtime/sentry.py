@@ -154,7 +154,7 @@ class SentrySink(Sink):
             _experiments={"transport_compression_algo": "gzip"},
         )
         # send_default_pii is left unset: off in every 2.x release (and deprecated in the newest).
-        scope = sdk.get_global_scope()  # the global scope reaches events from every thread
+        scope = sdk.Scope.get_global_scope()  # the global scope reaches events from every thread
         scope.set_user({"id": session.instance_id})
         if session.level == "all":
             scope.start_session(session_mode="application")
@@ -189,7 +189,7 @@ class SentrySink(Sink):
         self._session = None
         if sdk is None:
             return
-        scope = sdk.get_global_scope()
+        scope = sdk.Scope.get_global_scope()
         scope.end_session()
         sdk.get_client().close(timeout=self.flush_timeout)
         scope.set_client(None)  # a client that records nothing, until the next start
