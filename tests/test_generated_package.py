@@ -120,17 +120,23 @@ def test_invalid_event_raises_in_strict_mode_and_is_dropped_in_production(packag
 
 
 def test_a_failing_sink_never_reaches_the_host_app(package: ModuleType, tmp_path: Path) -> None:
-    class Broken:
+    class Broken(package.Sink):  # type: ignore[name-defined,misc]
+        background = False
+
         def write(self, events: object) -> None:
             raise OSError("disk full")
 
-        def close(self) -> None:
-            pass
+    class NotASink:
+        def write(self, events: object) -> None:
+            raise AssertionError("never called")
 
     good = package.MemorySink()
-    package.configure(app_version="3.2.0", sinks=[Broken(), good], data_dir=tmp_path, consent="all")
+    package.configure(app_version="3.2.0", sinks=[Broken(), NotASink(), good], data_dir=tmp_path, consent="all")
     package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
     assert good.names() == ["app/exited"]
+    assert package.status().dropped == {"configuration": 1, "sink Broken failed": 1}
+    with pytest.raises(package.ConfigurationError, match="is not a Sink"):
+        package.configure(app_version="3.2.0", sinks=[NotASink()], data_dir=tmp_path, strict=True)
 
 
 def test_emitters_are_keyword_only_typed_and_documented(example: tuple[Catalog, Path], package: ModuleType) -> None:
@@ -153,18 +159,25 @@ def test_public_api_is_exactly_all(package: ModuleType) -> None:
             "ConfigurationError",
             "ConsoleSink",
             "EventValidationError",
+            "HttpSink",
             "JsonlSink",
             "Level",
             "MemorySink",
             "SentrySink",
+            "Session",
             "Sink",
             "Status",
             "TelemetryError",
+            "add_argparse_command",
+            "ask_consent",
             "configure",
             "disable",
             "enable",
             "events",
+            "flush",
+            "report_error",
             "status",
+            "typer_app",
         ]
     )
     public = sorted(
@@ -174,8 +187,12 @@ def test_public_api_is_exactly_all(package: ModuleType) -> None:
 
 
 def test_generated_package_imports_only_the_standard_library(example: tuple[Catalog, Path]) -> None:
+    """Apps ship it to their users: nothing beyond the standard library, except the pytest plugin,
+    which only pytest loads (the package itself never imports it)."""
     root = example[1] / "python" / PACKAGE
-    for path in root.rglob("*.py"):
+    plugin = root / "testing.py"
+    assert "testing" not in (root / "__init__.py").read_text("utf-8")
+    for path in set(root.rglob("*.py")) - {plugin}:
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]

@@ -24,6 +24,7 @@ APP = AppInfo(
         ContextSpec('session_id', 'session_id', None),
     ),
     check_context=_checks.check_context,
+    privacy_url='https://vigilant-trader.example/privacy',
 )
 APP_EXITED = EventSpec('app/exited', 'https://telemetry.vigilant-trader.example/schemas/events/app/exited/v1.schema.json', 'usage', _checks.check_app_exited)
 APP_INSTANCE_CREATED = EventSpec('app/instance-created', 'https://telemetry.vigilant-trader.example/schemas/events/app/instance-created/v1.schema.json', 'usage', _checks.check_app_instance_created)

@@ -1,32 +1,50 @@
 """The telemetry client: consent, identity, validation before sending, and delivery to sinks.
 
-One client per generated package. Importing it starts nothing: no thread, no file, no socket.
+One client per generated package. Importing it, and configuring it, starts nothing: no thread,
+no file, no socket. Those come only once the user has opted in, and go when they opt out.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
 import time
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from . import identity
-from .consent import Gate, Level, level_from_environment
+from . import prompt, storage
+from .consent import (
+    AppConfig,
+    Gate,
+    Level,
+    level_from_config,
+    level_from_environment,
+    parse_level,
+    save_decision,
+    saved_decision,
+)
 from .context import context_values
+from .delivery import Dispatcher
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
-from .sinks import ConsoleSink, Sink
+from .identity import ensure_id
+from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
 
 log = logging.getLogger("telemetry")
 
 ViolationHook = Callable[[EventValidationError], None]
+
+# Sources of a decision that are the user's own, made in this process.
+EXPLICIT = "explicit"
+ERROR_PROMPT_ONCE = "error-report prompt (this run only)"
 
 
 @dataclass(frozen=True)
@@ -34,18 +52,60 @@ class Status:
     """What telemetry does right now, and why."""
 
     level: Level
-    source: str  # what decided the level: "default", "explicit", an environment variable
+    source: str  # what decided the level: "default", "explicit", an environment variable, ...
     instance_id: str | None
     data_dir: str
-    sent: int
-    dropped: dict[str, int] = field(default_factory=dict)  # "<event>: <reason>" -> count
+    accepted: int  # events validated and handed to delivery in this process
+    queued: int  # of those, waiting for the delivery thread
+    dropped: dict[str, int] = field(default_factory=dict)  # "<event or stage>: <reason>" -> count
 
     def describe(self) -> str:
         lines = [f"telemetry: {self.level} (decided by {self.source})"]
-        lines.append(f"instance id: {self.instance_id or 'none (nothing is stored before you opt in)'}")
-        lines.append(f"events sent this run: {self.sent}")
+        lines.append(f"instance id: {self.instance_id or 'none (nothing is stored while telemetry is off)'}")
+        lines.append(f"data folder: {self.data_dir}")
+        lines.append(f"events accepted this run: {self.accepted} ({self.queued} waiting to be sent)")
         lines += [f"dropped: {reason} x{count}" for reason, count in sorted(self.dropped.items())]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What `configure()` was given."""
+
+    app_version: str
+    commit: str | None
+    environment: str
+    sinks: tuple[Sink, ...]
+    consent: Level | None
+    config_level: Level | None
+    strict: bool
+    on_violation: ViolationHook | None
+    data_dir: Path | None
+    flush_timeout: float
+    queue_size: int
+    batch_size: int
+    batch_interval: float
+
+
+@dataclass(frozen=True)
+class _Override:
+    """Settings a test harness pins, whatever the code under test passes to `configure()`."""
+
+    sinks: tuple[Sink, ...]
+    data_dir: Path
+    consent: Level
+
+
+_CLIENTS: weakref.WeakSet[Telemetry] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for client in list(_CLIENTS):
+        client._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Telemetry:
@@ -54,19 +114,21 @@ class Telemetry:
         self.gate = Gate()
         self._lock = threading.RLock()
         self._session_id = uuid.uuid4().hex
-        self._explicit: Level | None = None
+        self._settings: _Settings | None = None
+        self._override: _Override | None = None
+        self._explicit: tuple[Level, str] | None = None  # (level, source) decided in this process
         self._level: Level = "off"
         self._source = "default"
-        self._app_version: str | None = None
-        self._commit: str | None = None
-        self._data_dir: Path | None = None
-        self._sinks: tuple[Sink, ...] = ()
-        self._strict = False
-        self._on_violation: ViolationHook | None = None
+        self._session: Session | None = None
         self._context: dict[str, Any] | None = None
-        self._sent = 0
+        self._started: tuple[Sink, ...] = ()  # the sinks in use while telemetry is on
+        self._sync_sinks: tuple[Sink, ...] = ()
+        self._dispatcher: Dispatcher | None = None
+        self._exit_hook_registered = False
+        self._accepted = 0
         self._dropped: Counter[str] = Counter()
         self._logged_kinds: set[str] = set()
+        _CLIENTS.add(self)
 
     # -- configuration and consent -------------------------------------------------------
 
@@ -75,93 +137,322 @@ class Telemetry:
         *,
         app_version: str,
         commit: str | None = None,
+        environment: str = "production",
         sinks: Sequence[Sink] = (),
         consent: Level | None = None,
+        config: AppConfig | None = None,
         strict: bool = False,
         on_violation: ViolationHook | None = None,
         data_dir: str | Path | None = None,
+        flush_timeout: float = 2.0,
+        queue_size: int = 10_000,
+        batch_size: int = 100,
+        batch_interval: float = 1.0,
     ) -> None:
         """Set telemetry up once at start-up. Sends nothing, and stores nothing, until the user opts in.
 
-        `consent` is an explicit decision (for example from your app's settings); leave it None to
-        let the environment (`DO_NOT_TRACK`, `<PREFIX>_TELEMETRY`) decide, else telemetry stays off.
-        `strict=True` raises `EventValidationError` on invalid events (use it in development and tests).
+        `consent` is a decision your app made for this run (for example from its settings screen);
+        `config` is your app's configuration (a parsed mapping, or the path of its YAML, JSON or
+        TOML file) whose `telemetry: collect:` switches telemetry; without either, the environment
+        and the user's saved decision decide, else telemetry stays off.
+        `strict=True` raises `EventValidationError` on invalid events (use it in development and
+        tests). At exit, events still queued get at most `flush_timeout` seconds to leave.
         """
         with self._lock:
-            self._strict = strict
-            if consent is not None and consent not in ("off", "errors", "all"):
-                self._problem("configuration", ConfigurationError(f"unknown consent level {consent!r}"))
+            self._stop_delivery(forget=False)
+            config_level = None
+            try:
+                config_level = level_from_config(config)
+                if consent is not None and parse_level(consent) != consent:
+                    raise ConfigurationError(f"unknown consent level {consent!r}; use 'off', 'errors' or 'all'")
+            except ConfigurationError as error:
+                self._problem("configuration", error, strict)
                 consent = "off"
-            self._app_version = app_version
-            self._commit = commit
-            # <PREFIX>_TELEMETRY_DEBUG=1: print each event as it would be sent, and send nothing.
-            debug = os.environ.get(f"{self.app.env_prefix}_TELEMETRY_DEBUG", "").strip().lower()
-            self._sinks = (ConsoleSink(),) if debug in ("1", "true", "yes", "on") else tuple(sinks)
-            self._on_violation = on_violation
-            self._data_dir = Path(data_dir) if data_dir is not None else None
-            self._explicit = consent
-            self._context = None
+            for sink in sinks:
+                if not isinstance(sink, Sink):
+                    error = ConfigurationError(f"{sink!r} is not a Sink; subclass Sink and override write()")
+                    self._problem("configuration", error, strict)
+            sinks = [sink for sink in sinks if isinstance(sink, Sink)]
+            self._settings = _Settings(
+                app_version=app_version,
+                commit=commit,
+                environment=environment,
+                sinks=tuple(sinks),
+                consent=consent,
+                config_level=config_level,
+                strict=strict,
+                on_violation=on_violation,
+                data_dir=Path(data_dir) if data_dir is not None else None,
+                flush_timeout=flush_timeout,
+                queue_size=queue_size,
+                batch_size=batch_size,
+                batch_interval=batch_interval,
+            )
+            self._explicit = (consent, EXPLICIT) if consent is not None else None
             self._apply()
 
     def enable(self, level: Level = "all") -> None:
-        """The user opts in (`all`, or `errors` for error reports only)."""
-        with self._lock:
-            self._explicit = level
-            self._apply()
+        """The user opts in (`all`, or `errors` for error reports only); the choice is saved."""
+        if parse_level(level) != level or level == "off":
+            raise ValueError(f"enable() takes 'all' or 'errors', not {level!r}")
+        self._decide(level)
 
     def disable(self) -> None:
-        """The user opts out: nothing more is sent, and the local instance id is deleted."""
+        """The user opts out: nothing more is sent, queued and stored events are deleted with the
+        instance id, and the choice is saved."""
+        self._decide("off")
+
+    def _decide(self, level: Level) -> None:
         with self._lock:
-            self._explicit = "off"
+            self._explicit = (level, EXPLICIT)
+            try:
+                save_decision(self.data_dir, level)
+            except OSError as exc:
+                self._log_once("save", "telemetry could not save the decision in %s: %s", self.data_dir, exc)
+            if level == "off":
+                self._stop_delivery(forget=True)
+                storage.forget(self.data_dir)
             self._apply()
 
     def status(self) -> Status:
         with self._lock:
-            instance = identity.read_id(self.data_dir) if self._level != "off" else None
-            return Status(self._level, self._source, instance, str(self.data_dir), self._sent, dict(self._dropped))
+            instance = self._session.instance_id if self._session is not None else None
+            queued = self._dispatcher.queued() if self._dispatcher is not None else 0
+            return Status(
+                self._level, self._source, instance, str(self.data_dir), self._accepted, queued, dict(self._dropped)
+            )
 
     @property
     def data_dir(self) -> Path:
-        return self._data_dir or identity.user_data_dir(self.app.name)
+        if self._override is not None:
+            return self._override.data_dir
+        configured = self._settings.data_dir if self._settings is not None else None
+        return configured or storage.user_data_dir(self.app.name)
+
+    def _decision(self) -> tuple[Level, str]:
+        """The level in force and what decided it (see `consent` for the precedence)."""
+        settings = self._settings
+        if settings is None:
+            return "off", "not configured"
+        if self._explicit is not None:
+            return self._explicit
+        if self._override is None:  # a test harness pins the environment and the configuration
+            from_environment = level_from_environment(os.environ, self.app.env_prefix)
+            if from_environment is not None:
+                return from_environment
+            if settings.config_level is not None:
+                return settings.config_level, "app configuration"
+        saved = saved_decision(self.data_dir)
+        if saved is not None:
+            return saved, "saved decision"
+        return ("off", "default") if self._override is None else (self._override.consent, "test harness")
 
     def _apply(self) -> None:
-        if self._explicit is not None:
-            level, source = self._explicit, "explicit"
-        else:
-            level, source = level_from_environment(os.environ, self.app.env_prefix) or ("off", "default")
-        if self._app_version is None:
-            level = "off"  # not configured yet: nothing can be sent
+        """Bring the gate, identity and sinks in line with the decision in force."""
+        level, source = self._decision()
+        if level != "off" and (self._session is None or self._session.level != level):
+            level = self._start_delivery(level, source)
+        elif level == "off":
+            self._stop_delivery(forget=False)
         self._level, self._source = level, source
-        if level == "off":
-            self._context = None
-            if self._explicit == "off":
-                identity.delete_id(self.data_dir)
-        elif self._context is None:
-            self._context = self._build_context()
-            if self._context is None:
-                level = "off"
         self.gate.set(level)
 
-    def _build_context(self) -> dict[str, Any] | None:
-        assert self._app_version is not None
+    def _start_delivery(self, level: Level, source: str) -> Level:
+        """Identity, context and sinks for `level`; returns the level reached ("off" on failure)."""
+        settings = self._settings
+        assert settings is not None
+        self.gate.set("off")
+        self._stop_delivery(forget=False)
         try:
-            instance_id = identity.ensure_id(self.data_dir)
+            # A one-off error report must leave nothing behind: its id is not stored.
+            instance_id = uuid.uuid4().hex if source == ERROR_PROMPT_ONCE else ensure_id(self.data_dir)
         except OSError as exc:
-            log.warning("telemetry stays off: cannot store the instance id in %s: %s", self.data_dir, exc)
-            return None
-        values = context_values(
+            self._log_once(
+                "identity", "telemetry stays off: cannot store the instance id in %s: %s", self.data_dir, exc
+            )
+            return "off"
+        context = context_values(
             self.app.context,
-            app_version=self._app_version,
-            commit=self._commit,
+            app_version=settings.app_version,
+            commit=settings.commit,
             instance_id=instance_id,
             session_id=self._session_id,
         )
         problems: list[str] = []
-        self.app.check_context(values, problems)
+        self.app.check_context(context, problems)
         if problems:
-            self._problem("configuration", ConfigurationError("context rejected: " + "; ".join(problems)))
-            return None
-        return values
+            error = ConfigurationError("context rejected: " + "; ".join(problems))
+            self._problem("configuration", error, settings.strict)
+            return "off"
+        session = Session(
+            app=self.app,
+            app_version=settings.app_version,
+            environment=settings.environment,
+            level=level,
+            instance_id=instance_id,
+            session_id=self._session_id,
+            data_dir=self.data_dir,
+            count_dropped=self._count,
+        )
+        sinks = self._sinks(settings)
+        for sink in sinks:
+            try:
+                sink.start(session)
+            except Exception as exc:
+                self._count(f"sink {type(sink).__name__} failed to start", 1)
+                self._log_once(f"start:{type(sink).__name__}", "telemetry sink %s failed to start: %r", sink, exc)
+        background = [sink for sink in sinks if sink.background]
+        self._started = sinks
+        self._sync_sinks = tuple(sink for sink in sinks if not sink.background)
+        self._dispatcher = (
+            Dispatcher(
+                background,
+                self._count,
+                queue_size=settings.queue_size,
+                batch_size=settings.batch_size,
+                batch_interval=settings.batch_interval,
+            )
+            if background
+            else None
+        )
+        self._session, self._context = session, context
+        if not self._exit_hook_registered:
+            atexit.register(self._at_exit)
+            self._exit_hook_registered = True
+        return level
+
+    def _sinks(self, settings: _Settings) -> tuple[Sink, ...]:
+        if self._override is not None:
+            return self._override.sinks
+        # <PREFIX>_TELEMETRY_DEBUG=1: print each event as it would be sent, and send nothing.
+        debug = os.environ.get(f"{self.app.env_prefix}_TELEMETRY_DEBUG", "").strip().lower()
+        return (ConsoleSink(),) if debug in ("1", "true", "yes", "on") else settings.sinks
+
+    def _stop_delivery(self, *, forget: bool) -> None:
+        """Close the gate, drop the queue (or flush it, when not forgetting) and stop the sinks."""
+        session, dispatcher = self._session, self._dispatcher
+        if session is None:
+            return
+        self.gate.set("off")
+        self._session = self._context = self._dispatcher = None
+        if dispatcher is not None:
+            if forget:
+                dispatcher.discard()
+            else:
+                assert self._settings is not None
+                dispatcher.flush(self._settings.flush_timeout)
+                dispatcher.discard()
+        for sink in self._started:
+            try:
+                sink.stop(forget=forget)
+            except Exception as exc:
+                self._log_once(f"stop:{type(sink).__name__}", "telemetry sink %s failed to stop: %r", sink, exc)
+        self._started = self._sync_sinks = ()
+
+    def flush(self, timeout: float = 2.0) -> bool:
+        """Wait until queued events have been handed to the sinks, at most `timeout` seconds."""
+        dispatcher = self._dispatcher
+        return dispatcher is None or dispatcher.flush(timeout)
+
+    def _at_exit(self) -> None:
+        try:
+            with self._lock:
+                self._stop_delivery(forget=False)
+        except Exception as exc:  # the app's exit must never fail because of telemetry
+            self._log_once("exit", "telemetry failed at exit: %r", exc)
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.RLock()
+        self._session_id = uuid.uuid4().hex  # a new process is a new session
+        if self._context is not None and "session_id" in {c.source for c in self.app.context}:
+            names = [c.name for c in self.app.context if c.source == "session_id"]
+            self._context = {**self._context, **dict.fromkeys(names, self._session_id)}
+        if self._dispatcher is not None:
+            self._dispatcher.after_fork_in_child()
+
+    # -- prompts and error reports -------------------------------------------------------
+
+    def ask_consent(self, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> Level | None:
+        """Ask the user once whether to share telemetry, and save the answer.
+
+        Asks only when nothing has decided yet, on a terminal, outside CI; returns the level
+        chosen, or None when it did not ask or got no answer (no answer is no consent).
+        """
+        with self._lock:
+            if self._settings is None or self._decision()[1] != "default":
+                return None
+        level = prompt.ask_consent(self.app, stdin=stdin, stdout=stdout)
+        if level is not None:
+            self._decide(level)
+        return level
+
+    def report_error(
+        self,
+        error: BaseException,
+        *,
+        ask: bool = True,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+    ) -> bool:
+        """Send an error report for `error` if the user allows it; True when it may be sent.
+
+        At `errors` or `all` it is sent. Otherwise, when nothing has decided yet and `ask` is
+        true, the user is asked on a terminal: yes (this report), no, always (saved: `errors`)
+        or never (saved: `off`). The report goes to every sink that takes exceptions (Sentry);
+        emit your catalog's error event as well when this returns True.
+        """
+        with self._lock:
+            level, source = self._decision()
+        if level == "off":
+            if not ask or source != "default":
+                return False
+            answer = prompt.ask_error_report(self.app, stdin=stdin, stdout=stdout)
+            if answer in (None, "no"):
+                return False
+            if answer == "yes":
+                with self._lock:
+                    self._explicit = ("errors", ERROR_PROMPT_ONCE)
+                    self._apply()
+            else:
+                self._decide("errors" if answer == "always" else "off")
+                if answer == "never":
+                    return False
+        for sink in self._started:
+            capture = getattr(sink, "capture_exception", None)
+            if callable(capture):
+                try:
+                    capture(error)
+                except Exception as exc:
+                    self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        return self.gate.errors
+
+    # -- test harness ----------------------------------------------------------------------
+
+    def pin_for_tests(self, sinks: Sequence[Sink], data_dir: Path, consent: Level) -> None:
+        """Route every event to `sinks` with strict validation, whatever the app configures."""
+        with self._lock:
+            self._override = _Override(tuple(sinks), data_dir, consent)
+            settings = self._settings
+            if settings is None:
+                self.configure(app_version="0.0.0+test", strict=True)
+            else:
+                self._stop_delivery(forget=False)
+                self._explicit = None
+                self._apply()
+
+    def unpin(self) -> None:
+        """Undo `pin_for_tests` and return to the state of a fresh, unconfigured client."""
+        with self._lock:
+            self._stop_delivery(forget=False)
+            self._override = None
+            self._settings = self._explicit = None
+            self._accepted = 0
+            self._dropped.clear()
+            self._apply()
+
+    @property
+    def strict(self) -> bool:
+        return self._override is not None or (self._settings is not None and self._settings.strict)
 
     # -- the emit path -------------------------------------------------------------------
 
@@ -174,46 +465,49 @@ class Telemetry:
                 self._deliver(spec, data, time.time())
                 return
         except Exception as exc:  # telemetry never breaks the host app
-            self._count(f"{spec.name}: internal error")
+            self._count(f"{spec.name}: internal error", 1)
             self._log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
             return
         self._violation(EventValidationError(spec.name, violations))
 
     def _deliver(self, spec: EventSpec, data: dict[str, Any], at: float) -> None:
+        context, dispatcher, sync_sinks = self._context, self._dispatcher, self._sync_sinks
+        if context is None:
+            return  # consent was withdrawn while the event was on its way
+        envelope = make_envelope(spec, context, data, at)
+        for sink in sync_sinks:
+            try:
+                sink.write([envelope])
+            except Exception as exc:
+                self._count(f"sink {type(sink).__name__} failed", 1)
+                self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        if dispatcher is not None:
+            dispatcher.put(envelope)
         with self._lock:
-            context = self._context
-            if context is None:
-                return
-            envelope = make_envelope(spec, context, data, at)
-            for sink in self._sinks:
-                try:
-                    sink.write([envelope])
-                except Exception as exc:
-                    self._count(f"{spec.name}: sink {type(sink).__name__} failed")
-                    self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
-            self._sent += 1
+            self._accepted += 1
 
     def _violation(self, error: EventValidationError) -> None:
-        if self._strict:
+        if self.strict:
             raise error
         for violation in error.violations:
-            self._count(violation.split(":", 1)[0] + ": invalid")
+            self._count(violation.split(":", 1)[0] + ": invalid", 1)
         self._log_once(f"invalid:{error.event}", "telemetry dropped an invalid event: %s", error)
-        if self._on_violation is not None:
+        settings = self._settings
+        if settings is not None and settings.on_violation is not None:
             try:
-                self._on_violation(error)
+                settings.on_violation(error)
             except Exception as exc:
                 self._log_once("hook", "telemetry on_violation hook failed: %r", exc)
 
-    def _problem(self, kind: str, error: ConfigurationError) -> None:
-        if self._strict:
+    def _problem(self, kind: str, error: ConfigurationError, strict: bool) -> None:
+        if strict:
             raise error
-        self._count(kind)
+        self._count(kind, 1)
         self._log_once(kind, "telemetry: %s", error)
 
-    def _count(self, reason: str) -> None:
+    def _count(self, reason: str, events: int) -> None:
         with self._lock:
-            self._dropped[reason] += 1
+            self._dropped[reason] += events
 
     def _log_once(self, kind: str, message: str, *args: object) -> None:
         if kind not in self._logged_kinds:

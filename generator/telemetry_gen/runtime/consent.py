@@ -1,17 +1,29 @@
 """Consent levels and where a decision comes from.
 
-Off by default. Precedence: an explicit call (`configure(consent=...)`, `enable()`,
-`disable()`), then the environment (`DO_NOT_TRACK=1`, `<PREFIX>_TELEMETRY`), then nothing: off.
+Off by default. Precedence, first that decides wins:
+1. an explicit call in this process: `configure(consent=...)`, `enable()`, `disable()`, a prompt;
+2. the environment: `DO_NOT_TRACK=1` (always off), then `<PREFIX>_TELEMETRY`;
+3. the app's configuration: `telemetry: collect: true|false|errors|all|off`;
+4. the decision the user saved earlier (`consent.json`, written by `enable()`, `disable()` and
+   the prompts);
+5. nothing: off.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
+import os
 from collections.abc import Mapping
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import ConfigurationError
+from .storage import DECISION_FILE, read_json, write_json
 
 Level = Literal["off", "errors", "all"]
 LEVELS: tuple[Level, ...] = ("off", "errors", "all")
-_ENV_WORDS: dict[str, Level] = {
+_WORDS: dict[str, Level] = {
     "0": "off",
     "false": "off",
     "no": "off",
@@ -23,6 +35,8 @@ _ENV_WORDS: dict[str, Level] = {
     "all": "all",
     "errors": "errors",
 }
+# The app's configuration, already parsed, or the path of its YAML, JSON or TOML file.
+AppConfig = Mapping[str, Any] | str | os.PathLike[str]
 
 
 class Gate:
@@ -39,9 +53,11 @@ class Gate:
         self.errors = level in ("errors", "all")
 
 
-def parse_level(value: str) -> Level | None:
-    """A consent level from user-facing text (`all`, `errors`, `off`, `1`, `0`, ...), or None."""
-    return _ENV_WORDS.get(value.strip().lower())
+def parse_level(value: object) -> Level | None:
+    """A consent level from user-facing text or a config value (`all`, `errors`, `1`, true, ...), or None."""
+    if isinstance(value, bool):
+        return "all" if value else "off"
+    return _WORDS.get(value.strip().lower()) if isinstance(value, str) else None
 
 
 def level_from_environment(environ: Mapping[str, str], env_prefix: str) -> tuple[Level, str] | None:
@@ -53,3 +69,58 @@ def level_from_environment(environ: Mapping[str, str], env_prefix: str) -> tuple
     if raw is not None and (level := parse_level(raw)) is not None:
         return level, variable
     return None
+
+
+def _load_config_file(path: Path) -> object:
+    text = path.read_text("utf-8")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".toml":
+        return importlib.import_module("tomllib").loads(text)
+    try:
+        yaml: Any = importlib.import_module("yaml")
+    except ImportError:
+        raise ConfigurationError(
+            f"cannot read {path}: reading YAML needs PyYAML; pass the parsed configuration as `config=` instead"
+        ) from None
+    return yaml.safe_load(text)
+
+
+def level_from_config(config: AppConfig | None) -> Level | None:
+    """The level the app's configuration sets with `telemetry: collect: ...`, or None.
+
+    A missing file or a configuration without the key decides nothing; an unreadable file or
+    a value that is no level raises `ConfigurationError`.
+    """
+    if config is None:
+        return None
+    if isinstance(config, Mapping):
+        document: object = config
+    else:
+        path = Path(config)
+        if not path.is_file():
+            return None
+        try:
+            document = _load_config_file(path)
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # any parser's error: the app's file is broken, not the app
+            raise ConfigurationError(f"cannot read {path}: {exc}") from None
+    section = document.get("telemetry") if isinstance(document, Mapping) else None
+    if not isinstance(section, Mapping) or "collect" not in section:
+        return None
+    level = parse_level(section["collect"])
+    if level is None:
+        raise ConfigurationError(f"telemetry.collect is {section['collect']!r}; use true, false, errors or all")
+    return level
+
+
+def saved_decision(folder: Path) -> Level | None:
+    """The decision the user saved in an earlier run, if any."""
+    level = (read_json(folder / DECISION_FILE) or {}).get("level")
+    return level if level in LEVELS else None
+
+
+def save_decision(folder: Path, level: Level) -> None:
+    write_json(folder / DECISION_FILE, {"level": level})

@@ -25,6 +25,7 @@ class AppInfo:
     catalog_version: str
     context: tuple[ContextSpec, ...]
     check_context: Check
+    privacy_url: str | None = None
 
 
 @dataclass(frozen=True)

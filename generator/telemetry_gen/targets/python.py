@@ -2,8 +2,8 @@
 
 Layout of `python/<package>/`: `events.py` (one keyword-only function per event), `_checks.py`
 (generated validators), `_catalog.py` (app and event specs), `_runtime/` (the runtime, copied),
-`__init__.py` (the public API) and `py.typed`; plus `python/pyproject.toml` so the folder can be
-installed as it is.
+`__init__.py` (the public API), `testing.py` (a pytest plugin for the app's tests) and
+`py.typed`; plus `python/pyproject.toml` so the folder can be installed as it is.
 
 Every name, type string, literal and docstring is computed here; the templates only lay them out.
 """
@@ -265,6 +265,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "app_name": repr(catalog.app.name),
         "env_prefix": repr(catalog.app.env_prefix),
         "catalog_version": repr(str(catalog.app.version)),
+        "privacy_url": repr(catalog.app.privacy_policy_url),
     }
     root = f"python/{package}"
     files = [
@@ -273,6 +274,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values)),
         GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
         GeneratedFile(f"{root}/_checks.py", render_template("python/_checks.py.jinja", **values)),
+        GeneratedFile(f"{root}/testing.py", render_template("python/testing.py.jinja", **values)),
         GeneratedFile(f"{root}/py.typed", ""),
     ]
     files += [GeneratedFile(f"{root}/_runtime/{name}", f"{header}\n{text}") for name, text in _runtime_modules()]

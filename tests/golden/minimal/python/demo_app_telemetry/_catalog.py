@@ -14,6 +14,7 @@ APP = AppInfo(
     context=(
     ),
     check_context=_checks.check_context,
+    privacy_url=None,
 )
 APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
 

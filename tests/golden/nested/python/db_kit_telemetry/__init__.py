@@ -8,41 +8,69 @@
 
 """
 
+import argparse as _argparse
+import typing as _typing
+
 from . import events
 from ._catalog import EVENTS, client
 from ._runtime import (
     ConfigurationError,
     ConsoleSink,
     EventValidationError,
+    HttpSink,
     JsonlSink,
     Level,
     MemorySink,
     SentrySink,
+    Session,
     Sink,
     Status,
     TelemetryError,
 )
+from ._runtime import add_argparse_command as _add_argparse_command
+from ._runtime import typer_app as _typer_app
 
 configure = client.configure
 enable = client.enable
 disable = client.disable
 status = client.status
+flush = client.flush
+ask_consent = client.ask_consent
+report_error = client.report_error
+
+
+def add_argparse_command(subparsers: _typing.Any, name: str = "telemetry") -> _argparse.ArgumentParser:
+    """Add `<name> enable|disable|status` to your argparse CLI; dispatch with `args.telemetry_handler(args)`."""
+    return _add_argparse_command(subparsers, client, name)
+
+
+def typer_app() -> _typing.Any:
+    """A typer app with `enable`, `disable` and `status`: `app.add_typer(typer_app(), name="telemetry")`."""
+    return _typer_app(client)
+
 
 __all__ = [
     "EVENTS",
     "ConfigurationError",
     "ConsoleSink",
     "EventValidationError",
+    "HttpSink",
     "JsonlSink",
     "Level",
     "MemorySink",
     "SentrySink",
+    "Session",
     "Sink",
     "Status",
     "TelemetryError",
+    "add_argparse_command",
+    "ask_consent",
     "configure",
     "disable",
     "enable",
     "events",
+    "flush",
+    "report_error",
     "status",
+    "typer_app",
 ]

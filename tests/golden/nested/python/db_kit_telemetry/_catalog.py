@@ -19,6 +19,7 @@ APP = AppInfo(
         ContextSpec('session_id', 'session_id', None),
     ),
     check_context=_checks.check_context,
+    privacy_url=None,
 )
 CLI_COMMAND_RUN = EventSpec('cli/command-run', 'https://telemetry.db-kit.example/schemas/events/cli/command-run/v1.schema.json', 'usage', _checks.check_cli_command_run)
 CLI_EXITED = EventSpec('cli/exited', 'https://telemetry.db-kit.example/schemas/events/cli/exited/v1.schema.json', 'usage', _checks.check_cli_exited)

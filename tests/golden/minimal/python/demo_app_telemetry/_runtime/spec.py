@@ -26,6 +26,7 @@ class AppInfo:
     catalog_version: str
     context: tuple[ContextSpec, ...]
     check_context: Check
+    privacy_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,121 @@
+"""The delivery queue: a bounded in-memory queue and one daemon thread that hands batches to sinks.
+
+Emitting never blocks and never waits for the network: it appends to the queue, or drops and
+counts the event when the queue is full. The thread starts with the first queued event (so
+never before the user opts in), gathers up to `batch_size` events or waits `batch_interval`
+seconds, and writes each batch to every background sink. A forked child starts with an empty
+queue and starts its own thread when it needs one; the parent delivers what it had queued.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from .sinks import DropCounter, Sink
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sinks: Sequence[Sink],
+        count_dropped: DropCounter,
+        *,
+        queue_size: int,
+        batch_size: int,
+        batch_interval: float,
+    ) -> None:
+        self._sinks = tuple(sinks)
+        self._count_dropped = count_dropped
+        self._queue_size = queue_size
+        self._batch_size = batch_size
+        self._batch_interval = batch_interval
+        self._reset()
+
+    def _reset(self) -> None:
+        """A fresh queue and no thread; also what a forked child starts from."""
+        self._queue: deque[dict[str, Any]] = deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def after_fork_in_child(self) -> None:
+        self._reset()
+
+    def put(self, envelope: dict[str, Any]) -> None:
+        """Queue one event for the background sinks; never blocks."""
+        if len(self._queue) >= self._queue_size:
+            self._count_dropped("queue full", 1)
+            return
+        self._queue.append(envelope)
+        if self._thread is None:
+            self._start_thread()
+        if len(self._queue) >= self._batch_size:
+            self._wake.set()
+
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def _start_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None and not self._stop:
+                self._thread = threading.Thread(target=self._run, name="telemetry-delivery", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._batch_interval)
+            self._wake.clear()
+            with self._idle:
+                self._busy = True
+            try:
+                while self._queue and not self._stop:
+                    self._write(self._next_batch())
+            finally:
+                with self._idle:
+                    self._busy = False
+                    self._idle.notify_all()
+            if self._stop:
+                return
+
+    def _next_batch(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        try:
+            while len(batch) < self._batch_size:
+                batch.append(self._queue.popleft())
+        except IndexError:
+            pass
+        return batch
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        for sink in self._sinks:
+            try:
+                sink.write(batch)
+            except Exception:  # a failing sink must not stop delivery to the others
+                self._count_dropped(f"sink {type(sink).__name__} failed", len(batch))
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every queued event has been written, at most `timeout` seconds; True if so."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._queue or self._busy:
+                if self._thread is None or not self._thread.is_alive():
+                    return False
+                self._wake.set()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._idle.wait(remaining)
+        return True
+
+    def discard(self) -> None:
+        """Drop everything queued and let the thread end (the user opted out)."""
+        self._stop = True
+        self._queue.clear()
+        self._wake.set()

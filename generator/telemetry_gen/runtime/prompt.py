@@ -1,0 +1,95 @@
+"""Questions to the user: the first-run consent prompt and the error-report prompt.
+
+They ask only a person at a terminal: never in CI, never when standard input or output is not a
+terminal. Anything but a clear answer, including end of input, counts as no.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Literal, TextIO
+
+from .consent import Level
+from .spec import AppInfo
+
+ErrorReportAnswer = Literal["yes", "no", "always", "never"]
+# Variables CI services set; with any of them present nobody is there to answer.
+_CI_VARIABLES = (
+    "CI",
+    "CONTINUOUS_INTEGRATION",
+    "BUILD_NUMBER",
+    "RUN_ID",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+    "TF_BUILD",
+    "JENKINS_URL",
+    "BUILDKITE",
+    "CIRCLECI",
+    "TRAVIS",
+)
+_CONSENT_ANSWERS: dict[str, Level] = {"y": "all", "yes": "all", "e": "errors", "errors": "errors"}
+_CONSENT_ANSWERS.update(dict.fromkeys(("", "n", "no"), "off"))
+_REPORT_ANSWERS: dict[str, ErrorReportAnswer] = {
+    "y": "yes",
+    "yes": "yes",
+    "n": "no",
+    "no": "no",
+    "a": "always",
+    "always": "always",
+    "never": "never",
+}
+
+
+def running_in_ci() -> bool:
+    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in _CI_VARIABLES)
+
+
+def _ask(question: str, stdin: TextIO | None, stdout: TextIO | None) -> str | None:
+    """The user's answer, lower-cased, or None when nobody can answer."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    try:
+        if running_in_ci() or not (stdin.isatty() and stdout.isatty()):
+            return None
+        stdout.write(question)
+        stdout.flush()
+        line = stdin.readline()
+    except (OSError, ValueError, KeyboardInterrupt):
+        return None
+    return line.strip().lower() if line else None  # "" from readline is end of input
+
+
+def _policy(app: AppInfo) -> str:
+    return f"What is collected, and what never is: {app.privacy_url}\n" if app.privacy_url else ""
+
+
+def ask_consent(app: AppInfo, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> Level | None:
+    """Ask whether to share usage data and error reports; None when nobody answered."""
+    question = (
+        f"\nHelp improve {app.title}? With your permission it sends anonymous usage data and error\n"
+        "reports. They never hold personal data or anything you typed.\n"
+        f"{_policy(app)}"
+        f"You can change this at any time (`{app.env_prefix}_TELEMETRY=0` or the telemetry command).\n"
+        "Share usage data and error reports? [y]es / [e]rrors only / [N]o: "
+    )
+    answer = _ask(question, stdin, stdout)
+    if answer is None:
+        return None
+    return _CONSENT_ANSWERS.get(answer, "off")
+
+
+def ask_error_report(
+    app: AppInfo, *, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> ErrorReportAnswer | None:
+    """Ask whether to send a report of the error that just happened; None when nobody answered."""
+    question = (
+        f"\n{app.title} ran into an unexpected error. Send an error report to its developers?\n"
+        "It holds the error's type and where it happened, the app and Python versions and the OS;\n"
+        "never personal data, your files or anything you typed.\n"
+        f"{_policy(app)}"
+        "[y]es / [n]o / [a]lways (for every error from now on) / never: "
+    )
+    answer = _ask(question, stdin, stdout)
+    if answer is None:
+        return None
+    return _REPORT_ANSWERS.get(answer, "no")

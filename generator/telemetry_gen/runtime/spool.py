@@ -1,0 +1,130 @@
+"""An on-disk spool: batches waiting for delivery, one file each, oldest first.
+
+A batch is written here before its first delivery attempt and removed once the endpoint has
+taken it (or refused it for good), so neither an offline period, nor a restart, nor a killed
+process loses it. Past the size cap the oldest batches are dropped and counted. A process claims
+a batch by renaming it while it sends it, so two processes of the same app never send one twice;
+the claim of a process that died is taken back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from .sinks import DropCounter
+
+_BATCH = ".jsonl"
+_CLAIM = ".claim"
+_STALE_CLAIM_SECONDS = 600  # where a claim's owner cannot be asked whether it still runs
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        return True  # os.kill would end the process; stale claims are told by age there
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else
+    return True
+
+
+class Spool:
+    def __init__(self, folder: Path, max_bytes: int, count_dropped: DropCounter) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._count_dropped = count_dropped
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def add(self, lines: list[str]) -> None:
+        """Keep a batch (one JSON document per line), then drop the oldest batches past the cap."""
+        data = "".join(line + "\n" for line in lines).encode("utf-8")
+        with self._lock:
+            if self._closed:
+                return
+            self.folder.mkdir(parents=True, exist_ok=True)
+            name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+            temporary = self.folder / f".{name}.tmp"
+            with temporary.open("wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.folder / (name + _BATCH))
+            self._enforce_cap()
+
+    def _enforce_cap(self) -> None:
+        batches = self._batches()
+        total = sum(size for _, size in batches)
+        for path, size in batches:
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                events = path.read_bytes().count(b"\n")
+                path.unlink()
+                total -= size
+                self._count_dropped("spool full: oldest dropped", events)
+
+    def _batches(self) -> list[tuple[Path, int]]:
+        try:
+            entries = sorted(os.scandir(self.folder), key=lambda entry: entry.name)
+        except FileNotFoundError:
+            return []
+        found = []
+        for entry in entries:
+            with contextlib.suppress(FileNotFoundError):
+                if entry.name.endswith(_BATCH):
+                    found.append((Path(entry.path), entry.stat().st_size))
+        return found
+
+    def claim_oldest(self) -> Path | None:
+        """Take the oldest waiting batch for sending; None when there is none."""
+        with self._lock:
+            if self._closed:
+                return None
+            self._take_back_stale_claims()
+            for path, _ in self._batches():
+                claimed = path.with_name(f"{path.stem}.{os.getpid()}{_CLAIM}")
+                try:
+                    os.replace(path, claimed)
+                except FileNotFoundError:
+                    continue  # another process claimed it first
+                return claimed
+            return None
+
+    def _take_back_stale_claims(self) -> None:
+        for path in self.folder.glob(f"*{_CLAIM}"):
+            stem, _, pid = path.stem.rpartition(".")
+            with contextlib.suppress(OSError, ValueError):
+                old = time.time() - path.stat().st_mtime > _STALE_CLAIM_SECONDS
+                if old or not _running(int(pid)):
+                    os.replace(path, path.with_name(stem + _BATCH))
+
+    @staticmethod
+    def read(claimed: Path) -> list[str]:
+        return claimed.read_text("utf-8").splitlines()
+
+    def release(self, claimed: Path) -> None:
+        """Sending failed: put the batch back to be tried again later."""
+        stem = claimed.name.split(".", 1)[0]
+        with contextlib.suppress(FileNotFoundError):  # gone if the user opted out meanwhile
+            os.replace(claimed, claimed.with_name(stem + _BATCH))
+
+    @staticmethod
+    def remove(claimed: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            claimed.unlink()
+
+    def close(self) -> None:
+        """No more batches are kept or handed out (the user opted out, or the process exits)."""
+        with self._lock:
+            self._closed = True

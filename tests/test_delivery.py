@@ -1,0 +1,298 @@
+"""Background delivery to a real HTTP endpoint on 127.0.0.1: batching, gzip, the GET form,
+retries, refusals, queue overflow, the spool, exit, fork."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import jsonschema
+import pytest
+from local_endpoint import Answer, Endpoint, endpoint, unused_port
+
+from conftest import REPO, import_generated
+
+PACKAGE = "vigilant_trader_telemetry"
+GENERATED = REPO / "generated"
+FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}
+
+
+@pytest.fixture
+def package() -> ModuleType:
+    return import_generated(GENERATED, PACKAGE)
+
+
+@pytest.fixture
+def server() -> Iterator[Endpoint]:
+    with endpoint() as running:
+        yield running
+
+
+def exited(package: ModuleType, uptime: float = 1.0) -> None:
+    package.events.app_exited(exit_reason="normal", uptime_seconds=uptime)
+
+
+def test_batches_are_gzipped_json_posts_of_schema_valid_events(
+    package: ModuleType, server: Endpoint, tmp_path: Path
+) -> None:
+    package.configure(
+        app_version="3.2.0", sinks=[package.HttpSink(server.url)], data_dir=tmp_path, consent="all", batch_size=3
+    )
+    for uptime in range(7):
+        exited(package, float(uptime))
+    assert package.flush(5.0)
+    requests = server.wait_for(3)
+    assert [len(r.events) for r in requests] == [3, 3, 1]
+    assert {r.headers["Content-Encoding"] for r in requests} == {"gzip"}
+    assert {r.headers["Content-Type"] for r in requests} == {"application/json"}
+    assert all(r.body is not None and r.body["sent_at"].endswith("Z") for r in requests)
+    events = server.events()
+    assert [e["data"]["uptime_seconds"] for e in events] == [float(u) for u in range(7)]
+    assert len({e["id"] for e in events}) == 7
+    schema = json.loads((GENERATED / "schemas/app/exited.v1.schema.json").read_text("utf-8"))
+    for event in events:
+        jsonschema.validate(event, schema)
+
+
+def test_get_form_sends_one_query_string_request_per_event(
+    package: ModuleType, server: Endpoint, tmp_path: Path
+) -> None:
+    sink = package.HttpSink(server.url, method="GET")
+    package.configure(app_version="3.2.0", commit="4f2a9c1", sinks=[sink], data_dir=tmp_path, consent="all")
+    package.events.app_started(command="watch", interactive=True, enabled_features=["tor", "dry-run"])
+    exited(package)
+    assert package.flush(5.0)
+    first, second = server.wait_for(2)
+    assert first.method == "GET" and first.body is None
+    assert first.query["event"] == "app/started" and second.query["event"] == "app/exited"
+    assert first.query["c_app_version"] == "3.2.0" and first.query["c_app_commit"] == "4f2a9c1"
+    assert first.query["command"] == "watch"
+    assert json.loads(first.query["interactive"]) is True
+    assert json.loads(first.query["enabled_features"]) == ["tor", "dry-run"]
+    assert json.loads(second.query["uptime_seconds"]) == 1.0
+    assert first.query["id"] != second.query["id"]
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [
+        [Answer(503), Answer(500)],
+        [Answer(408)],
+        [Answer(429, {"Retry-After": "0"})],
+        [Answer(reset=True), Answer(reset=True)],
+        [Answer(delay=1.5)],  # slower than the sink's timeout
+    ],
+    ids=["5xx", "408", "429", "connection reset", "timeout"],
+)
+def test_temporary_failures_are_retried_until_delivered(
+    package: ModuleType, server: Endpoint, tmp_path: Path, failures: list[Answer]
+) -> None:
+    server.script = list(failures)
+    sink = package.HttpSink(server.url, **{**FAST, "timeout": 0.5})
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package)
+    requests = server.wait_for(len(failures) + 1)
+    assert package.flush(5.0)
+    time.sleep(0.2)
+    assert len(server.received) == len(failures) + 1
+    assert all(len(r.events) == 1 for r in requests)
+    assert len({r.events[0]["id"] for r in requests}) == 1  # the same event, retried
+    assert package.status().dropped == {}
+
+
+def test_retry_after_is_honoured(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+    server.script = [Answer(429, {"Retry-After": "1"})]
+    sink = package.HttpSink(server.url, **{**FAST, "max_backoff": 5.0})
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package)
+    first, second = server.wait_for(2)
+    assert second.at - first.at >= 0.95
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 413, 301])
+def test_other_answers_drop_the_batch_and_count_it(
+    package: ModuleType, server: Endpoint, tmp_path: Path, status: int
+) -> None:
+    server.script = [Answer(status, {"Location": server.url + "2"})]
+    package.configure(
+        app_version="3.2.0", sinks=[package.HttpSink(server.url, **FAST)], data_dir=tmp_path, consent="all"
+    )
+    exited(package)
+    exited(package)
+    assert package.flush(5.0)
+    time.sleep(0.2)
+    assert len(server.received) == 1
+    assert package.status().dropped == {f"http {status}: refused": 2}
+
+
+def test_a_full_queue_drops_and_counts_without_blocking(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+    server.script = [Answer(delay=1.0)]  # the delivery thread is stuck in the first request
+    sink = package.HttpSink(server.url, **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all", queue_size=20, batch_size=1)
+    exited(package)
+    server.wait_for(1)
+    for _ in range(100):
+        exited(package)
+    status = package.status()
+    assert status.accepted == 101 and status.queued == 20
+    assert status.dropped == {"queue full": 80}
+    assert package.flush(10.0)
+    assert len(server.events()) == 21
+
+
+def test_undeliverable_events_without_spool_are_counted(package: ModuleType, tmp_path: Path) -> None:
+    sink = package.HttpSink(f"http://127.0.0.1:{unused_port()}/collect", max_attempts=2, **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package)
+    assert package.flush(5.0)
+    assert package.status().dropped == {"http: undeliverable, no spool": 1}
+
+
+def spooled_batches(data_dir: Path) -> list[Path]:
+    return sorted((data_dir / "spool").rglob("*.jsonl"))
+
+
+def test_the_spool_keeps_events_while_offline_and_sends_them_in_order(package: ModuleType, tmp_path: Path) -> None:
+    port = unused_port()
+    sink = package.HttpSink(f"http://127.0.0.1:{port}/collect", spool_max_bytes=1_000_000, max_attempts=1, **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    for uptime in range(5):
+        exited(package, float(uptime))
+        assert package.flush(5.0)
+    assert len(spooled_batches(tmp_path)) == 5
+    with endpoint(port) as server:  # back online
+        exited(package, 5.0)
+        assert package.flush(5.0)
+        server.wait_for(6)
+    assert [e["data"]["uptime_seconds"] for e in server.events()] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert spooled_batches(tmp_path) == []
+
+
+def test_the_spool_drops_the_oldest_past_its_cap(package: ModuleType, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{unused_port()}/collect"
+    sink = package.HttpSink(url, spool_max_bytes=3000, max_attempts=1, **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    for uptime in range(20):
+        exited(package, float(uptime))
+        assert package.flush(5.0)
+    batches = spooled_batches(tmp_path)
+    kept = [json.loads(line)["data"]["uptime_seconds"] for path in batches for line in path.read_text().splitlines()]
+    assert sum(p.stat().st_size for p in batches) <= 3000
+    assert kept == [float(u) for u in range(20 - len(kept), 20)]  # the newest survive
+    assert package.status().dropped == {"spool full: oldest dropped": 20 - len(kept)}
+
+
+def test_opting_out_deletes_the_queue_the_spool_and_the_id(package: ModuleType, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{unused_port()}/collect"
+    sink = package.HttpSink(url, spool_max_bytes=1_000_000, max_attempts=1, **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package)
+    assert package.flush(5.0)
+    assert spooled_batches(tmp_path) and (tmp_path / "user_id.json").exists()
+    package.disable()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["consent.json"]
+    assert json.loads((tmp_path / "consent.json").read_text()) == {"level": "off"}
+
+
+APP = """\
+import sys, time
+sys.path.insert(0, {generated!r})
+import vigilant_trader_telemetry as t
+sink = t.HttpSink({url!r}, spool_max_bytes={spool}, backoff=0.05, max_backoff=0.2, timeout=1.0)
+t.configure(app_version="3.2.0", sinks=[sink], data_dir={data!r}, flush_timeout={flush_timeout})
+for i in range({count}):
+    t.events.app_exited(exit_reason="normal", uptime_seconds=float(i))
+print("emitted", flush=True)
+{tail}
+"""
+
+
+def run_app(
+    tmp_path: Path, url: str, *, count: int, spool: int | None = None, flush_timeout: float = 2.0, tail: str = ""
+) -> subprocess.Popen[str]:
+    script = tmp_path / "app.py"
+    script.write_text(
+        APP.format(
+            generated=str(GENERATED / "python"),
+            url=url,
+            spool=spool,
+            data=str(tmp_path / "data"),
+            flush_timeout=flush_timeout,
+            count=count,
+            tail=tail,
+        )
+    )
+    env = {**os.environ, "VIGILANT_TRADER_TELEMETRY": "all"}
+    return subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
+
+
+def test_exit_delivers_everything_queued_when_the_endpoint_is_up(server: Endpoint, tmp_path: Path) -> None:
+    process = run_app(tmp_path, server.url, count=500)
+    assert process.wait(timeout=30) == 0
+    assert sorted(e["data"]["uptime_seconds"] for e in server.events()) == [float(i) for i in range(500)]
+
+
+@pytest.mark.parametrize("down", ["refused", "never answers"])
+def test_exit_is_bounded_when_the_endpoint_is_down(tmp_path: Path, down: str) -> None:
+    import socket
+
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(100)
+        port = listener.getsockname()[1] if down == "never answers" else unused_port()
+        started = time.monotonic()
+        process = run_app(tmp_path, f"http://127.0.0.1:{port}/collect", count=50, flush_timeout=1.0)
+        assert process.wait(timeout=30) == 0
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0 + 3.0, f"exit took {elapsed:.1f}s"  # the flush bound plus interpreter start-up
+
+
+def test_spooled_events_survive_kill_9_and_leave_after_restart(tmp_path: Path) -> None:
+    port = unused_port()
+    url = f"http://127.0.0.1:{port}/collect"
+    process = run_app(tmp_path, url, count=30, spool=1_000_000, tail="time.sleep(60)")
+    assert process.stdout is not None and process.stdout.readline().strip() == "emitted"
+    deadline = time.monotonic() + 10
+    while sum(p.read_text().count("\n") for p in spooled_batches(tmp_path / "data")) < 30:
+        assert time.monotonic() < deadline, "events never reached the spool"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    with endpoint(port) as server:
+        restarted = run_app(tmp_path, url, count=1, spool=1_000_000)
+        assert restarted.wait(timeout=30) == 0
+    uptimes = sorted(e["data"]["uptime_seconds"] for e in server.events())
+    assert uptimes == sorted([float(i) for i in range(30)] + [0.0])  # 30 from before the kill, 1 after
+    assert spooled_batches(tmp_path / "data") == []
+
+
+def test_a_forked_child_sends_its_own_events_once(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        f"""
+        import os, sys
+        sys.path.insert(0, {str(GENERATED / "python")!r})
+        import vigilant_trader_telemetry as t
+        t.configure(app_version="3.2.0", sinks=[t.HttpSink({server.url!r})], data_dir={str(tmp_path)!r},
+                    consent="all", batch_interval=30)
+        t.events.app_exited(exit_reason="normal", uptime_seconds=1.0)  # queued in the parent
+        pid = os.fork()
+        if pid == 0:
+            t.events.app_exited(exit_reason="normal", uptime_seconds=2.0)
+            t.flush(5)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+    events = sorted(server.events(), key=lambda e: e["data"]["uptime_seconds"])
+    assert [e["data"]["uptime_seconds"] for e in events] == [1.0, 2.0]
+    assert events[0]["context"]["session_id"] != events[1]["context"]["session_id"]
+    assert events[0]["context"]["instance_id"] == events[1]["context"]["instance_id"]
