@@ -126,7 +126,7 @@ def package(built: Path) -> ModuleType:
 
 def new_session(package: ModuleType, level: str, count_dropped: Any = lambda reason, n: None) -> Any:
     """The Session the client hands a sink at opt-in, for app version 2.5.0 in `staging`."""
-    return package._runtime.sinks.Session(
+    return package.Session(
         app=package.client.app,
         app_version="2.5.0",
         environment="staging",
@@ -148,6 +148,7 @@ def sinks() -> Iterator[list[Any]]:
 
 
 def hostname_in(raw: bytes) -> bool:
+    """Whether the machine's hostname appears as a word (it may be as short as "vm")."""
     name = re.escape(socket.gethostname().encode())
     return re.search(rb"(?<![0-9A-Za-z])" + name + rb"(?![0-9A-Za-z])", raw, re.IGNORECASE) is not None
 
@@ -160,18 +161,14 @@ def run_python(code: str, path: Path, env: dict[str, str], *args: str) -> subpro
 def test_sentry_sdk_is_not_imported_before_consent(built: Path, tmp_path: Path) -> None:
     code = f"""
         import sys
-        from pathlib import Path
         import {PACKAGE} as telemetry
-        from {PACKAGE}._runtime.sinks import Session
 
-        sink = telemetry.SentrySink("http://publickey@127.0.0.1:9/1", mirror_events=True)
-        telemetry.configure(app_version="2.5.0", sinks=[sink])
+        telemetry.configure(app_version="2.5.0", sinks=[telemetry.SentrySink("http://publickey@127.0.0.1:9/1")])
         telemetry.events.app_started(mode="cli")
         print("before consent:", "sentry_sdk" in sys.modules)
-        session = Session(telemetry.client.app, "2.5.0", "production", "errors", "0" * 32, "1" * 32, Path("."), print)
-        sink.start(session)
+        telemetry.enable("errors")
         print("after consent:", "sentry_sdk" in sys.modules)
-        sink.stop(forget=True)
+        telemetry.disable()
     """
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(built / "python")}
     result = run_python(code, tmp_path / "app.py", env)
@@ -186,16 +183,15 @@ def test_a_crash_is_reported_with_its_traceback_and_nothing_private(
     home.mkdir()
     # The app's code lives in the home folder, so the traceback's paths do too.
     code = f"""
-        import atexit, sys, uuid
+        import sys
         from pathlib import Path
-        from {PACKAGE} import SentrySink
-        from {PACKAGE}._catalog import client
-        from {PACKAGE}._runtime.sinks import Session
+        import {PACKAGE} as telemetry
 
-        sink = SentrySink(sys.argv[1])
-        session = Session(client.app, "2.5.0", "staging", "all", sys.argv[2], uuid.uuid4().hex, Path.home(), print)
-        sink.start(session)
-        atexit.register(sink.stop, forget=False)  # as the client does at exit
+        sink = telemetry.SentrySink(sys.argv[1], mirror_events=True)
+        telemetry.configure(app_version="2.5.0", environment="staging", sinks=[sink])
+        telemetry.enable()
+        print(telemetry.status().instance_id)
+        telemetry.events.app_started(mode="cli")
 
 
         def load_settings():
@@ -205,7 +201,6 @@ def test_a_crash_is_reported_with_its_traceback_and_nothing_private(
 
         load_settings()
     """
-    instance_id = uuid.uuid4().hex
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(built / "python"),
@@ -215,12 +210,14 @@ def test_a_crash_is_reported_with_its_traceback_and_nothing_private(
         "LOGNAME": FAKE_USER,
         "USERNAME": FAKE_USER,
     }
-    result = run_python(code, home / "trader.py", env, ingest.dsn, instance_id)
+    result = run_python(code, home / "trader.py", env, ingest.dsn)
 
     assert result.returncode == 1  # the usual exit code of an unhandled exception, traceback printed
     assert "FileNotFoundError" in result.stderr
-    [event] = ingest.wait_for("event")
-    [exception] = event["exception"]["values"]
+    instance_id = result.stdout.strip()
+    events = ingest.wait_for("event", 2)
+    [crash] = [event for event in events if "exception" in event]
+    [exception] = crash["exception"]["values"]
     assert exception["type"] == "FileNotFoundError"
     assert exception["mechanism"]["handled"] is False
     assert exception["value"].endswith("'~/settings.toml'")
@@ -228,11 +225,14 @@ def test_a_crash_is_reported_with_its_traceback_and_nothing_private(
     assert [frame["function"] for frame in frames] == ["<module>", "load_settings"]
     assert all(frame["abs_path"] == "~/trader.py" and "vars" not in frame for frame in frames)
     assert frames[-1]["context_line"].strip().startswith("return open(Path.home()")
-    assert event["release"] == "2.5.0"
-    assert event["environment"] == "staging"
-    assert event["user"] == {"id": instance_id}
-    assert "server_name" not in event
-    assert set(event["contexts"]) >= {"runtime", "os"}
+    for event in events:
+        assert event["release"] == "2.5.0"
+        assert event["environment"] == "staging"
+        assert event["user"] == {"id": instance_id}
+        assert "server_name" not in event
+        assert set(event["contexts"]) >= {"runtime", "os"}
+    [message] = [event for event in events if "message" in event]
+    assert (message["message"], message["tags"]) == ("app/started", {"mode": "cli"})
 
     [session] = ingest.wait_for("session")
     assert session["status"] == "crashed"
@@ -249,25 +249,27 @@ def test_a_crash_is_reported_with_its_traceback_and_nothing_private(
     assert b"sys.argv" not in raw
 
 
-def test_at_the_errors_level_reported_errors_are_sent_but_no_session(
-    package: ModuleType, ingest: Ingest, sinks: list[Any]
-) -> None:
-    sink = package.SentrySink(ingest.dsn)
-    sinks.append(sink)
-    session = new_session(package, "errors")
-    sink.start(session)
-    try:
-        raise ValueError("rate limit reached")
-    except ValueError as exc:
-        event_id = sink.capture_exception(exc)
-    sink.stop(forget=False)
+def test_disable_closes_the_client_through_the_public_api(package: ModuleType, ingest: Ingest, tmp_path: Path) -> None:
+    import sentry_sdk
 
+    sink = package.SentrySink(ingest.dsn)
+    package.configure(app_version="2.5.0", environment="staging", sinks=[sink], data_dir=tmp_path)
+    package.enable("errors")
+    try:
+        raise KeyError("missing price")
+    except KeyError as exc:
+        assert package.report_error(exc)
+    package.disable()
+
+    assert not sentry_sdk.get_client().is_active()
+    try:
+        raise KeyError("after opting out")
+    except KeyError as exc:
+        assert not package.report_error(exc, ask=False)
+    assert sentry_sdk.capture_message("after opting out") is None
     [event] = ingest.wait_for("event")
-    assert event["event_id"] == event_id
-    assert event["exception"]["values"][0]["mechanism"]["handled"] is True
-    assert event["user"] == {"id": session.instance_id}
-    assert ingest.items("session") == []
-    assert not hostname_in(ingest.raw)
+    assert event["exception"]["values"][0]["value"] == "'missing price'"
+    assert ingest.items("session") == []  # error reports only: no sessions
 
 
 def test_mirrored_events_become_messages_with_their_fields_as_tags(
@@ -297,25 +299,24 @@ def test_mirrored_events_become_messages_with_their_fields_as_tags(
     assert (session["status"], session.get("errors", 0)) == ("exited", 0)
 
 
-def test_stop_closes_the_client_and_start_opens_a_new_one(
+def test_a_stopped_sink_sends_nothing_until_it_starts_again(
     package: ModuleType, ingest: Ingest, sinks: list[Any]
 ) -> None:
-    import sentry_sdk
-
     sink = package.SentrySink(ingest.dsn)
     sinks.append(sink)
-    sink.start(new_session(package, "errors"))
-    sink.stop(forget=True)
-
-    assert not sentry_sdk.get_client().is_active()
+    sink.start(new_session(package, "all"))
+    sink.stop(forget=True)  # opting out: the run's session is dropped, not sent
     assert sink.capture_exception(RuntimeError("after opting out")) is None
-    assert sentry_sdk.capture_message("after opting out") is None
 
-    sink.start(new_session(package, "errors"))
-    assert sink.capture_exception(RuntimeError("opted in again")) is not None
+    session = new_session(package, "errors")
+    sink.start(session)
+    event_id = sink.capture_exception(RuntimeError("opted in again"))
     sink.stop(forget=False)
     [event] = ingest.wait_for("event")
+    assert event["event_id"] == event_id
     assert event["exception"]["values"][0]["value"] == "opted in again"
+    assert event["user"] == {"id": session.instance_id}
+    assert ingest.items("session") == []
 
 
 def test_without_sentry_sdk_the_sink_stays_off_and_counts_mirrored_events(

@@ -3,11 +3,11 @@
 
 sentry-sdk is optional: it is imported when the sink starts, that is after consent, never before.
 What is sent: unhandled exceptions (also in threads) and errors the app reports, with their stack
-traces and source lines; the release (the app version), the environment, and the anonymous
-instance id as the only user field. At `all`, also one release-health session per run and, if
-asked for, every catalog event as a message. Never sent: the hostname (`server_name`), local
-variables, the command line, the list of installed packages, log lines, and the home folder's
-path or the login name anywhere in the report.
+traces and source lines; the release (the app version), the environment, the Python version and
+the OS, and the anonymous instance id as the only user field. At `all`, also one release-health
+session per run. If asked for, every catalog event the level lets through, as a message.
+Never sent: the hostname (`server_name`), local variables, the command line, the list of
+installed packages, log lines, and the home folder's path or the login name anywhere in a report.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ class SentrySink(Sink):
         self._session: Session | None = None
 
     def start(self, session: Session) -> None:
-        self.stop(forget=False)  # a level change: the new level decides what is sent
+        self.stop(forget=False)  # started again (a level change): the new level decides what is sent
         self._session = session
         try:
             sdk = importlib.import_module("sentry_sdk")
@@ -181,16 +181,17 @@ class SentrySink(Sink):
         return event_id
 
     def stop(self, *, forget: bool) -> None:
-        """End the run's session, send what is pending (for `flush_timeout` at most), close the client.
-
-        sentry-sdk keeps nothing on disk, so `forget` changes nothing here.
-        """
+        """Close the client. At exit the run's session is ended and what is pending gets up to
+        `flush_timeout` seconds to leave; on opting out (`forget`) the session is dropped unsent
+        and nothing is waited for (sentry-sdk keeps nothing on disk)."""
         sdk, self._sdk = self._sdk, None
         self._session = None
         if sdk is None:
             return
-        scope = sdk.Scope.get_global_scope()
+        client, scope = sdk.get_client(), sdk.Scope.get_global_scope()
+        if forget:
+            scope.set_client(None)  # ends the session below unsent: this client records nothing
         scope.end_session()
-        sdk.get_client().close(timeout=self.flush_timeout)
-        scope.set_client(None)  # a client that records nothing, until the next start
+        scope.set_client(None)  # nothing is recorded until the next start
         scope.set_user(None)
+        client.close(timeout=0.0 if forget else self.flush_timeout)
