@@ -54,6 +54,7 @@ def main() -> int:
     events.app_started(command="rm -rf /", interactive=False)  # type: ignore[arg-type]
     print("   " + "\n   ".join(telemetry.status().describe().splitlines()))
 
+    telemetry.flush()  # delivery runs on a background thread; wait for it before reading the file
     sent = [json.loads(line) for line in sink_file.read_text("utf-8").splitlines()]
     print(f"4. The local sink {sink_file} received {len(sent)} events:")
     for event in sent:

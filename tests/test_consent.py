@@ -3,6 +3,7 @@ the prompts on a real terminal, the ready-made `telemetry` command, and nothing 
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pty
@@ -74,7 +75,7 @@ def test_the_apps_config_file_switches_telemetry(package: ModuleType, tmp_path: 
 def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleType, tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("telemetry:\n  collect: maybe\n")
-    assert level(package, tmp_path / "data", config=config) == ("off", "explicit")
+    assert level(package, tmp_path / "data", config=config) == ("off", "configuration error (see the log)")
     assert package.status().dropped == {"configuration": 1}
     with pytest.raises(package.ConfigurationError, match=r"telemetry\.collect is 'maybe'"):
         package.configure(app_version="3.2.0", data_dir=tmp_path, config=config, strict=True)
@@ -149,7 +150,6 @@ GUARD = """
 import sys, threading
 seen = []
 WATCHED = {"socket.connect", "socket.bind", "os.mkdir", "os.rename", "os.replace", "os.remove"}
-WATCHED.add("_thread.start_new_thread")
 def hook(event, args):
     if event in WATCHED or (event == "open" and isinstance(args[1], str) and set(args[1]) & set("wax+")):
         seen.append(event)
@@ -175,7 +175,7 @@ def test_nothing_happens_before_consent(tmp_path: Path, env: dict[str, str]) -> 
             t.events.error_exchange_request_failed(exchange="kraken", operation="fetch-ticker", error_class="network")
         t.report_error(ValueError("boom"))
         t.flush(1)
-        print(t.status().level, seen, threading.active_count(), "sentry_sdk" in sys.modules)
+        print(t.status().level, sorted(set(seen)), threading.active_count(), "sentry_sdk" in sys.modules)
         """
     )
     environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **env}
@@ -184,6 +184,15 @@ def test_nothing_happens_before_consent(tmp_path: Path, env: dict[str, str]) -> 
     )
     assert result.stdout.strip() == "off [] 1 False", result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []
+    # The same guard sees all of it once the user opts in.
+    environment[VARIABLE] = "all"
+    environment.pop("DO_NOT_TRACK", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=60
+    )
+    level, seen, threads, sentry = result.stdout.rsplit(" ", 2)[0].split(" ", 1) + result.stdout.split()[-2:]
+    assert level == "all" and threads == "2" and sentry == "False", result.stdout
+    assert {"open", "os.mkdir", "os.rename", "socket.connect"} <= set(ast.literal_eval(seen)), result.stdout
 
 
 def ask_on_a_terminal(code: str, answer: str | None, home: Path, env: dict[str, str] | None = None) -> str:

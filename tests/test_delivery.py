@@ -3,6 +3,8 @@ retries, refusals, queue overflow, the spool, exit, fork."""
 
 from __future__ import annotations
 
+import email.utils
+import importlib
 import json
 import os
 import signal
@@ -296,3 +298,67 @@ def test_a_forked_child_sends_its_own_events_once(package: ModuleType, server: E
     assert [e["data"]["uptime_seconds"] for e in events] == [1.0, 2.0]
     assert events[0]["context"]["session_id"] != events[1]["context"]["session_id"]
     assert events[0]["context"]["instance_id"] == events[1]["context"]["instance_id"]
+
+
+def test_large_batches_are_split_to_stay_under_the_request_size(
+    package: ModuleType, server: Endpoint, tmp_path: Path
+) -> None:
+    sink = package.HttpSink(server.url, max_request_bytes=2000)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all", batch_size=100)
+    for uptime in range(20):
+        exited(package, float(uptime))
+    assert package.flush(5.0)
+    requests = server.wait_for(2)
+    assert len(requests) > 1
+    assert all(len(json.dumps(r.body["events"])) <= 2000 + 100 for r in requests if r.body)
+    assert [e["data"]["uptime_seconds"] for e in server.events()] == [float(u) for u in range(20)]
+
+
+def test_a_long_retry_after_pauses_sending_and_the_spool_keeps_the_events(
+    package: ModuleType, server: Endpoint, tmp_path: Path
+) -> None:
+    server.script = [Answer(503, {"Retry-After": "3600"})]
+    sink = package.HttpSink(server.url, spool_max_bytes=1_000_000, **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package)
+    assert package.flush(5.0)
+    exited(package)
+    assert package.flush(5.0)
+    time.sleep(0.2)
+    assert len(server.received) == 1  # not asked again within the hour
+    assert sum(p.read_text().count("\n") for p in spooled_batches(tmp_path)) == 2
+
+
+def test_retry_after_forms(package: ModuleType) -> None:
+    http = importlib.import_module(f"{PACKAGE}._runtime.http")
+    now = 1_000_000.0
+    assert http.retry_after_seconds("120", now) == 120.0
+    date = email.utils.formatdate(now + 30, usegmt=True)
+    assert http.retry_after_seconds(date, now) == 30.0
+    assert http.retry_after_seconds(email.utils.formatdate(now - 30, usegmt=True), now) == 0.0
+    assert http.retry_after_seconds("soon", now) is None
+    assert http.retry_after_seconds(None, now) is None
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "expected"),
+    [
+        ("linux", {}, "{home}/.local/share/vigilant-trader"),
+        ("linux", {"XDG_DATA_HOME": "/xdg"}, "/xdg/vigilant-trader"),
+        ("darwin", {}, "{home}/Library/Application Support/vigilant-trader"),
+        ("win32", {"LOCALAPPDATA": "/appdata/local"}, "/appdata/local/vigilant-trader"),
+        ("win32", {}, "{home}/AppData/Local/vigilant-trader"),
+    ],
+)
+def test_the_user_data_folder_follows_the_platform(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, platform: str, environ: dict[str, str], expected: str
+) -> None:
+    import_generated(GENERATED, PACKAGE)
+    storage = importlib.import_module(f"{PACKAGE}._runtime.storage")
+    monkeypatch.setattr(storage.sys, "platform", platform)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("XDG_DATA_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert storage.user_data_dir("vigilant-trader") == Path(expected.format(home=tmp_path))

@@ -46,6 +46,7 @@ ViolationHook = Callable[[EventValidationError], None]
 # Sources of a decision that are the user's own, made in this process.
 EXPLICIT = "explicit"
 ERROR_PROMPT_ONCE = "error-report prompt (this run only)"
+CONFIGURATION_ERROR = "configuration error (see the log)"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,6 @@ class _Settings:
     commit: str | None
     environment: str
     sinks: tuple[Sink, ...]
-    consent: Level | None
     config_level: Level | None
     strict: bool
     on_violation: ViolationHook | None
@@ -162,13 +162,14 @@ class Telemetry:
         with self._lock:
             self._stop_delivery(forget=False)
             config_level = None
+            explicit: tuple[Level, str] | None = (consent, EXPLICIT) if consent is not None else None
             try:
                 config_level = level_from_config(config)
                 if consent is not None and parse_level(consent) != consent:
                     raise ConfigurationError(f"unknown consent level {consent!r}; use 'off', 'errors' or 'all'")
             except ConfigurationError as error:
                 self._problem("configuration", error, strict)
-                consent = "off"
+                explicit = ("off", CONFIGURATION_ERROR)
             for sink in sinks:
                 if not isinstance(sink, Sink):
                     error = ConfigurationError(f"{sink!r} is not a Sink; subclass Sink and override write()")
@@ -179,7 +180,6 @@ class Telemetry:
                 commit=commit,
                 environment=environment,
                 sinks=tuple(sinks),
-                consent=consent,
                 config_level=config_level,
                 strict=strict,
                 on_violation=on_violation,
@@ -189,13 +189,17 @@ class Telemetry:
                 batch_size=batch_size,
                 batch_interval=batch_interval,
             )
-            self._explicit = (consent, EXPLICIT) if consent is not None else None
+            self._explicit = explicit
             self._apply()
 
     def enable(self, level: Level = "all") -> None:
         """The user opts in (`all`, or `errors` for error reports only); the choice is saved."""
         if parse_level(level) != level or level == "off":
-            raise ValueError(f"enable() takes 'all' or 'errors', not {level!r}")
+            strict = self._settings is not None and self._settings.strict
+            self._problem(
+                "configuration", ConfigurationError(f"enable() takes 'all' or 'errors', not {level!r}"), strict
+            )
+            return
         self._decide(level)
 
     def disable(self) -> None:
