@@ -93,8 +93,10 @@ def import_generated(out: Path, package: str) -> ModuleType:
 
 
 def file_tree(root: Path) -> dict[str, bytes]:
-    """Every file below `root`, by its relative path, with its bytes."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file below `root`, by its relative path, with its bytes; bytecode caches left out, as the
+    build leaves them out (importing `generated/python`, as tests and the demo do, writes them)."""
+    files = (p for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
 
 
 def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
