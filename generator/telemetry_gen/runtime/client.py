@@ -125,6 +125,9 @@ class Telemetry:
         self._sync_sinks: tuple[Sink, ...] = ()
         self._dispatcher: Dispatcher | None = None
         self._exit_hook_registered = False
+        # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
+        # caller waiting for that very thread (a flush).
+        self._counter_lock = threading.Lock()
         self._accepted = 0
         self._dropped: Counter[str] = Counter()
         self._logged_kinds: set[str] = set()
@@ -222,9 +225,9 @@ class Telemetry:
         with self._lock:
             instance = self._session.instance_id if self._session is not None else None
             queued = self._dispatcher.queued() if self._dispatcher is not None else 0
-            return Status(
-                self._level, self._source, instance, str(self.data_dir), self._accepted, queued, dict(self._dropped)
-            )
+            with self._counter_lock:
+                accepted, dropped = self._accepted, dict(self._dropped)
+            return Status(self._level, self._source, instance, str(self.data_dir), accepted, queued, dropped)
 
     @property
     def data_dir(self) -> Path:
@@ -367,9 +370,10 @@ class Telemetry:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
+        self._counter_lock = threading.Lock()
         self._session_id = uuid.uuid4().hex  # a new process is a new session
-        if self._context is not None and "session_id" in {c.source for c in self.app.context}:
-            names = [c.name for c in self.app.context if c.source == "session_id"]
+        names = [c.name for c in self.app.context if c.source == "session_id"]
+        if self._context is not None and names:
             self._context = {**self._context, **dict.fromkeys(names, self._session_id)}
         if self._dispatcher is not None:
             self._dispatcher.after_fork_in_child()
@@ -450,8 +454,9 @@ class Telemetry:
             self._stop_delivery(forget=False)
             self._override = None
             self._settings = self._explicit = None
-            self._accepted = 0
-            self._dropped.clear()
+            with self._counter_lock:
+                self._accepted = 0
+                self._dropped.clear()
             self._apply()
 
     @property
@@ -487,7 +492,7 @@ class Telemetry:
                 self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
         if dispatcher is not None:
             dispatcher.put(envelope)
-        with self._lock:
+        with self._counter_lock:
             self._accepted += 1
 
     def _violation(self, error: EventValidationError) -> None:
@@ -510,7 +515,7 @@ class Telemetry:
         self._log_once(kind, "telemetry: %s", error)
 
     def _count(self, reason: str, events: int) -> None:
-        with self._lock:
+        with self._counter_lock:
             self._dropped[reason] += events
 
     def _log_once(self, kind: str, message: str, *args: object) -> None:

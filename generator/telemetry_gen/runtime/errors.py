@@ -2,9 +2,14 @@
 
 - `TelemetryError`: base of everything the runtime raises. In production mode nothing is
   raised into the host app: problems are counted, logged once per kind and passed to hooks.
-- `ConfigurationError`: `configure()` was given something unusable (an unknown consent level,
-  an app version the catalog's context rejects). Raised in strict mode; in production mode
-  telemetry stays off and the problem is logged.
+- `ConfigurationError`: telemetry was given something unusable: an unknown consent level (to
+  `configure()` or `enable()`), an app configuration (`config=`) that cannot be read or whose
+  `telemetry.collect` is no level, a sink that is not a `Sink`, an app version the catalog's
+  context rejects. Raised in strict mode; in production mode the problem is counted and logged
+  and telemetry stays off (an unusable sink is left out).
+
+Failures while delivering (a sink that raises, an endpoint that refuses a batch, a full queue or
+spool) are never raised, in either mode: they are counted per reason in `status().dropped`.
 - `EventValidationError`: an emitted event does not match its schema. Raised in strict mode
   (development and tests); in production the event is dropped, counted per event and reason,
   and passed to `on_violation`.

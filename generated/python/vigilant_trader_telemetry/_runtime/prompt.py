@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Literal, TextIO
+from collections.abc import Mapping
+from typing import Literal, TextIO, TypeVar
 
 from .consent import Level
 from .spec import AppInfo
 
 ErrorReportAnswer = Literal["yes", "no", "always", "never"]
+Answer = TypeVar("Answer", bound=str)
 # Variables CI services set; with any of them present nobody is there to answer.
 _CI_VARIABLES = (
     "CI",
@@ -46,8 +48,10 @@ def running_in_ci() -> bool:
     return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in _CI_VARIABLES)
 
 
-def _ask(question: str, stdin: TextIO | None, stdout: TextIO | None) -> str | None:
-    """The user's answer, lower-cased, or None when nobody can answer."""
+def _ask(
+    question: str, answers: Mapping[str, Answer], otherwise: Answer, stdin: TextIO | None, stdout: TextIO | None
+) -> Answer | None:
+    """The user's answer (`otherwise` for one not in `answers`), or None when nobody can answer."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     try:
         if running_in_ci() or not (stdin.isatty() and stdout.isatty()):
@@ -57,7 +61,9 @@ def _ask(question: str, stdin: TextIO | None, stdout: TextIO | None) -> str | No
         line = stdin.readline()
     except (OSError, ValueError, KeyboardInterrupt):
         return None
-    return line.strip().lower() if line else None  # "" from readline is end of input
+    if not line:  # "" from readline is end of input
+        return None
+    return answers.get(line.strip().lower(), otherwise)
 
 
 def _policy(app: AppInfo) -> str:
@@ -73,10 +79,7 @@ def ask_consent(app: AppInfo, *, stdin: TextIO | None = None, stdout: TextIO | N
         f"You can change this at any time (`{app.env_prefix}_TELEMETRY=0` or the telemetry command).\n"
         "Share usage data and error reports? [y]es / [e]rrors only / [N]o: "
     )
-    answer = _ask(question, stdin, stdout)
-    if answer is None:
-        return None
-    return _CONSENT_ANSWERS.get(answer, "off")
+    return _ask(question, _CONSENT_ANSWERS, "off", stdin, stdout)
 
 
 def ask_error_report(
@@ -90,7 +93,4 @@ def ask_error_report(
         f"{_policy(app)}"
         "[y]es / [n]o / [a]lways (for every error from now on) / never: "
     )
-    answer = _ask(question, stdin, stdout)
-    if answer is None:
-        return None
-    return _REPORT_ANSWERS.get(answer, "no")
+    return _ask(question, _REPORT_ANSWERS, "no", stdin, stdout)

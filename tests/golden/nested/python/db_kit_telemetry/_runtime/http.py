@@ -170,6 +170,8 @@ class HttpSink(Sink):
         """Send one batch, retrying what may succeed later; count what is refused."""
         assert self._session is not None
         for attempt in range(self.max_attempts):
+            if self._stopped.is_set():  # opted out or exiting: start no new request
+                break
             status, retry_after = self._attempt(lines)
             if 200 <= status < 300:
                 return "sent"
