@@ -163,6 +163,7 @@ def test_public_api_is_exactly_all(package: ModuleType) -> None:
             "JsonlSink",
             "Level",
             "MemorySink",
+            "SentrySink",
             "Session",
             "Sink",
             "Status",

@@ -10,6 +10,7 @@ from .consent import Gate, Level
 from .envelope import check_envelope, make_envelope
 from .errors import ConfigurationError, EventValidationError, TelemetryError
 from .http import HttpSink
+from .sentry import SentrySink
 from .sinks import ConsoleSink, JsonlSink, MemorySink, Session, Sink
 from .spec import AppInfo, Check, ContextSpec, EventSpec
 
@@ -26,6 +27,7 @@ __all__ = [
     "JsonlSink",
     "Level",
     "MemorySink",
+    "SentrySink",
     "Session",
     "Sink",
     "Status",
