@@ -137,7 +137,7 @@ def test_other_answers_drop_the_batch_and_count_it(
 
 
 def test_a_full_queue_drops_and_counts_without_blocking(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
-    server.script = [Answer(delay=1.0)]  # the delivery thread is stuck in the first request
+    server.script = [Answer(delay=2.0)]  # the delivery thread is stuck in the first request
     sink = package.HttpSink(server.url, **FAST)
     package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all", queue_size=20, batch_size=1)
     exited(package)
