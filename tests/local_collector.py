@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO
+from conftest import REPO, sample
 from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog.model import Catalog
 from telemetry_gen.collector.app import EVENTS_PATH, Collector, manifest
@@ -44,6 +44,34 @@ def example_catalog() -> Catalog:
 @functools.cache
 def example_registry() -> Registry:
     return registry(example_catalog())[0]
+
+
+CONTEXT = {
+    "app_commit": "4f2a9c1",
+    "app_version": "3.2.0",
+    "ccxt_version": "4.2.1",
+    "instance_id": "a" * 32,
+    "machine_arch": "x86_64",
+    "os": "linux",
+    "os_version": "6.1.0",
+    "python_implementation": "CPython",
+    "python_version": "3.11.7",
+    "session_id": "b" * 32,
+}
+
+
+def envelope(name: str = "app/exited", *, number: int = 0, **changes: Any) -> dict[str, Any]:
+    """A valid envelope of the example catalog (the first examples of each field), then `changes`."""
+    event = next(e for e in example_catalog().events if e.name == name)
+    result: dict[str, Any] = {
+        "event": name,
+        "schema": example_catalog().schema_id(event),
+        "id": f"{number:032x}",
+        "timestamp": "2026-03-01T10:00:00.000000Z",
+        "context": dict(CONTEXT),
+        "data": {f.name: sample(f.type, f.examples) for f in event.fields},
+    }
+    return {**result, **changes}
 
 
 @dataclass

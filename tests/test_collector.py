@@ -26,6 +26,7 @@ from local_collector import (
     JSON_GZIP,
     bad_rows,
     collector,
+    envelope,
     example_catalog,
     post_events,
     raw_request,
@@ -34,7 +35,7 @@ from local_collector import (
     stored,
 )
 
-from conftest import MINIMAL_CATALOG, REPO, catalog_from_text, import_generated, run_cli, sample
+from conftest import MINIMAL_CATALOG, REPO, catalog_from_text, import_generated, run_cli
 from telemetry_gen.collector.schemas import registry
 from telemetry_gen.collector.store import event_name, folder_name
 from telemetry_gen.collector.wire import Limits
@@ -44,32 +45,6 @@ from telemetry_gen.write import write_tree
 PACKAGE = "vigilant_trader_telemetry"
 GENERATED = REPO / "generated"
 FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}
-CONTEXT = {
-    "app_commit": "4f2a9c1",
-    "app_version": "3.2.0",
-    "ccxt_version": "4.2.1",
-    "instance_id": "a" * 32,
-    "machine_arch": "x86_64",
-    "os": "linux",
-    "os_version": "6.1.0",
-    "python_implementation": "CPython",
-    "python_version": "3.11.7",
-    "session_id": "b" * 32,
-}
-
-
-def envelope(name: str = "app/exited", *, number: int = 0, **changes: Any) -> dict[str, Any]:
-    """A valid envelope of the example catalog (the first examples of each field), then `changes`."""
-    event = next(e for e in example_catalog().events if e.name == name)
-    result: dict[str, Any] = {
-        "event": name,
-        "schema": example_catalog().schema_id(event),
-        "id": f"{number:032x}",
-        "timestamp": "2026-03-01T10:00:00.000000Z",
-        "context": dict(CONTEXT),
-        "data": {f.name: sample(f.type, f.examples) for f in event.fields},
-    }
-    return {**result, **changes}
 
 
 @pytest.fixture

@@ -122,11 +122,14 @@ class LiveCheck:
         self.checked += 1
         schema, problems = self.registry.check(event)
         arrived = event.get("event") if isinstance(event, dict) else None
-        name = schema.name if schema else (shown(arrived) if arrived is not None else "")
+        if schema is not None or arrived in self.registry.names:  # a declared name is safe to show as it is
+            name = schema.name if schema else str(arrived)
+        else:
+            name = shown(arrived) if arrived is not None else ""
         for problem in problems:
             self.add(problem.code, name, problem.location, problem.message, where)
             if problem.code == UNKNOWN_EVENT:
-                self.unknown[name] += 1
+                self.unknown[shown(arrived)] += 1
         errors = bool(problems)
         if schema is not None and isinstance(event, dict):
             self.seen[schema.name] += 1

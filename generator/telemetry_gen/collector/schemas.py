@@ -221,7 +221,7 @@ class Registry:
                 f"{shown(schema_id, 4 * SHOWN_CHARS)} is not a known schema of {name} (known: {versions}); "
                 "give the collector the schemas/ folder of the build that declared it",
             )
-        return None, Problem("/event", UNKNOWN_EVENT, f"{shown(name)} is not an event of the catalog")
+        return None, Problem("/event", UNKNOWN_EVENT, "not an event of the catalog")
 
     def check(self, event: object) -> tuple[EventSchema | None, list[Problem]]:
         """The event's schema (None when unknown) and every way the event departs from it."""
