@@ -9,6 +9,8 @@ import random
 import signal
 import socket
 import string
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -533,8 +535,24 @@ def test_the_collector_command_stops_on_sigterm_with_a_summary(tmp_path: Path) -
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=15)
     assert process.returncode == 0, err
-    assert "collector stopped: 1 events stored, 1 duplicates dropped, 1 bad rows, 0 requests refused" in out
+    assert "Events stored: 1, duplicates dropped: 1, bad rows: 1, requests refused: 0" in out
     assert "Traceback" not in err
+
+
+def test_the_demo_app_sends_through_the_runtime_to_the_collector(tmp_path: Path) -> None:
+    """The loop `scripts/demo` shows: the example app's events arrive, and `report` lists them."""
+    with collector(tmp_path / "collected") as running:
+        demo = [sys.executable, str(REPO / "examples" / "demo_app.py"), "--endpoint", running.url]
+        result = subprocess.run([*demo, "--workdir", str(tmp_path / "app")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4. Sent 3 events to the collector at" in result.stdout
+    report = json.loads(run_cli("report", "--data-dir", str(tmp_path / "collected"), "--format", "json")[1])
+    assert [(e["event"], e["count"]) for e in report["events"]] == [
+        ("app/started", 1),
+        ("command/watch-session-started", 1),
+        ("perf/command-timing", 1),
+    ]
+    assert report["coverage"]["unknown_events"] == {'"app/crashed"': 1}
 
 
 def test_collect_refuses_to_listen_without_a_catalog(tmp_path: Path) -> None:

@@ -193,8 +193,8 @@ def collect(
     run(make_server(collector), sock)
     counts = collector.counts
     typer.echo(
-        f"collector stopped: {counts.accepted} events stored, {counts.duplicates} duplicates dropped, "
-        f"{counts.bad} bad rows, {counts.refused} requests refused"
+        f"collector stopped. Events stored: {counts.accepted}, duplicates dropped: {counts.duplicates}, "
+        f"bad rows: {counts.bad}, requests refused: {counts.refused}"
     )
 
 
