@@ -114,6 +114,8 @@ def _fsync(path: Path) -> None:
 
 def recent_ids(root: Path, count: int) -> list[str]:
     """The ids of up to `count` events stored most recently (by file), oldest first."""
+    if count <= 0:
+        return []
     files = sorted((root / EVENTS).glob("*/*/*/part-*.jsonl"), key=lambda p: (p.stat().st_mtime_ns, p.name))
     found: list[str] = []
     for path in reversed(files):
@@ -129,7 +131,7 @@ def recent_ids(root: Path, count: int) -> list[str]:
         found = ids + found
         if len(found) >= count:
             break
-    return found[-count:] if count else []
+    return found[-count:]
 
 
 class Store:
