@@ -36,22 +36,14 @@ from local_collector import (
     start_command,
     stored,
 )
+from local_endpoint import FAST
 
-from conftest import MINIMAL_CATALOG, REPO, catalog_from_text, import_generated, run_cli
+from conftest import GENERATED, MINIMAL_CATALOG, REPO, catalog_from_text, run_cli
 from telemetry_gen.collector.schemas import registry
 from telemetry_gen.collector.store import event_name, folder_name
 from telemetry_gen.collector.wire import Limits
 from telemetry_gen.targets import jsonschema as schema_target
 from telemetry_gen.write import write_tree
-
-PACKAGE = "vigilant_trader_telemetry"
-GENERATED = REPO / "generated"
-FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}
-
-
-@pytest.fixture
-def package() -> ModuleType:
-    return import_generated(GENERATED, PACKAGE)
 
 
 def test_runtime_to_collector_to_files_to_report(package: ModuleType, tmp_path: Path) -> None:
@@ -236,6 +228,7 @@ HOSTILE = {
     "not JSON": http_case(400, gz(b'{"events": [oops'), JSON_GZIP),
     "not UTF-8": http_case(400, gz(b'{"events": ["\xff\xfe"]}'), JSON_GZIP),
     "NaN": http_case(400, gz(b'{"events": [NaN]}'), JSON_GZIP),
+    "infinite number": http_case(400, gz(b'{"events": [{"data": {"uptime_seconds": 1e999}}]}'), JSON_GZIP),
     "huge integer": http_case(400, gz(b'{"events": [' + b"9" * 5000 + b"]}"), JSON_GZIP),
     "array body": http_case(400, gz([]), JSON_GZIP),
     "events not a list": http_case(400, gz({"events": {"a": 1}}), JSON_GZIP),

@@ -27,7 +27,7 @@ from .collector.livecheck import InputError, live_check
 from .collector.report import build_report
 from .collector.schemas import Registry, registry
 from .collector.server import listen, make_server, run
-from .collector.store import Store
+from .collector.store import DEDUP_WINDOW, Store
 from .collector.wire import Limits
 from .diagnostics import Diagnostic, Severity
 from .write import compare, write_tree
@@ -41,7 +41,10 @@ app = typer.Typer(
 
 CatalogArgument = Annotated[Path, typer.Argument(help="The catalog file.", show_default=True)]
 FatalWarnings = Annotated[bool, typer.Option("--fatal-warnings", help="Fail on lint warnings too.")]
-DataDir = Annotated[Path, typer.Option("--data-dir", help="The collector's data folder.", show_default=False)]
+DataDir = Annotated[
+    Path,
+    typer.Option("--data-dir", help="The collector's data folder (events/, bad/, catalog.json).", show_default=False),
+]
 EarlierSchemas = Annotated[
     list[Path] | None,
     typer.Option(
@@ -144,9 +147,7 @@ def _is_loopback(host: str) -> bool:
 def collect(
     catalog_path: CatalogArgument = Path("events.yaml"),
     *,
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Folder for events/, bad/ and catalog.json.", show_default=False)
-    ],
+    data_dir: DataDir,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8787,
     earlier: EarlierSchemas = None,
@@ -170,7 +171,7 @@ def collect(
     ] = Limits.max_field_chars,
     dedup_window: Annotated[
         int, typer.Option("--dedup-window", min=0, help="How many recent event ids are remembered to drop repeats.")
-    ] = 100_000,
+    ] = DEDUP_WINDOW,
 ) -> None:
     """Receive events from the runtime over HTTP, validate them, and store them as partitioned JSONL."""
     catalog, schemas = _registry(catalog_path, earlier)

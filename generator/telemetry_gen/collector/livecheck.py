@@ -17,7 +17,6 @@ seen.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 import sys
 import textwrap
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .schemas import UNKNOWN_EVENT, EventSchema, Registry, shown
+from .wire import strict_loads
 
 NOT_JSON = "not-json"
 DEPRECATED_EVENT = "deprecated-event"
@@ -226,7 +226,7 @@ def _records(name: str, stream: BinaryIO) -> Iterator[tuple[str, object | None, 
             continue
         where = f"{name}:{number}"
         try:
-            value: object = json.loads(line.decode("utf-8"))
+            value = strict_loads(line.decode("utf-8"))
         except RecursionError:
             yield where, None, "nested too deeply to read"
             continue

@@ -35,6 +35,7 @@ EVENTS = "events"
 BAD = "bad"
 MANIFEST = "catalog.json"
 PART_BYTES = 64 * 1024 * 1024
+DEDUP_WINDOW = 100_000  # event ids remembered; about 100 bytes each
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 

@@ -11,6 +11,7 @@ along with them).
 from __future__ import annotations
 
 import json
+import math
 import re
 import urllib.parse
 import zlib
@@ -75,6 +76,20 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float; one too large for a float (1e999) is refused rather than made infinite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def strict_loads(text: str) -> object:
+    """Strict JSON: no NaN or infinities, whether written as words or as numbers out of range."""
+    value: object = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    return value
+
+
 def depth(value: object) -> int:
     """How deeply objects and arrays nest in `value` (0 for a scalar); iterative, so never recursion-bound."""
     deepest = 0
@@ -104,7 +119,7 @@ def parse_json(raw: bytes, max_depth: int) -> object:
     except UnicodeDecodeError as exc:
         raise Rejected(400, "bad-json", f"the body is not UTF-8 (byte {exc.start})") from None
     try:
-        document: object = json.loads(text, parse_constant=_no_constant)
+        document = strict_loads(text)
     except RecursionError:
         raise Rejected(400, "too-deep", f"objects and arrays nest more than {max_depth} levels deep") from None
     except ValueError as exc:
@@ -128,10 +143,9 @@ def _typed(text: str, field: object) -> object:
     if not isinstance(field, Mapping) or field.get("type") == "string":
         return text
     try:
-        value: object = json.loads(text, parse_constant=_no_constant)
+        return strict_loads(text)
     except (ValueError, RecursionError):
         return text  # the schema check reports the mismatch
-    return value
 
 
 def query_event(query: bytes, registry: Registry, limits: Limits) -> dict[str, Any]:
