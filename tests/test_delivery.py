@@ -16,18 +16,9 @@ from types import ModuleType
 
 import jsonschema
 import pytest
-from local_endpoint import Answer, Endpoint, endpoint, unused_port
+from local_endpoint import FAST, Answer, Endpoint, endpoint, unused_port
 
-from conftest import REPO, import_generated
-
-PACKAGE = "vigilant_trader_telemetry"
-GENERATED = REPO / "generated"
-FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}
-
-
-@pytest.fixture
-def package() -> ModuleType:
-    return import_generated(GENERATED, PACKAGE)
+from conftest import GENERATED
 
 
 @pytest.fixture
@@ -50,7 +41,9 @@ def test_batches_are_gzipped_json_posts_of_schema_valid_events(
         exited(package, float(uptime))
     assert package.flush(5.0)
     requests = server.wait_for(3)
-    assert [len(r.events) for r in requests] == [3, 3, 1]
+    sizes = [len(r.events) for r in requests]
+    # Batches hold up to batch_size events; how the last four split depends on when the thread wakes.
+    assert sizes[0] == 3 and max(sizes) == 3 and sum(sizes) == 7, sizes
     assert {r.headers["Content-Encoding"] for r in requests} == {"gzip"}
     assert {r.headers["Content-Type"] for r in requests} == {"application/json"}
     assert all(r.body is not None and r.body["sent_at"].endswith("Z") for r in requests)
