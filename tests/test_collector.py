@@ -380,6 +380,17 @@ def test_nothing_about_the_client_is_stored(tmp_path: Path) -> None:
         assert marker not in everything
 
 
+def test_a_failing_disk_is_a_503_the_runtime_retries_not_a_500(tmp_path: Path) -> None:
+    with collector(tmp_path) as running:
+        (tmp_path / "events").write_text("a file where the events folder should be")
+        status, answer, headers = request(
+            running.url, gzip.compress(json.dumps({"events": [envelope()]}).encode()), JSON_GZIP
+        )
+        assert (status, answer["error"], headers["retry-after"]) == (503, "storage-failed", "5")
+        (tmp_path / "events").unlink()
+        assert post_events(running.url, [envelope()])[1] == {"accepted": 1, "duplicates": 0, "bad": 0}
+
+
 def test_a_bearer_token_is_required_when_configured(tmp_path: Path) -> None:
     with collector(tmp_path, token="s3cret-token") as running:
         assert post_events(running.url, [envelope()])[0] == 401
