@@ -158,9 +158,11 @@ def test_hostile_lines_are_findings_not_crashes(tmp_path: Path) -> None:
         json.dumps({"event": "\x1b[2J" + "x" * 500, "data": {"\x1b": 1}}),
         "null",
         "[1, 2]",
+        {"event": ["app/exited"], "schema": {"$id": 1}, "id": {}},
+        {**envelope(), "data": [["exit_reason"]]},
     )
     captured.write_bytes(captured.read_bytes() + b"\xff\xfe\n")
     code, output = run_cli("live-check", str(CATALOG), str(captured))
     assert code == 1
     assert "\x1b" not in output
-    assert "6 events checked, 0 valid" in output
+    assert "8 events checked, 0 valid" in output

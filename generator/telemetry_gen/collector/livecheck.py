@@ -122,8 +122,8 @@ class LiveCheck:
         self.checked += 1
         schema, problems = self.registry.check(event)
         arrived = event.get("event") if isinstance(event, dict) else None
-        if schema is not None or arrived in self.registry.names:  # a declared name is safe to show as it is
-            name = schema.name if schema else str(arrived)
+        if schema is not None or (isinstance(arrived, str) and arrived in self.registry.names):
+            name = schema.name if schema else str(arrived)  # a declared name is safe to show as it is
         else:
             name = shown(arrived) if arrived is not None else ""
         for problem in problems:
@@ -136,7 +136,8 @@ class LiveCheck:
             if schema.current:
                 data = event.get("data")
                 declared = schema.declared("data")
-                self.fields_seen.update((schema.name, key) for key in (data or {}) if key in declared)
+                if isinstance(data, dict):
+                    self.fields_seen.update((schema.name, key) for key in data if key in declared)
             else:
                 current = self.registry.current.get(schema.name)
                 now = f"; the catalog has v{current.version}" if current else ""
