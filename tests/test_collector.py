@@ -517,7 +517,7 @@ def test_killing_the_collector_mid_stream_loses_nothing_once_it_is_back(package:
         assert len(wait_for_stored(data_dir, 20)) >= 20
         emit(20)  # still streaming when the collector dies
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=10)
+        process.communicate(timeout=10)
         emit(40)  # refused: kept in the app's spool
         assert package.flush(10.0)
         process, _ = start_command(data_dir, port or 0)
@@ -526,7 +526,7 @@ def test_killing_the_collector_mid_stream_loses_nothing_once_it_is_back(package:
         events = wait_for_stored(data_dir, emitted)
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+        process.communicate(timeout=15)
     ids = [e["id"] for e in events]
     assert len(ids) == len(set(ids)) == emitted == 121
     assert set(ids) == {e["id"] for e in copy.events}
@@ -562,3 +562,10 @@ def test_the_demo_app_sends_through_the_runtime_to_the_collector(tmp_path: Path)
 def test_collect_refuses_to_listen_without_a_catalog(tmp_path: Path) -> None:
     code, output = run_cli("collect", str(tmp_path / "missing.yaml"), "--data-dir", str(tmp_path / "d"))
     assert code == 1 and "CF000" in output
+
+
+def test_report_on_a_folder_the_collector_never_wrote(tmp_path: Path) -> None:
+    code, output = run_cli("report", "--data-dir", str(tmp_path))
+    assert code == 0 and "Stored events: 0" in output and "Coverage: unknown (catalog.json is missing" in output
+    code, output = run_cli("report", "--data-dir", str(tmp_path / "missing"))
+    assert code == 2 and "no such folder" in output and "Traceback" not in output
