@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import re
 import sys
-import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .schemas import UNKNOWN_EVENT, EventSchema, Registry, shown
+from .text import coverage_lines, share
 from .wire import strict_loads
 
 NOT_JSON = "not-json"
@@ -194,26 +194,15 @@ class LiveCheck:
         declared, never = coverage["declared_events"], coverage["never_seen"]
         seen, fields, fields_seen = declared - len(never), coverage["declared_fields"], coverage["fields_seen"]
         lines.append(
-            f"coverage: {seen} of {declared} declared events seen{_share(seen, declared)}, "
-            f"{fields_seen} of {fields} declared fields seen{_share(fields_seen, fields)}"
+            f"coverage: {seen} of {declared} declared events seen{share(seen, declared)}, "
+            f"{fields_seen} of {fields} declared fields seen{share(fields_seen, fields)}"
         )
-        if never:
-            lines += _wrapped(f"never seen ({len(never)}): " + ", ".join(never))
-        unknown = ", ".join(f"{name} ({count})" for name, count in coverage["unknown_events"].items()) or "none"
-        lines += _wrapped(f"unknown events: {unknown}")
+        lines += coverage_lines(never, coverage["unknown_events"], "unknown events")
         return "\n".join(lines) + "\n"
 
     def failed(self, *, fatal_warnings: bool = False) -> bool:
         counts = self.counts()
         return counts["error"] > 0 or (fatal_warnings and counts["warning"] > 0)
-
-
-def _share(part: int, whole: int) -> str:
-    return f" ({100 * part / whole:.0f}%)" if whole else ""
-
-
-def _wrapped(text: str) -> list[str]:
-    return textwrap.wrap(text, width=100, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
 
 
 def _is_bad_row(value: object) -> bool:

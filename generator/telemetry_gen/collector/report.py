@@ -10,7 +10,6 @@ Complete lines are counted; a line a crash cut short is not.
 from __future__ import annotations
 
 import json
-import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from .schemas import UNKNOWN_EVENT, shown
 from .store import BAD, EVENTS, MANIFEST, event_name
+from .text import coverage_lines, share
 
 
 @dataclass(frozen=True)
@@ -78,23 +78,17 @@ class Report:
         lines.append(f"Bad rows: {self.bad_rows}")
         for code, count in sorted(self.bad_reasons.items()):
             lines.append(f"  {code:<24} {count:>6}")
+        never_seen: list[str] = []
         if not self.manifest:
             lines.append(
                 f"Coverage: unknown ({MANIFEST} is missing: this folder was not written by `telemetry-gen collect`)"
             )
         else:
-            declared, seen = len(self.declared), len(self.declared) - len(self.never_seen)
-            share = f" ({100 * seen / declared:.0f}%)" if declared else ""
-            lines.append(f"Coverage: {seen} of {declared} declared events seen{share}")
-            if self.never_seen:
-                lines += _wrapped(f"never seen ({len(self.never_seen)}): " + ", ".join(self.never_seen))
-        unknown = ", ".join(f"{name} ({count})" for name, count in sorted(self.unknown.items())) or "none"
-        lines += _wrapped(f"unknown events received: {unknown}")
+            declared, never_seen = len(self.declared), self.never_seen
+            seen = declared - len(never_seen)
+            lines.append(f"Coverage: {seen} of {declared} declared events seen{share(seen, declared)}")
+        lines += coverage_lines(never_seen, self.unknown, "unknown events received")
         return "\n".join(lines) + "\n"
-
-
-def _wrapped(text: str) -> list[str]:
-    return textwrap.wrap(text, width=100, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False)
 
 
 def _complete_lines(path: Path) -> int:
