@@ -34,6 +34,8 @@ from telemetry_gen.write import write_tree
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+GENERATED = REPO / "generated"  # the example catalog's committed build
+EXAMPLE_PACKAGE = "vigilant_trader_telemetry"
 
 MINIMAL_CATALOG = """\
 catalog_format: 1
@@ -93,12 +95,11 @@ def import_generated(out: Path, package: str) -> ModuleType:
 
 
 def file_tree(root: Path) -> dict[str, bytes]:
-    """Every file below `root`, by its relative path, with its bytes; bytecode caches left out, as
-    importing a generated package from its output folder (the demo does) writes them there."""
+    """Every file below `root`, by its relative path, with its bytes; bytecode caches are not output."""
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and "__pycache__" not in p.relative_to(root).parts
     }
 
 
@@ -132,6 +133,12 @@ def run_cli(*args: str) -> tuple[int, str]:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.output
+
+
+@pytest.fixture
+def package() -> ModuleType:
+    """The example's generated package, imported afresh so each test configures its own runtime."""
+    return import_generated(GENERATED, EXAMPLE_PACKAGE)
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}  # HttpSink retries for tests: quick, few
+
 
 @dataclass(frozen=True)
 class Answer:

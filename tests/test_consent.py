@@ -19,16 +19,12 @@ from types import ModuleType
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO, import_generated
+from conftest import EXAMPLE_PACKAGE as PACKAGE
+from conftest import GENERATED
 
-PACKAGE = "vigilant_trader_telemetry"
-GENERATED = REPO / "generated"
 VARIABLE = "VIGILANT_TRADER_TELEMETRY"
-
-
-@pytest.fixture
-def package() -> ModuleType:
-    return import_generated(GENERATED, PACKAGE)
+# The start of every app script run in its own process: the example package, imported as `t`.
+PRELUDE = f"import sys\nsys.path.insert(0, {str(GENERATED / 'python')!r})\nimport {PACKAGE} as t\n"
 
 
 def level(package: ModuleType, tmp_path: Path, **configure: object) -> tuple[str, str]:
@@ -86,10 +82,9 @@ def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleTyp
 
 def run_app(code: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """A fresh process of the app, with `home` as its home folder."""
-    prelude = f"import sys\nsys.path.insert(0, {str(GENERATED / 'python')!r})\nimport {PACKAGE} as t\n"
     environment = {"PATH": os.environ["PATH"], "HOME": str(home), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
         env=environment,
         capture_output=True,
         text=True,
@@ -198,11 +193,10 @@ def test_nothing_happens_before_consent(tmp_path: Path, env: dict[str, str]) -> 
 def ask_on_a_terminal(code: str, answer: str | None, home: Path, env: dict[str, str] | None = None) -> str:
     """Run `code` with a real pseudo-terminal as its stdin and stdout, type `answer` (None: close
     the input), and return everything the terminal showed."""
-    prelude = f"import sys\nsys.path.insert(0, {str(GENERATED / 'python')!r})\nimport {PACKAGE} as t\n"
     main, child = pty.openpty()
     environment = {"PATH": os.environ["PATH"], "HOME": str(home), **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        [sys.executable, "-c", PRELUDE + textwrap.dedent(code)],
         stdin=child,
         stdout=child,
         stderr=child,
@@ -309,10 +303,9 @@ raise SystemExit(args.telemetry_handler(args))
 
 def test_argparse_telemetry_command(tmp_path: Path) -> None:
     def run(*words: str, env: dict[str, str] | None = None) -> str:
-        prelude = f"import sys\nsys.path.insert(0, {str(GENERATED / 'python')!r})\nimport {PACKAGE} as t\n"
         environment = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **(env or {})}
         result = subprocess.run(
-            [sys.executable, "-c", prelude + ARGPARSE_APP, *words], env=environment, capture_output=True, text=True
+            [sys.executable, "-c", PRELUDE + ARGPARSE_APP, *words], env=environment, capture_output=True, text=True
         )
         assert result.returncode == 0, result.stderr
         return result.stdout

@@ -18,18 +18,9 @@ from types import ModuleType
 
 import jsonschema
 import pytest
-from local_endpoint import Answer, Endpoint, endpoint, unused_port
+from local_endpoint import FAST, Answer, Endpoint, endpoint, unused_port
 
-from conftest import REPO, import_generated
-
-PACKAGE = "vigilant_trader_telemetry"
-GENERATED = REPO / "generated"
-FAST = {"backoff": 0.01, "max_backoff": 0.05, "timeout": 2.0}
-
-
-@pytest.fixture
-def package() -> ModuleType:
-    return import_generated(GENERATED, PACKAGE)
+from conftest import GENERATED
 
 
 @pytest.fixture
@@ -331,7 +322,7 @@ def test_a_long_retry_after_pauses_sending_and_the_spool_keeps_the_events(
 
 
 def test_retry_after_forms(package: ModuleType) -> None:
-    http = importlib.import_module(f"{PACKAGE}._runtime.http")
+    http = importlib.import_module(f"{package.__name__}._runtime.http")
     now = 1_000_000.0
     assert http.retry_after_seconds("120", now) == 120.0
     date = email.utils.formatdate(now + 30, usegmt=True)
@@ -352,14 +343,14 @@ def test_retry_after_forms(package: ModuleType) -> None:
     ],
 )
 def test_the_user_data_folder_follows_the_platform(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, platform: str, environ: dict[str, str], expected: str
+    package: ModuleType, monkeypatch: pytest.MonkeyPatch, platform: str, environ: dict[str, str], expected: str
 ) -> None:
-    import_generated(GENERATED, PACKAGE)
-    storage = importlib.import_module(f"{PACKAGE}._runtime.storage")
+    storage = importlib.import_module(f"{package.__name__}._runtime.storage")
+    home = Path("/home/someone")
     monkeypatch.setattr(storage.sys, "platform", platform)
-    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(home))
     for name in ("XDG_DATA_HOME", "LOCALAPPDATA"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    assert storage.user_data_dir("vigilant-trader") == Path(expected.format(home=tmp_path))
+    assert storage.user_data_dir("vigilant-trader") == Path(expected.format(home=home))

@@ -1,0 +1,212 @@
+"""The collector as a plain ASGI app: one endpoint for the runtime's POSTs and GETs, and a health check.
+
+    POST /v1/events   a gzipped (or plain) JSON batch {"sent_at": ..., "events": [...]}, with Content-Length
+    GET  /v1/events?event=...&schema=...&id=...   one event in the query string
+    GET  /health      {"status": "ok"}
+
+A readable request gets 200 `{"accepted", "duplicates", "bad"}` once everything is on disk, also
+when some of its events were bad: those are kept as bad rows, and refusing the batch would make
+the runtime drop (or, for 5xx, resend) its good events with them. A request that cannot be read
+gets a 4xx, which the runtime does not retry (it retries network errors, 5xx, 408 and 429):
+400 unreadable (gzip, UTF-8, JSON, nesting, batch shape, query string), 401 missing or wrong
+bearer token, 404 other path, 405 other method, 411 POST without Content-Length, 413 body or
+batch too large, 414 query string too long, 415 content type or encoding other than JSON and
+gzip. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch again. A 500
+only ever means a bug in the collector.
+
+Nothing about the connection is kept: not the client's address, not a request header. Only the
+events, and only what their schema declares.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..catalog.model import Catalog
+from .schemas import Problem, Registry, shown
+from .store import Accepted, Outcome, Store, utc_text
+from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, query_event, text_problems
+
+EVENTS_PATH = "/v1/events"
+HEALTH_PATH = "/health"
+RETRY_AFTER_SECONDS = 5
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger("telemetry_gen.collector")
+
+
+@dataclass
+class Counts:
+    """What a collector run did, for its closing line."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    bad: int = 0
+    refused: int = 0  # requests answered with a 4xx
+
+
+def manifest(catalog: Catalog, registry: Registry) -> dict[str, Any]:
+    """What `catalog.json` in the data folder says: the events declared, for `report`'s coverage."""
+    return {
+        "app": catalog.app.name,
+        "catalog_version": str(catalog.app.version),
+        "events": {name: schema.version for name, schema in sorted(registry.current.items())},
+        "schemas": sorted(registry.by_id),
+    }
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {bytes(name).decode("latin-1").lower(): bytes(value).decode("latin-1") for name, value in scope["headers"]}
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Rejected(400, "disconnected", "the client went away before the body was complete")
+        chunk = bytes(message.get("body", b""))
+        size += len(chunk)
+        if size > limit:
+            raise Rejected(413, "body-too-large", f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, answer: Mapping[str, object], headers: Mapping[str, str]) -> None:
+    body = (json.dumps(answer, sort_keys=True) + "\n").encode("utf-8")
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"cache-control", b"no-store"),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Collector:
+    """The ASGI app. Validation and writing run on worker threads; the store serialises writes."""
+
+    def __init__(self, registry: Registry, store: Store, limits: Limits | None = None, token: str | None = None):
+        limits = limits or Limits()
+        self.registry = registry
+        self.store = store
+        # A field the catalog allows is never "too large".
+        self.limits = replace(limits, max_field_chars=max(limits.max_field_chars, registry.longest_string))
+        self.token = token
+        self.counts = Counts()
+        self._counts_lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # the server runs without lifespan or websockets
+        try:
+            status, answer, headers = await self._handle(scope, receive)
+        except Rejected as rejected:
+            with self._counts_lock:
+                self.counts.refused += 1
+            status, headers = rejected.status, rejected.headers
+            answer = {"error": rejected.code, "message": rejected.message}
+        except OSError as exc:  # the disk, not the request: the runtime will send the batch again
+            log.error("cannot store events: %s", exc)
+            status, headers = 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            answer = {"error": "storage-failed", "message": "the collector cannot write; try again later"}
+        except Exception:
+            log.exception("internal error in the collector (please report it)")
+            status, answer, headers = 500, {"error": "internal", "message": "internal error in the collector"}, {}
+        await _respond(send, status, answer, headers)
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, object], dict[str, str]]:
+        path, method = scope["path"], scope["method"]
+        if path == HEALTH_PATH:
+            if method != "GET":
+                raise Rejected(405, "method-not-allowed", f"{shown(method)}: use GET", {"Allow": "GET"})
+            return 200, {"status": "ok"}, {}
+        if path != EVENTS_PATH:
+            raise Rejected(404, "not-found", f"nothing at {shown(path)}; send events to {EVENTS_PATH}")
+        if method not in ("GET", "POST"):
+            raise Rejected(405, "method-not-allowed", f"{shown(method)}: use POST or GET", {"Allow": "GET, POST"})
+        headers = _headers(scope)
+        self._authorize(headers)
+        if method == "GET":
+            event = query_event(bytes(scope["query_string"]), self.registry, self.limits)
+            outcome = await asyncio.to_thread(self._process, [event])
+        else:
+            encoding = self._check_post(headers)
+            body = await _read_body(receive, self.limits.max_body_bytes)
+            outcome = await asyncio.to_thread(self._process_body, body, encoding)
+        return 200, {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "bad": outcome.bad}, {}
+
+    def _authorize(self, headers: Mapping[str, str]) -> None:
+        if self.token is None:
+            return
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(), self.token.encode()):
+            raise Rejected(
+                401, "unauthorized", "send Authorization: Bearer <token>", {"WWW-Authenticate": 'Bearer realm="events"'}
+            )
+
+    def _check_post(self, headers: Mapping[str, str]) -> str:
+        """The body's encoding, once the headers say a body of an acceptable kind and size follows."""
+        content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type != "application/json":
+            raise Rejected(415, "unsupported-media-type", f"Content-Type {shown(content_type)}: send application/json")
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity", "gzip"):
+            raise Rejected(415, "unsupported-encoding", f"Content-Encoding {shown(encoding)}: send gzip or nothing")
+        length = headers.get("content-length")
+        if length is None:
+            raise Rejected(411, "length-required", "send the body with a Content-Length")
+        if not (length.isascii() and length.isdigit()):
+            raise Rejected(400, "bad-length", f"Content-Length {shown(length)} is not a number")
+        if int(length) > self.limits.max_body_bytes:
+            raise Rejected(413, "body-too-large", f"the body is larger than {self.limits.max_body_bytes} bytes")
+        return encoding
+
+    def _process_body(self, body: bytes, encoding: str) -> Outcome:
+        raw = inflate(body, encoding, self.limits.max_json_bytes)
+        return self._process(batch_events(parse_json(raw, self.limits.max_depth), self.limits.max_events))
+
+    def _process(self, events: list[object]) -> Outcome:
+        """Validate each event; store the good ones and bad rows for the others."""
+        received = datetime.datetime.now(datetime.timezone.utc)
+        accepted: list[Accepted] = []
+        bad: list[dict[str, Any]] = []
+        for event in events:
+            problems = text_problems(event, self.limits.max_field_chars)
+            schema = None
+            if not problems:
+                schema, problems = self.registry.check(event)
+            if schema is not None and not problems and isinstance(event, dict):
+                accepted.append(Accepted(schema.name, schema.version, event))
+            else:
+                bad.append(self._bad_row(event, problems, received))
+        outcome = self.store.save(accepted, bad, received)
+        with self._counts_lock:
+            self.counts.accepted += outcome.accepted
+            self.counts.duplicates += outcome.duplicates
+            self.counts.bad += outcome.bad
+        return outcome
+
+    def _bad_row(self, event: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
+        """A failed event, as Snowplow keeps them: when, why, and what arrived (long strings cut)."""
+        return {
+            "received_at": utc_text(received),
+            "errors": [problem.as_json() for problem in problems],
+            "payload": clip(event, self.limits.max_field_chars),
+        }

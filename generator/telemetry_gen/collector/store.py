@@ -1,0 +1,211 @@
+"""Where the collector puts what it receives: append-only JSON Lines files, partitioned for analysis.
+
+    DIR/events/<event>/v<version>/date=YYYY-MM-DD/part-<run>-<n>.jsonl   valid events, as sent
+    DIR/bad/date=YYYY-MM-DD/part-<run>-<n>.jsonl                          bad rows, with their reasons
+    DIR/catalog.json                                                      the events the collector accepts
+
+`<event>` is a catalog event name, escaped (`app/started` -> `app.started`, see `folder_name`);
+a name from the wire never becomes a path. A valid event's date is its own timestamp's (UTC); a
+bad row's, the day it arrived. Each collector run appends to files of its own (`<run>` is its
+start time and a random tag) and starts a new part past `PART_BYTES`: files are never rewritten,
+and every line is a whole event, so DuckDB (`read_json_auto('DIR/events/*/*/*/*.jsonl',
+hive_partitioning = true)`) or pandas (`read_json(path, lines=True)`) read them as they are.
+
+The rows of one request go to each file in one `write`, then `fsync` (and the folder's, for a
+new file), before the collector answers: an acknowledged event is on disk. Event ids are kept in
+a window of the last N stored, rebuilt from the newest files at start-up, so a batch the runtime
+sends again (its acknowledgement lost, or the collector restarted meanwhile) is stored once.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import secrets
+import threading
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EVENTS = "events"
+BAD = "bad"
+MANIFEST = "catalog.json"
+PART_BYTES = 64 * 1024 * 1024
+DEDUP_WINDOW = 100_000  # event ids remembered; about 100 bytes each
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _quote(text: str) -> str:
+    return "".join(c if c in _SAFE else "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass")) for c in text)
+
+
+def folder_name(event: str) -> str:
+    """The folder of an event: `domain/action` -> `domain.action`; every other character percent-encoded.
+
+    Reversible (`event_name`), and never empty, `.`, `..` or holding a path separator, whatever the name.
+    """
+    if not event:
+        raise ValueError("an event name is never empty")
+    parts = event.split("/")
+    if len(parts) == 2 and all(parts):
+        return ".".join(map(_quote, parts))
+    return _quote(event)
+
+
+def event_name(folder: str) -> str:
+    """The event name a folder stands for (the inverse of `folder_name`)."""
+    return urllib.parse.unquote(folder.replace(".", "/"), errors="surrogatepass")
+
+
+def dumps(row: dict[str, Any], *, sort_keys: bool = False) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
+
+
+def utc_text(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A valid event, with the catalog name and version of the schema that accepted it."""
+
+    name: str
+    version: int
+    event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    accepted: int
+    duplicates: int
+    bad: int
+
+
+class Window:
+    """The ids of the last `size` events stored, oldest first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, event_id: str) -> None:
+        self._ids[event_id] = None
+        while len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recent_ids(root: Path, count: int) -> list[str]:
+    """The ids of up to `count` events stored most recently (by file), oldest first."""
+    if count <= 0:
+        return []
+    files = sorted((root / EVENTS).glob("*/*/*/part-*.jsonl"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    found: list[str] = []
+    for path in reversed(files):
+        ids: list[str] = []
+        with path.open("rb") as lines:
+            for line in lines:
+                try:
+                    event_id = json.loads(line).get("id")
+                except (ValueError, AttributeError, RecursionError):
+                    continue  # a line cut short by a crash: nothing to remember
+                if isinstance(event_id, str):
+                    ids.append(event_id)
+        found = ids + found
+        if len(found) >= count:
+            break
+    return found[-count:]
+
+
+class Store:
+    """Appends accepted events and bad rows under `root`; thread-safe, one request at a time."""
+
+    def __init__(self, root: Path, window: int) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self._run = f"{stamp}-{secrets.token_hex(3)}"
+        self._parts: dict[Path, tuple[int, int]] = {}  # folder -> (part number, bytes written)
+        self._window = Window(window)
+        for event_id in recent_ids(root, window):
+            self._window.add(event_id)
+        self._lock = threading.Lock()
+
+    @property
+    def remembered(self) -> int:
+        """How many event ids the duplicate window holds."""
+        return len(self._window)
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """`catalog.json`: what this collector accepts, for `report` to compute coverage (replaced whole)."""
+        temporary = self.root / f".{MANIFEST}.{self._run}"
+        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
+        os.replace(temporary, self.root / MANIFEST)
+
+    def _folder(self, item: Accepted) -> Path:
+        day = str(item.event["timestamp"])[:10]
+        if not _DATE.match(day) or isinstance(item.version, bool) or not isinstance(item.version, int):
+            raise ValueError(f"unchecked event reached the store: {item.name!r} v{item.version!r} {day!r}")
+        return self.root / EVENTS / folder_name(item.name) / f"v{item.version}" / f"date={day}"
+
+    def _append(self, folder: Path, lines: list[str]) -> None:
+        data = "".join(line + "\n" for line in lines).encode("utf-8")
+        number, written = self._parts.get(folder, (0, 0))
+        if written and written + len(data) > PART_BYTES:
+            number, written = number + 1, 0
+        path = folder / f"part-{self._run}-{number:04d}.jsonl"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not written:  # a new file: make its folder entries durable too
+            for parent in [folder, *folder.parents]:
+                _fsync(parent)
+                if parent == self.root:
+                    break
+        self._parts[folder] = (number, written + len(data))
+
+    def save(self, accepted: list[Accepted], bad: list[dict[str, Any]], received: datetime.datetime) -> Outcome:
+        """Store valid events not seen within the window, and bad rows; on disk when this returns."""
+        with self._lock:
+            fresh: list[Accepted] = []
+            in_batch: set[str] = set()
+            for item in accepted:
+                event_id = item.event["id"]
+                if event_id not in self._window and event_id not in in_batch:
+                    in_batch.add(event_id)
+                    fresh.append(item)
+            by_folder: dict[Path, list[Accepted]] = {}
+            for item in fresh:
+                by_folder.setdefault(self._folder(item), []).append(item)
+            for folder, items in by_folder.items():
+                self._append(folder, [dumps(item.event) for item in items])
+                for item in items:  # only once written: a failed write is retried, not skipped
+                    self._window.add(item.event["id"])
+            if bad:
+                day = received.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d")
+                self._append(self.root / BAD / f"date={day}", [dumps(row, sort_keys=True) for row in bad])
+            return Outcome(len(fresh), len(accepted) - len(fresh), len(bad))

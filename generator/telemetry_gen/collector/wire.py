@@ -1,0 +1,225 @@
+"""Reading what the runtime sends, within limits: a gzipped JSON batch (POST) or one event in a
+query string (GET). The wire format is the runtime's: see `runtime/http.py`.
+
+Every request is treated as hostile: sizes are checked before work is done, gzip is inflated only
+up to a bound, nesting depth is bounded, text must be UTF-8. A request that cannot be read at all
+is `Rejected` with a 4xx status and a code. Events that can be read but are wrong are not a reason
+to refuse the batch: they become bad rows (the runtime would otherwise retry or drop good events
+along with them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .schemas import MAX_PROBLEMS, Problem, Registry, pointer, shown
+
+FIELD_TOO_LARGE = "field-too-large"
+INVALID_TEXT = "invalid-text"
+ENVELOPE_KEYS = ("event", "schema", "id", "timestamp")  # sent as themselves in the GET form
+CONTEXT_PREFIX = "c_"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one request. The defaults leave room for the runtime's 512 KiB batches."""
+
+    max_body_bytes: int = 1024 * 1024  # as sent (gzipped)
+    max_json_bytes: int = 4 * 1024 * 1024  # once inflated
+    max_events: int = 1000  # per batch
+    max_field_chars: int = 4096  # per string or key; raised to the catalog's longest `maxLength` if below
+    max_depth: int = 32  # nesting of objects and arrays in the body
+    max_query_bytes: int = 8192  # the GET form's query string
+
+
+class Rejected(Exception):
+    """A request refused as a whole: an HTTP status, a stable code and a message for the sender."""
+
+    def __init__(self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    """The body without its `Content-Encoding` (gzip or none), refused past `limit` bytes."""
+    if encoding in ("", "identity"):
+        raw = body
+    elif encoding == "gzip":
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            raw = inflater.decompress(body, limit + 1)
+        except zlib.error as exc:
+            raise Rejected(400, "bad-gzip", f"the body is not valid gzip ({exc})") from None
+        if len(raw) <= limit and not inflater.eof:
+            raise Rejected(400, "bad-gzip", "the gzip stream is truncated")
+        if inflater.unused_data:
+            raise Rejected(400, "bad-gzip", "data follows the gzip stream")
+    else:
+        raise Rejected(415, "unsupported-encoding", f"Content-Encoding {shown(encoding)}: send gzip or nothing")
+    if len(raw) > limit:
+        raise Rejected(413, "body-too-large", f"the body inflates to more than {limit} bytes")
+    return raw
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float; one too large for a float (1e999) is refused rather than made infinite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def strict_loads(text: str) -> object:
+    """Strict JSON: no NaN or infinities, whether written as words or as numbers out of range."""
+    value: object = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    return value
+
+
+def depth(value: object) -> int:
+    """How deeply objects and arrays nest in `value` (0 for a scalar); iterative, so never recursion-bound."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: list[object] = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def check_depth(value: object, limit: int) -> None:
+    if depth(value) > limit:
+        raise Rejected(400, "too-deep", f"objects and arrays nest more than {limit} levels deep")
+
+
+def parse_json(raw: bytes, max_depth: int) -> object:
+    """The JSON document in `raw`: UTF-8, no NaN or infinities, nested at most `max_depth` deep."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(400, "bad-json", f"the body is not UTF-8 (byte {exc.start})") from None
+    try:
+        document = strict_loads(text)
+    except RecursionError:
+        raise Rejected(400, "too-deep", f"objects and arrays nest more than {max_depth} levels deep") from None
+    except ValueError as exc:
+        raise Rejected(400, "bad-json", f"the body is not JSON ({shown(str(exc))})") from None
+    check_depth(document, max_depth)
+    return document
+
+
+def batch_events(document: object, max_events: int) -> list[object]:
+    """The events of a POST body `{"sent_at": ..., "events": [...]}`; other top-level keys are ignored."""
+    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+        raise Rejected(400, "not-a-batch", 'the body must be a JSON object {"sent_at": ..., "events": [...]}')
+    events: list[object] = document["events"]
+    if len(events) > max_events:
+        raise Rejected(413, "too-many-events", f"{len(events)} events in one batch; at most {max_events}")
+    return events
+
+
+def _typed(text: str, field: object) -> object:
+    """A GET parameter back as its value: strings as they are, anything else was sent as JSON text."""
+    if not isinstance(field, Mapping) or field.get("type") == "string":
+        return text
+    try:
+        return strict_loads(text)
+    except (ValueError, RecursionError):
+        return text  # the schema check reports the mismatch
+
+
+def query_event(query: bytes, registry: Registry, limits: Limits) -> dict[str, Any]:
+    """The envelope of a GET request, typed by the schema it names (see `runtime/http.py::query_string`)."""
+    if len(query) > limits.max_query_bytes:
+        raise Rejected(414, "query-too-long", f"the query string is longer than {limits.max_query_bytes} bytes")
+    if not query:
+        raise Rejected(400, "bad-query", "no event in the query string; send ?event=...&schema=...")
+    try:
+        pairs = urllib.parse.parse_qsl(
+            query.decode("ascii"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
+    except ValueError as exc:  # includes text that is not UTF-8 once unquoted
+        raise Rejected(400, "bad-query", f"the query string cannot be read ({shown(str(exc))})") from None
+    fields: dict[str, str] = {}
+    for key, value in pairs:
+        if key in fields:
+            raise Rejected(400, "bad-query", f"parameter {shown(key)} appears more than once")
+        fields[key] = value
+    fields.pop("sent_at", None)
+    envelope: dict[str, Any] = {key: fields.pop(key) for key in ENVELOPE_KEYS if key in fields}
+    schema, _ = registry.lookup(envelope)
+    context = schema.declared("context") if schema else {}
+    data = schema.declared("data") if schema else {}
+    envelope["context"] = {
+        key[len(CONTEXT_PREFIX) :]: _typed(value, context.get(key[len(CONTEXT_PREFIX) :]))
+        for key, value in fields.items()
+        if key.startswith(CONTEXT_PREFIX)
+    }
+    envelope["data"] = {
+        key: _typed(value, data.get(key)) for key, value in fields.items() if not key.startswith(CONTEXT_PREFIX)
+    }
+    check_depth(envelope, limits.max_depth)
+    return envelope
+
+
+def _strings(event: object) -> list[tuple[list[object], str]]:
+    """Every string in `event`, keys included, with where it is; iterative."""
+    found: list[tuple[list[object], str]] = []
+    stack: list[tuple[list[object], object]] = [([], event)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            found.append((path, node))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                found.append(([*path, key], key))
+                stack.append(([*path, key], value))
+        elif isinstance(node, list):
+            stack.extend(([*path, index], item) for index, item in enumerate(node))
+    return found
+
+
+def text_problems(event: object, max_chars: int) -> list[Problem]:
+    """Strings (values or keys) past the field-size limit, and text that is not Unicode (lone surrogates)."""
+    problems: set[Problem] = set()
+    for path, text in _strings(event):
+        if len(text) > max_chars:
+            problems.add(Problem(pointer(path), FIELD_TOO_LARGE, f"{len(text)} characters; the limit is {max_chars}"))
+        elif _SURROGATE.search(text):
+            problems.add(Problem(pointer(path), INVALID_TEXT, "contains a lone surrogate, which is not Unicode text"))
+    return sorted(problems)[:MAX_PROBLEMS]
+
+
+def clip(value: object, max_chars: int) -> object:
+    """`value` with every string and key cut to `max_chars` and made valid Unicode, to keep in a bad row.
+
+    Only called on values whose depth was checked, so the recursion is bounded.
+    """
+    if isinstance(value, str):
+        text = value if len(value) <= max_chars else value[:max_chars] + "...[cut]"
+        return text.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(text) else text
+    if isinstance(value, dict):
+        return {str(clip(str(key), max_chars)): clip(item, max_chars) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clip(item, max_chars) for item in value]
+    return value
