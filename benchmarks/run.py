@@ -127,6 +127,26 @@ class Table:
             self.missed.append(f"{target} {what}")
         self.rows.append((target, what, median, spread, ratio, goal, verdict))
 
+    def compare(
+        self,
+        target: str,
+        what: str,
+        figure: dict[str, Any],
+        baseline: dict[str, Any],
+        name: str,
+        *,
+        most: float | None = None,
+        least: float | None = None,
+    ) -> None:
+        """A row with the ratio of `figure` to `baseline` (medians), checked against a bound if given."""
+        ratio = figure["median"] / baseline["median"]
+        goal, met = "", None
+        if most is not None:
+            goal, met = f"<= {most:g}x {name}", ratio <= most
+        elif least is not None:
+            goal, met = f">= {least:g}x {name}", ratio >= least
+        self.add(target, what, figure, f"{ratio:.2f}x {name}", goal=goal, met=met)
+
     def render(self) -> str:
         header = ("target", "measure", "median", "min - max", "ratio", "goal", "verdict")
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -138,53 +158,23 @@ def table(results: dict[str, Any], settings: Settings) -> Table:
     t = Table()
     if "emit" in results:
         f = results["emit"]["figures"]
-        ours, floor = f["telemetry-gen emit"]["median"], f["floor: dict + deque.append"]["median"]
-        t.add(
-            "1",
-            "emit, consent `all` (build + validate + queue)",
-            f["telemetry-gen emit"],
-            f"{ours / floor:.1f}x floor",
-            goal="<= 5x floor",
-            met=ours <= 5 * floor,
-        )
-        t.add("1", "floor: same dict + `deque.append`", f["floor: dict + deque.append"])
+        ours, floor = f["telemetry-gen emit"], f["floor: dict + deque.append"]
+        t.compare("1", "emit, consent `all` (build + validate + queue)", ours, floor, "floor", most=5)
+        t.add("1", "floor: same dict + `deque.append`", floor)
         for name in ("segment-analytics-python track()", "posthog capture()"):
-            theirs = f[name]["median"]
-            t.add(
-                "1",
-                f"`{name}` (no validation)",
-                f[name],
-                f"{theirs / ours:.1f}x telemetry-gen",
-                goal=">= 15x telemetry-gen",
-                met=theirs >= 15 * ours,
-            )
-        check = f["validate: telemetry-gen check"]["median"]
-        t.add("1", "validate only: telemetry-gen generated check", f["validate: telemetry-gen check"])
+            t.compare("1", f"`{name}` (no validation)", f[name], ours, "telemetry-gen", least=15)
+        check = f["validate: telemetry-gen check"]
+        t.add("1", "validate only: telemetry-gen generated check", check)
         for name in ("validate: jsonschema (pre-built)", "validate: fastjsonschema"):
-            t.add(
-                "1", name.replace("validate: ", "validate only: "), f[name], f"{f[name]['median'] / check:.1f}x check"
-            )
-        rejected = f["telemetry-gen emit, rejected"]
-        t.add("1", "rejected event (dropped, counted)", rejected, f"{rejected['median'] / floor:.1f}x floor")
+            t.compare("1", name.replace("validate: ", "validate only: "), f[name], check, "check")
+        t.compare("1", "rejected event (dropped, counted)", f["telemetry-gen emit, rejected"], floor, "floor")
         caller = f["telemetry-gen emit, envelope on the caller"]
-        t.add(
-            "1",
-            "emit with the envelope made on the caller (sync sink)",
-            caller,
-            f"{caller['median'] / floor:.1f}x floor",
-        )
+        t.compare("1", "emit with the envelope made on the caller (sync sink)", caller, floor, "floor")
     if "consent-off" in results:
         f = results["consent-off"]["figures"]
-        off, empty = f["emit, consent off"]["median"], f["empty function, same arguments"]["median"]
-        t.add(
-            "2",
-            "emit, consent off",
-            f["emit, consent off"],
-            f"{off / empty:.2f}x empty call",
-            goal="<= 2x empty call",
-            met=off <= 2 * empty,
-        )
-        t.add("2", "empty function, same keyword arguments", f["empty function, same arguments"])
+        empty = f["empty function, same arguments"]
+        t.compare("2", "emit, consent off", f["emit, consent off"], empty, "empty call", most=2)
+        t.add("2", "empty function, same keyword arguments", empty)
     if "import" in results:
         r = results["import"]
         n = settings.reference
@@ -210,18 +200,11 @@ def table(results: dict[str, Any], settings: Settings) -> Table:
         r = results["build"]
         sizes = [s for s in settings.sizes if str(s) in r]
         ref = r[str(settings.reference)]
-        ours, glean = ref["telemetry-gen"]["median"], ref["glean_parser"]["median"]
         n = settings.reference
-        t.add(
-            "4",
-            f"build {n:,} events: schemas, emitters, docs",
-            ref["telemetry-gen"],
-            f"{ours / glean:.2f}x glean_parser",
-            goal="<= 0.5x glean_parser",
-            met=ours <= 0.5 * glean,
-        )
+        build = f"build {n:,} events: schemas, emitters, docs"
+        t.compare("4", build, ref["telemetry-gen"], ref["glean_parser"], "glean_parser", most=0.5)
         t.add("4", f"`glean_parser translate -f markdown`, {n:,} events", ref["glean_parser"])
-        t.add("4", f"consumer models (datamodel-code-generator), {n:,} events", ref["models"])
+        t.add("4", f"consumer models (datamodel-code-generator), {n:,} events", r["models"])
         t.add(
             "4",
             f"`telemetry-gen build --check`, unchanged, {n:,} events",

@@ -93,8 +93,13 @@ def import_generated(out: Path, package: str) -> ModuleType:
 
 
 def file_tree(root: Path) -> dict[str, bytes]:
-    """Every file below `root`, by its relative path, with its bytes."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file below `root`, by its relative path, with its bytes; Python's `__pycache__` folders
+    (left by tests that import a generated package in place) are not output and are left out."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.relative_to(root).parts
+    }
 
 
 def sample(value_type: ValueType, examples: tuple[Any, ...]) -> Any:
