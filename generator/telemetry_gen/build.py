@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -29,6 +31,24 @@ def today() -> datetime.date:
     if epoch and epoch.strip().isdigit():
         return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
     return datetime.date.today()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a build or a lint.
+
+    Loading a catalog makes hundreds of thousands of objects (YAML nodes, positions, the model)
+    that live until the command ends, and every full collection walks all of them again: with
+    1,000 events that was a third of the build. A command runs once, so nothing is lost by
+    collecting at the end instead.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def check_catalog(

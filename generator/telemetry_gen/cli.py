@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .build import check_catalog, render_all
+from .build import check_catalog, gc_paused, render_all
 from .catalog import load_catalog
 from .catalog.lint import LINTS
 from .catalog.model import Catalog
@@ -101,20 +101,21 @@ def build(
     app_version: AppVersion = None,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
-    catalog = _checked(catalog_path, fatal_warnings, app_version)
-    out_dir = out if out is not None else catalog_path.parent / "generated"
-    files = render_all(catalog, previous=out_dir)
-    if check:
+    with gc_paused():
+        catalog = _checked(catalog_path, fatal_warnings, app_version)
+        out_dir = out if out is not None else catalog_path.parent / "generated"
+        files = render_all(catalog, previous=out_dir)
+        if not check:
+            write_tree(files, out_dir)
+            typer.echo(f"wrote {len(files)} files to {out_dir.as_posix()} ({len(catalog.events)} events)")
+            return
         staleness = compare(files, out_dir)
-        if not staleness.up_to_date:
-            for line in staleness.lines():
-                typer.echo(f"{out_dir.as_posix()}: {line}", err=True)
-            typer.echo("generated output is stale: run `telemetry-gen build`", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{out_dir.as_posix()} is up to date ({len(files)} files)")
-        return
-    write_tree(files, out_dir)
-    typer.echo(f"wrote {len(files)} files to {out_dir.as_posix()} ({len(catalog.events)} events)")
+    if not staleness.up_to_date:
+        for line in staleness.lines():
+            typer.echo(f"{out_dir.as_posix()}: {line}", err=True)
+        typer.echo("generated output is stale: run `telemetry-gen build`", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{out_dir.as_posix()} is up to date ({len(files)} files)")
 
 
 @app.command()
@@ -129,7 +130,8 @@ def lint(
         for lint in LINTS:
             typer.echo(f"{lint.code}  {lint.severity.value:<7}  {lint.name}: {lint.summary}")
         return
-    catalog = _checked(catalog_path, fatal_warnings, app_version)
+    with gc_paused():
+        catalog = _checked(catalog_path, fatal_warnings, app_version)
     typer.echo(f"{catalog_path.as_posix()}: {len(catalog.events)} events, no errors")
 
 

@@ -235,8 +235,9 @@ def _similar_pairs(names: Iterable[str], max_distance: int, min_length: int = 0)
     ordered = sorted(set(names))
     for index, later in enumerate(ordered):
         for earlier in ordered[:index]:
+            # The distance is at least the difference in length: most pairs need no computing.
             if (
-                len(earlier) != len(later)
+                0 < abs(len(earlier) - len(later)) <= max_distance
                 and min(len(earlier), len(later)) >= min_length
                 and levenshtein(earlier, later) <= max_distance
             ):

@@ -57,8 +57,13 @@ def _location(file: str, node: yaml.Node) -> Location:
 _PLAIN_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
 )
-# Far more values than any real catalog has; stops "billion laughs" alias bombs early.
+# Stops "billion laughs" alias bombs early: a catalog may hold this many values, or as many as
+# it has characters when it is larger (written out, every value takes at least one character).
 MAX_VALUES = 200_000
+
+
+def max_values(text: str) -> int:
+    return max(MAX_VALUES, len(text))
 
 
 class _TooLarge(Exception):
@@ -73,6 +78,7 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self._scalars = yaml.SafeLoader("")
         self._values = 0
+        self._max_values = max_values(text)
 
     def error(self, code: str, node: yaml.Node, message: str, hint: str) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, _location(self.file, node), message, hint))
@@ -82,7 +88,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path, open_nodes: frozenset[int] = frozenset()) -> object:
         self._values += 1
-        if self._values > MAX_VALUES:
+        if self._values > self._max_values:
             raise _TooLarge
         if id(node) in open_nodes:
             self.error(
@@ -215,7 +221,7 @@ def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnosti
         data = builder.build(node, ())
     except (_TooLarge, RecursionError):
         location = _location(file, node)
-        message = f"the catalog expands to more than {MAX_VALUES} values, or nests too deeply"
+        message = f"the catalog expands to more than {max_values(text)} values, or nests too deeply"
         return None, [
             Diagnostic(
                 UNSUPPORTED_YAML,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import platform
 import re
 import sys
-from importlib import metadata
 from typing import Any
 
 from .spec import ContextSpec
@@ -34,6 +33,8 @@ def os_version() -> str:
 
 
 def package_version(distribution: str) -> str:
+    from importlib import metadata  # slow to import; needed only at opt-in
+
     try:
         return _token(metadata.version(distribution), 64)
     except metadata.PackageNotFoundError:

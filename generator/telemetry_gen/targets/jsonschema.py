@@ -157,9 +157,10 @@ def schema_path(event: Event) -> str:
 def render(catalog: Catalog) -> list[GeneratedFile]:
     schemas = [event_schema(catalog, event) for event in catalog.events]
     bundle = bundle_schema(catalog, schemas)
-    for schema in [*schemas, bundle]:
-        # A generator bug, not a user error: every schema we write must be a valid 2020-12 schema.
-        jsonschema.Draft202012Validator.check_schema(schema)
+    # A generator bug, not a user error: every schema we write must be a valid 2020-12 schema. The
+    # bundle holds every event schema, as written, under `$defs`, which the meta-schema checks as
+    # schemas: one check covers them all (checking each on its own as well took twice as long).
+    jsonschema.Draft202012Validator.check_schema(bundle)
     files = [
         GeneratedFile(schema_path(event), dump(schema)) for event, schema in zip(catalog.events, schemas, strict=False)
     ]

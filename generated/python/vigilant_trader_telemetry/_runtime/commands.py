@@ -7,14 +7,16 @@ when it is called). Both print the status afterwards, so the user sees what now 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from .client import Telemetry
 from .consent import level_from_environment
+
+if TYPE_CHECKING:
+    import argparse
 
 Action = Literal["enable", "disable", "status"]
 _HELP = {

@@ -2,7 +2,9 @@
 """The delivery queue: a bounded in-memory queue and one daemon thread that hands batches to sinks.
 
 Emitting never blocks and never waits for the network: it appends to the queue, or drops and
-counts the event when the queue is full. The thread starts with the first queued event (so
+counts the event when the queue is full. What the caller queues is the validated event as it was
+emitted; the thread wraps it in its envelope (id, timestamp of the emit, context), so the app's
+thread pays only for validation. The thread starts with the first queued event (so
 never before the user opts in), gathers up to `batch_size` events or waits `batch_interval`
 seconds, and writes each batch to every background sink. A forked child starts with an empty
 queue and starts its own thread when it needs one; the parent delivers what it had queued.
@@ -16,7 +18,14 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
+from .envelope import make_envelope
 from .sinks import DropCounter, Sink
+from .spec import EventSpec
+
+# An envelope already made (when sinks on the caller's thread needed it first), or what makes one:
+# the event's spec, the context and data, and when it was emitted (seconds since the epoch).
+Pending = tuple[EventSpec, dict[str, Any], dict[str, Any], float]
+Queued = dict[str, Any] | Pending
 
 
 class Dispatcher:
@@ -38,7 +47,7 @@ class Dispatcher:
 
     def _reset(self) -> None:
         """A fresh queue and no thread; also what a forked child starts from."""
-        self._queue: deque[dict[str, Any]] = deque()
+        self._queue: deque[Queued] = deque()
         self._wake = threading.Event()
         self._idle = threading.Condition()
         self._busy = False
@@ -49,12 +58,12 @@ class Dispatcher:
     def after_fork_in_child(self) -> None:
         self._reset()
 
-    def put(self, envelope: dict[str, Any]) -> None:
-        """Queue one event for the background sinks; never blocks."""
+    def put(self, event: Queued) -> None:
+        """Queue one event (an envelope, or what makes one) for the background sinks; never blocks."""
         if len(self._queue) >= self._queue_size:
             self._count_dropped("queue full", 1)
             return
-        self._queue.append(envelope)
+        self._queue.append(event)
         if self._thread is None:
             self._start_thread()
         if len(self._queue) >= self._batch_size:
@@ -89,7 +98,8 @@ class Dispatcher:
         batch: list[dict[str, Any]] = []
         try:
             while len(batch) < self._batch_size:
-                batch.append(self._queue.popleft())
+                event = self._queue.popleft()
+                batch.append(event if isinstance(event, dict) else make_envelope(*event))
         except IndexError:
             pass
         return batch

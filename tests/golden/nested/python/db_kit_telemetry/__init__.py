@@ -8,7 +8,6 @@
 
 """
 
-import argparse as _argparse
 import typing as _typing
 
 from . import events
@@ -30,6 +29,9 @@ from ._runtime import (
 from ._runtime import add_argparse_command as _add_argparse_command
 from ._runtime import typer_app as _typer_app
 
+if _typing.TYPE_CHECKING:
+    import argparse as _argparse
+
 configure = client.configure
 enable = client.enable
 disable = client.disable
@@ -39,7 +41,7 @@ ask_consent = client.ask_consent
 report_error = client.report_error
 
 
-def add_argparse_command(subparsers: _typing.Any, name: str = "telemetry") -> _argparse.ArgumentParser:
+def add_argparse_command(subparsers: _typing.Any, name: str = "telemetry") -> "_argparse.ArgumentParser":
     """Add `<name> enable|disable|status` to your argparse CLI; dispatch with `args.telemetry_handler(args)`."""
     return _add_argparse_command(subparsers, client, name)
 

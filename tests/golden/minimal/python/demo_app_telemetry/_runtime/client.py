@@ -491,15 +491,19 @@ class Telemetry:
         context, dispatcher, sync_sinks = self._context, self._dispatcher, self._sync_sinks
         if context is None:
             return  # consent was withdrawn while the event was on its way
-        envelope = make_envelope(spec, context, data, at)
-        for sink in sync_sinks:
-            try:
-                sink.write([envelope])
-            except Exception as exc:
-                self._count(f"sink {type(sink).__name__} failed", 1)
-                self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
-        if dispatcher is not None:
-            dispatcher.put(envelope)
+        if not sync_sinks:
+            if dispatcher is not None:  # the delivery thread makes the envelope: its id and timestamp
+                dispatcher.put((spec, context, data, at))
+        else:
+            envelope = make_envelope(spec, context, data, at)
+            for sink in sync_sinks:
+                try:
+                    sink.write([envelope])
+                except Exception as exc:
+                    self._count(f"sink {type(sink).__name__} failed", 1)
+                    self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+            if dispatcher is not None:
+                dispatcher.put(envelope)
         with self._counter_lock:
             self._accepted += 1
 

@@ -15,33 +15,38 @@ and counted. Redirects are not followed: an endpoint that moved must be configur
 from __future__ import annotations
 
 import datetime
-import email.utils
+import functools
 import gzip
-import hashlib
 import json
 import random
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .sinks import Session, Sink, dumps
 from .spool import Spool
 from .storage import SPOOL_FOLDER
 
+if TYPE_CHECKING:
+    import urllib.request
+
 Method = Literal["POST", "GET"]
 _RETRIED_STATUSES = frozenset({408, 429})
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    """An opener that follows no redirect. urllib (with http.client, email and ssl) is imported on
+    the delivery thread at the first send, so an app's start-up never pays for it."""
+    import urllib.request
 
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+    return urllib.request.build_opener(NoRedirects)
 
 
 def utc_now() -> str:
@@ -55,6 +60,8 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils
+
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -119,6 +126,8 @@ class HttpSink(Sink):
         self._session = session
         self._stopped.clear()
         if self.spool_max_bytes is not None:
+            import hashlib
+
             key = hashlib.sha256(f"{self.method} {self.endpoint}".encode()).hexdigest()[:16]
             folder = session.data_dir / SPOOL_FOLDER / key
             self._spool = Spool(folder, self.spool_max_bytes, session.count_dropped)
@@ -190,6 +199,9 @@ class HttpSink(Sink):
 
     def _attempt(self, lines: list[str]) -> tuple[int, float | None]:
         """One request: the HTTP status (0 for a network error) and any Retry-After in seconds."""
+        import urllib.error
+        import urllib.request
+
         sent_at = utc_now()
         if self.method == "GET":
             url = f"{self.endpoint}{'&' if '?' in self.endpoint else '?'}{query_string(json.loads(lines[0]), sent_at)}"
@@ -199,7 +211,7 @@ class HttpSink(Sink):
             headers = {**self.headers, "Content-Type": "application/json", "Content-Encoding": "gzip"}
             request = urllib.request.Request(self.endpoint, gzip.compress(body, 6), headers, method="POST")
         try:
-            with _OPENER.open(request, timeout=self.timeout) as response:
+            with _opener().open(request, timeout=self.timeout) as response:
                 response.read()
                 return response.status, None
         except urllib.error.HTTPError as error:

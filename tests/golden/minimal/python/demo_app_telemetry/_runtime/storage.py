@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -62,4 +61,6 @@ def forget(folder: Path) -> None:
     """
     with contextlib.suppress(FileNotFoundError):
         (folder / ID_FILE).unlink()
+    import shutil  # needed only when the user opts out
+
     shutil.rmtree(folder / SPOOL_FOLDER, ignore_errors=True)
