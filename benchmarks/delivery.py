@@ -7,64 +7,27 @@ while the queue is nearly full, since a full queue drops events (by design, an a
 for telemetry). The time runs from the first emit until `flush()` returns, when the collector
 has answered every batch. Peak memory is the process's peak resident set size (`ru_maxrss`).
 
-The receiving side (`--sink`) is a separate process: a standard-library HTTP server on 127.0.0.1
-that inflates each batch, parses it and counts its events (`telemetry-gen collect` is used
-instead when the installed telemetry-gen has it).
+The receiving side is `telemetry-gen collect` in its own process, on 127.0.0.1, validating every
+event with the catalog's schemas and storing it (flushed and fsynced per batch). Arrivals are
+counted from the files it stored, so an event counts only once it is on disk.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from .catalogs import PACKAGE, REFERENCE_ARGUMENTS, REFERENCE_EMITTER
 from .stats import Figure, emit_json
-
-
-class _Counter(BaseHTTPRequestHandler):
-    received = 0
-    requests = 0
-    lock = threading.Lock()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.headers.get("Content-Encoding") == "gzip":
-            body = gzip.decompress(body)
-        events = len(json.loads(body)["events"])
-        with self.lock:
-            type(self).received += events
-            type(self).requests += 1
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        answer = json.dumps({"events": type(self).received, "requests": type(self).requests}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-
-def sink() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
-    server.daemon_threads = True
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
 
 
 def rss_kib() -> int:
@@ -111,33 +74,36 @@ def send(package_dir: Path, endpoint: str, count: int) -> None:
     )
 
 
-def _received(port: int) -> dict[str, int]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/count", timeout=10) as answer:
-        result: dict[str, int] = json.loads(answer.read())
-        return result
+def _stored(data_dir: Path) -> int:
+    """Events the collector has stored (one JSON line each)."""
+    return sum(path.read_bytes().count(b"\n") for path in (data_dir / "events").rglob("*.jsonl"))
 
 
-def measure(package_dir: Path, counts: list[int], repeats: int) -> dict[str, object]:
+def measure(package_dir: Path, catalog: Path, counts: list[int], repeats: int) -> dict[str, object]:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-collector-"))
+    collector = [str(Path(sys.executable).parent / "telemetry-gen"), "collect", str(catalog)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.delivery", "--sink"], stdout=subprocess.PIPE, text=True
+        [*collector, "--data-dir", str(data_dir), "--port", "0"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None
-        port = int(server.stdout.readline())
-        results: dict[str, object] = {"receiver": "standard-library HTTP server (inflates, parses, counts)"}
+        endpoint = re.search(r"http://\S+", server.stdout.readline())
+        if endpoint is None:
+            raise RuntimeError("the collector did not start")
+        results: dict[str, object] = {"receiver": "telemetry-gen collect (validates, stores, fsyncs per batch)"}
         env = {k: v for k, v in os.environ.items() if k != "DO_NOT_TRACK"}
         for count in counts:
             rates, peaks, growth = [], [], []
             for _ in range(repeats):
-                before = _received(port)["events"]
+                before = _stored(data_dir)
                 command = [
                     sys.executable, "-m", "benchmarks.delivery", "--send", str(count),
-                    "--package-dir", str(package_dir), "--endpoint", f"http://127.0.0.1:{port}/collect",
+                    "--package-dir", str(package_dir), "--endpoint", endpoint.group(),
                 ]  # fmt: skip
                 run = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout)
-                arrived = _received(port)["events"] - before
+                arrived = _stored(data_dir) - before
                 if not run["flushed"] or run["dropped"] or arrived != count:
-                    raise RuntimeError(f"lost events: sent {count}, received {arrived}: {run}")
+                    raise RuntimeError(f"lost events: sent {count}, stored {arrived}: {run}")
                 rates.append(count / run["seconds"])
                 peaks.append(run["rss_peak_kib"] / 1024)
                 growth.append((run["rss_peak_kib"] - run["rss_before_kib"]) / 1024)
@@ -150,23 +116,22 @@ def measure(package_dir: Path, counts: list[int], repeats: int) -> dict[str, obj
     finally:
         server.terminate()
         server.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sink", action="store_true")
+    parser.add_argument("--catalog", type=Path)
     parser.add_argument("--send", type=int)
     parser.add_argument("--endpoint")
     parser.add_argument("--package-dir", type=Path)
     parser.add_argument("--counts", type=lambda text: [int(n) for n in text.split(",")])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    if args.sink:
-        sink()
-    elif args.send is not None:
+    if args.send is not None:
         send(args.package_dir, args.endpoint, args.send)
     else:
-        emit_json(measure(args.package_dir, args.counts, args.repeats))
+        emit_json(measure(args.package_dir, args.catalog, args.counts, args.repeats))
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ def measure(parts: list[str], settings: Settings, work: Path) -> dict[str, Any]:
         elif part == "delivery":
             counts = ",".join(str(n) for n in settings.deliveries)
             command = [me, "-m", "benchmarks.delivery", "--package-dir", str(package_dir), "--counts", counts]
+            command += ["--catalog", str(reference_catalog)]
             results[part] = run_part([*command, "--repeats", str(min(settings.repeats, 3))])
     return results
 
