@@ -19,14 +19,18 @@ _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
 
+def utc_timestamp(at: float) -> str:
+    """`at` (seconds since the epoch) as the envelope's UTC timestamp, with microseconds."""
+    return datetime.datetime.fromtimestamp(at, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def make_envelope(spec: EventSpec, context: dict[str, Any], data: dict[str, Any], at: float) -> dict[str, Any]:
     """Wrap validated `data` emitted at `at` (seconds since the epoch) for sending."""
-    stamp = datetime.datetime.fromtimestamp(at, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {
         "event": spec.name,
         "schema": spec.schema_id,
         "id": uuid.uuid4().hex,
-        "timestamp": stamp,
+        "timestamp": utc_timestamp(at),
         "context": context,
         "data": data,
     }

@@ -25,6 +25,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from .envelope import utc_timestamp
 from .sinks import Session, Sink, dumps
 from .spool import Spool
 from .storage import SPOOL_FOLDER
@@ -47,10 +48,6 @@ def _opener() -> urllib.request.OpenerDirector:
             return None
 
     return urllib.request.build_opener(NoRedirects)
-
-
-def utc_now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
@@ -202,7 +199,7 @@ class HttpSink(Sink):
         import urllib.error
         import urllib.request
 
-        sent_at = utc_now()
+        sent_at = utc_timestamp(time.time())
         if self.method == "GET":
             url = f"{self.endpoint}{'&' if '?' in self.endpoint else '?'}{query_string(json.loads(lines[0]), sent_at)}"
             request = urllib.request.Request(url, headers=self.headers, method="GET")

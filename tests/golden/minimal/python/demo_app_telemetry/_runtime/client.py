@@ -348,12 +348,9 @@ class Telemetry:
         self.gate.set("off")
         self._session = self._context = self._dispatcher = None
         if dispatcher is not None:
-            if forget:
-                dispatcher.discard()
-            else:
-                assert self._settings is not None
+            if not forget and self._settings is not None:
                 dispatcher.flush(self._settings.flush_timeout)
-                dispatcher.discard()
+            dispatcher.discard()
         for sink in self._started:
             try:
                 sink.stop(forget=forget)
