@@ -7,7 +7,7 @@
 - glean_parser: `glean_parser translate metrics.yaml -f markdown -o OUT` on the same events as a
   glean metrics file (from `.venv-compare`), the whole process too.
 - `telemetry-gen build --check` on unchanged output (from a full `telemetry-gen build`, models
-  included), the whole process.
+  included, which leaves the build cache that answers the check), the whole process.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from .stats import Figure, emit_json
 
 def child(catalog_path: Path, out: Path, with_models: bool) -> None:
     """One build, stage by stage, as `telemetry-gen build` runs it."""
-    from telemetry_gen.build import TARGETS, catalog_format_file, gc_paused, today
+    from telemetry_gen.build import TARGETS, catalog_format_file, gc_paused
+    from telemetry_gen.cache import today
     from telemetry_gen.catalog import load_catalog
     from telemetry_gen.catalog.lint import run_lints
     from telemetry_gen.targets import models

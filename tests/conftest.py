@@ -63,6 +63,27 @@ events:
         required: true
 """
 
+# The minimal catalog and two events that expire: one with an app version, one on a date.
+EXPIRING = (
+    MINIMAL_CATALOG
+    + """\
+  app/legacy-started:
+    description: The old start event, kept until every app has moved on.
+    trigger: Once per process, after start-up.
+    category: usage
+    owner: core-team
+    since: "1.0"
+    expires: app:2.0
+  app/trial-shown:
+    description: The trial banner was shown; an experiment that ends.
+    trigger: When the banner appears.
+    category: usage
+    owner: core-team
+    since: "1.0"
+    expires: "2030-06-30"
+"""
+)
+
 
 def catalog_from_text(text: str, file: str = "events.yaml") -> Catalog:
     """The model of a catalog that must be valid; fails the test with its diagnostics otherwise."""
@@ -145,6 +166,12 @@ def package() -> ModuleType:
 def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _no_build_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds run the pipeline they test; the build cache has tests of its own (test_build_cache.py)."""
+    monkeypatch.setenv("TELEMETRY_GEN_NO_CACHE", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -208,12 +208,12 @@ def test_a_toolkit_crash_is_reported_without_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """The safety net in `main()`: even a bug in telemetry-gen shows no traceback (exit 3)."""
-    from telemetry_gen import cli
+    from telemetry_gen import build, cli
 
     def explode(*args: object, **kwargs: object) -> object:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "check_catalog", explode)
+    monkeypatch.setattr(build, "check_catalog", explode)
     monkeypatch.setattr(sys, "argv", ["telemetry-gen", "build", str(MALFORMED / "bad-category.yaml")])
     with pytest.raises(SystemExit) as exit_info:
         cli.main()

@@ -8,30 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINIMAL_CATALOG, build_text, catalog_from_text, import_generated, run_cli
+from conftest import EXPIRING, build_text, catalog_from_text, import_generated, run_cli
 from telemetry_gen.catalog.lint import run_lints
 from telemetry_gen.runtime.expiry import is_expired, version_key
 from telemetry_gen.runtime.spec import EventSpec
-
-EXPIRING = (
-    MINIMAL_CATALOG
-    + """\
-  app/legacy-started:
-    description: The old start event, kept until every app has moved on.
-    trigger: Once per process, after start-up.
-    category: usage
-    owner: core-team
-    since: "1.0"
-    expires: app:2.0
-  app/trial-shown:
-    description: The trial banner was shown; an experiment that ends.
-    trigger: When the banner appears.
-    category: usage
-    owner: core-team
-    since: "1.0"
-    expires: "2030-06-30"
-"""
-)
 
 
 def spec(date: str | None = None, app: str | None = None) -> EventSpec:

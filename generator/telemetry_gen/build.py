@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 import gc
-import os
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
+from .cache import BuildRequest, Outcome, today
 from .catalog import load_catalog
 from .catalog.lint import run_lints
 from .catalog.model import Catalog
 from .diagnostics import Diagnostic, Severity, has_errors
 from .targets import docs, jsonschema, models, python
 from .targets.common import GeneratedFile
+from .write import manifest, write_tree
 
 # One renderer per output target that needs nothing but the catalog.
 TARGETS: dict[str, Callable[[Catalog], list[GeneratedFile]]] = {
@@ -23,14 +23,6 @@ TARGETS: dict[str, Callable[[Catalog], list[GeneratedFile]]] = {
     "python": python.render,
     "docs": docs.render,
 }
-
-
-def today() -> datetime.date:
-    """Today, or the day SOURCE_DATE_EPOCH names, so builds and lints are reproducible."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
-    return datetime.date.today()
 
 
 @contextlib.contextmanager
@@ -79,3 +71,17 @@ def render_all(catalog: Catalog, previous: Path | None = None) -> list[Generated
         files += render(catalog)
     files += models.render(catalog, previous)
     return sorted(files, key=lambda f: f.path)
+
+
+def run(request: BuildRequest, *, write: bool) -> Outcome:
+    """Check and render the catalog, and write the output when `write`; what the build came to."""
+    with gc_paused():
+        catalog, diagnostics = check_catalog(
+            request.catalog, fatal_warnings=request.fatal_warnings, app_version=request.app_version
+        )
+        if catalog is None:
+            return Outcome(diagnostics, 0, None)
+        files = render_all(catalog, previous=request.out)
+        if write:
+            write_tree(files, request.out)
+        return Outcome(diagnostics, len(catalog.events), manifest(files))

@@ -8,34 +8,48 @@ cannot be read), 3 an internal error in telemetry-gen itself.
 from __future__ import annotations
 
 import enum
-import ipaddress
 import json
-import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
-from .build import check_catalog, gc_paused, render_all
-from .catalog import load_catalog
-from .catalog.lint import LINTS
-from .catalog.model import Catalog
-from .collector.app import EVENTS_PATH, Collector, manifest
-from .collector.livecheck import InputError, live_check
-from .collector.report import build_report
-from .collector.schemas import Registry, registry
-from .collector.server import listen, make_server, run
-from .collector.store import DEDUP_WINDOW, Store
-from .collector.wire import Limits
+from .cache import BuildCache, BuildRequest, Outcome
 from .diagnostics import Diagnostic, Severity
-from .evolution import changelog as history
-from .evolution.git import GitError, catalog_at, last_tag
-from .write import compare, write_tree
+from .write import Staleness, compare
+
+# Every command imports what it needs when it runs: loading the catalog pipeline, the collector and
+# their libraries (YAML, JSON Schema, Jinja) takes longer than a cached `build --check` may.
+if TYPE_CHECKING:
+    from .catalog.model import Catalog
+    from .collector.schemas import Registry
+
+
+class _Commands(TyperGroup):
+    """The commands, `collect` loaded only when it runs or is listed.
+
+    Its option defaults are the collector's limits, whose module imports jsonschema and the catalog
+    model; every other command should start without them. (`ctx` is typed loosely: its class is
+    click's or typer's own, depending on typer's release.)
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), "collect"]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name == "collect":
+            from .collect_command import command
+
+            return command
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
+    cls=_Commands,
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
@@ -81,6 +95,8 @@ def _report(diagnostics: list[Diagnostic]) -> None:
 
 
 def _checked(catalog_path: Path, fatal_warnings: bool, app_version: str | None) -> Catalog:
+    from .build import check_catalog
+
     catalog, diagnostics = check_catalog(catalog_path, fatal_warnings=fatal_warnings, app_version=app_version)
     _report(diagnostics)
     if catalog is None:
@@ -91,6 +107,7 @@ def _checked(catalog_path: Path, fatal_warnings: bool, app_version: str | None) 
 @app.command()
 def build(
     catalog_path: CatalogArgument = Path("events.yaml"),
+    *,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder [default: generated/ beside the catalog].")
     ] = None,
@@ -99,23 +116,52 @@ def build(
     ] = False,
     fatal_warnings: FatalWarnings = False,
     app_version: AppVersion = None,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            envvar="TELEMETRY_GEN_NO_CACHE",
+            help="Neither use nor update the build cache (.telemetry-gen-cache/ beside the catalog).",
+        ),
+    ] = False,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
-    with gc_paused():
-        catalog = _checked(catalog_path, fatal_warnings, app_version)
-        out_dir = out if out is not None else catalog_path.parent / "generated"
-        files = render_all(catalog, previous=out_dir)
-        if not check:
-            write_tree(files, out_dir)
-            typer.echo(f"wrote {len(files)} files to {out_dir.as_posix()} ({len(catalog.events)} events)")
+    out_dir = out if out is not None else catalog_path.parent / "generated"
+    request = BuildRequest(catalog_path, out_dir, fatal_warnings, app_version)
+    cache = None if no_cache else BuildCache.open(request)
+    recorded = cache.load() if cache is not None else None
+    if recorded is not None:
+        staleness = _staleness(recorded, out_dir)
+        # A check can always answer from the record; a build only when there is nothing to write.
+        if check or staleness is None or staleness.up_to_date:
+            _conclude(recorded, out_dir, staleness)
             return
-        staleness = compare(files, out_dir)
+    from .build import run
+
+    outcome = run(request, write=not check)
+    if cache is not None:
+        cache.store(outcome)
+    _conclude(outcome, out_dir, _staleness(outcome, out_dir) if check else None)
+
+
+def _staleness(outcome: Outcome, out_dir: Path) -> Staleness | None:
+    return None if outcome.manifest is None else compare(outcome.manifest, out_dir)
+
+
+def _conclude(outcome: Outcome, out_dir: Path, staleness: Staleness | None) -> None:
+    """Print what a build came to, the same whether it ran or was recalled; `staleness` is None after writing."""
+    _report(outcome.diagnostics)
+    if outcome.manifest is None:
+        raise typer.Exit(1)
+    if staleness is None:
+        typer.echo(f"wrote {len(outcome.manifest)} files to {out_dir.as_posix()} ({outcome.events} events)")
+        return
     if not staleness.up_to_date:
         for line in staleness.lines():
             typer.echo(f"{out_dir.as_posix()}: {line}", err=True)
         typer.echo("generated output is stale: run `telemetry-gen build`", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{out_dir.as_posix()} is up to date ({len(files)} files)")
+    typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.manifest)} files)")
 
 
 @app.command()
@@ -126,6 +172,9 @@ def lint(
     app_version: AppVersion = None,
 ) -> None:
     """Check the catalog and report every problem, without building."""
+    from .build import gc_paused
+    from .catalog.lint import LINTS
+
     if list_lints:
         for lint in LINTS:
             typer.echo(f"{lint.code}  {lint.severity.value:<7}  {lint.name}: {lint.summary}")
@@ -157,6 +206,9 @@ def _comparable(loaded: tuple[Catalog | None, list[Diagnostic]], what: str) -> C
 
 
 def _base_catalog(catalog_path: Path, ref: str | None, base_file: Path | None) -> Catalog:
+    from .catalog import load_catalog
+    from .evolution.git import GitError, catalog_at, last_tag
+
     if base_file is not None:
         return _comparable(load_catalog(base_file), f"base catalog {base_file.as_posix()}")
     try:
@@ -185,6 +237,9 @@ def diff(
     Exit 1 when a breaking change comes without a major version bump (with --check-version: when
     any version rule is broken), 2 on a usage error or a catalog that cannot be read.
     """
+    from .catalog import load_catalog
+    from .evolution import changelog as history
+
     if list_kinds:
         for name, impact, rule in history.kind_rows():
             typer.echo(f"{name:<24} {impact:<8}  {rule}")
@@ -222,6 +277,10 @@ def changelog(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of printing.")] = None,
 ) -> None:
     """Write the catalog's history, one section per catalog version among the git tags, in Markdown."""
+    from .catalog import load_catalog
+    from .evolution import changelog as history
+    from .evolution.git import GitError
+
     current = _comparable(load_catalog(catalog_path), "catalog")
     try:
         sections, notes = history.git_history(current, catalog_path, tags)
@@ -237,7 +296,9 @@ def changelog(
         typer.echo(f"wrote {out.as_posix()} ({len(sections)} version(s))", err=True)
 
 
-def _registry(catalog_path: Path, earlier: list[Path] | None) -> tuple[Catalog, Registry]:
+def checked_registry(catalog_path: Path, earlier: list[Path] | None) -> tuple[Catalog, Registry]:
+    from .collector.schemas import registry
+
     catalog = _checked(catalog_path, fatal_warnings=False, app_version=None)
     found, diagnostics = registry(catalog, earlier or ())
     _report(diagnostics)
@@ -250,72 +311,11 @@ def _print_json(document: object) -> None:
     typer.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-@app.command()
-def collect(
-    catalog_path: CatalogArgument = Path("events.yaml"),
-    *,
-    data_dir: DataDir,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8787,
-    earlier: EarlierSchemas = None,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            envvar="TELEMETRY_GEN_COLLECT_TOKEN",
-            help="Require `Authorization: Bearer TOKEN` (prefer the variable: arguments are visible to others).",
-            show_default=False,
-        ),
-    ] = None,
-    max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", min=1, help="Largest body as sent.")] = (
-        Limits.max_body_bytes
-    ),
-    max_events: Annotated[int, typer.Option("--max-events", min=1, help="Most events in one batch.")] = (
-        Limits.max_events
-    ),
-    max_field_chars: Annotated[
-        int, typer.Option("--max-field-chars", min=1, help="Longest string or key (never below the catalog's).")
-    ] = Limits.max_field_chars,
-    dedup_window: Annotated[
-        int, typer.Option("--dedup-window", min=0, help="How many recent event ids are remembered to drop repeats.")
-    ] = DEDUP_WINDOW,
-) -> None:
-    """Receive events from the runtime over HTTP, validate them, and store them as partitioned JSONL."""
-    catalog, schemas = _registry(catalog_path, earlier)
-    limits = Limits(max_body_bytes=max_body_bytes, max_events=max_events, max_field_chars=max_field_chars)
-    try:
-        store = Store(data_dir, dedup_window)
-        store.write_manifest(manifest(catalog, schemas))
-        sock = listen(host, port)
-    except OSError as exc:
-        typer.echo(f"telemetry-gen collect: cannot start: {exc.strerror or exc} ({exc.filename or host})", err=True)
-        raise typer.Exit(1) from None
-    collector = Collector(schemas, store, limits, token)
-    bound = sock.getsockname()[1]
-    url_host = f"[{host}]" if ":" in host else host
-    typer.echo(f"collecting {catalog.app.title} events at http://{url_host}:{bound}{EVENTS_PATH} into {data_dir}")
-    typer.echo(f"  {len(schemas.by_id)} event schemas, {store.remembered} recent event ids remembered; Ctrl-C stops")
-    if not _is_loopback(host) and token is None:
-        typer.echo("warning: listening beyond this machine without --token: anyone who can reach it can send", err=True)
-    logging.basicConfig(level=logging.WARNING, format="telemetry-gen collect: %(message)s")
-    run(make_server(collector), sock)
-    counts = collector.counts
-    typer.echo(
-        f"collector stopped. Events stored: {counts.accepted}, duplicates dropped: {counts.duplicates}, "
-        f"bad rows: {counts.bad}, requests refused: {counts.refused}"
-    )
-
-
 @app.command()
 def report(data_dir: DataDir, output_format: Format = OutputFormat.TEXT) -> None:
     """Summarise a collector's data folder: events per version and day, bad rows, catalog coverage."""
+    from .collector.report import build_report
+
     if not data_dir.is_dir():
         typer.echo(f"telemetry-gen report: {data_dir.as_posix()}: no such folder", err=True)
         raise typer.Exit(2)
@@ -342,10 +342,12 @@ def live_check_command(
     fatal_warnings: Annotated[bool, typer.Option("--fatal-warnings", help="Fail on warnings too.")] = False,
 ) -> None:
     """Check a captured event stream against the catalog; exit 1 on error findings."""
+    from .collector.livecheck import InputError, live_check
+
     if len(paths) > 2:
         raise typer.BadParameter("give at most a catalog and one input", param_hint="[CATALOG] FILE|-")
     catalog_path = Path(paths[0]) if len(paths) == 2 else Path("events.yaml")
-    _, schemas = _registry(catalog_path, earlier)
+    _, schemas = checked_registry(catalog_path, earlier)
     try:
         result = live_check(schemas, paths[-1])
     except InputError as exc:

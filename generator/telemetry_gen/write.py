@@ -1,18 +1,42 @@
 """Write step: put generated files in place all at once, or say which are stale.
 
 Files are written to a temporary folder beside the output and swapped in, so a failed build
-leaves the previous output whole.
+leaves the previous output whole. Staleness is judged against a manifest (each file's size and
+sha256), so the build cache can check an output folder without rendering anything.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .targets.common import GeneratedFile
+if TYPE_CHECKING:  # only named here: importing the targets would load Jinja, which a cached check never needs
+    from .targets.common import GeneratedFile
+
+
+@dataclass(frozen=True)
+class FileDigest:
+    """What a file must hold: its size (a cheap first test) and the sha256 of its bytes."""
+
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, content: bytes) -> FileDigest:
+        return cls(len(content), hashlib.sha256(content).hexdigest())
+
+    def matches(self, path: Path) -> bool:
+        return path.stat().st_size == self.size and FileDigest.of(path.read_bytes()) == self
+
+
+# Each output file's digest, by its path relative to the output folder.
+Manifest = Mapping[str, FileDigest]
 
 
 @dataclass(frozen=True)
@@ -39,13 +63,14 @@ def _existing_files(out: Path) -> set[str]:
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
-def compare(files: list[GeneratedFile], out: Path) -> Staleness:
-    """How the output folder differs from what a build would write."""
-    expected = {f.path: f.content for f in files}
+def manifest(files: list[GeneratedFile]) -> dict[str, FileDigest]:
+    return {f.path: FileDigest.of(f.content.encode("utf-8")) for f in files}
+
+
+def compare(expected: Manifest, out: Path) -> Staleness:
+    """How the output folder differs from the files a build would write."""
     present = _existing_files(out)
-    changed = sorted(
-        path for path in expected if path in present and (out / path).read_bytes() != expected[path].encode("utf-8")
-    )
+    changed = sorted(path for path in expected if path in present and not expected[path].matches(out / path))
     return Staleness(tuple(changed), tuple(sorted(set(expected) - present)), tuple(sorted(present - set(expected))))
 
 
