@@ -70,7 +70,7 @@ class BuildRequest:
     app_version: str | None
 
     def key(self) -> str:
-        """The hash of every input of the outcome; raises OSError when one cannot be read."""
+        """The hash of every input of the outcome; raises OSError (or PackageNotFoundError) when one cannot be read."""
         inputs = {
             "catalog": hashlib.sha256(self.catalog.read_bytes()).hexdigest(),
             "catalog_path": [self.catalog.as_posix(), str(self.catalog.resolve()), str(Path.cwd().resolve())],
@@ -137,7 +137,7 @@ class BuildCache:
                 return None  # the cache must never become part of the output
             place = hashlib.sha256(f"{request.catalog.resolve()}\0{out}".encode()).hexdigest()[:16]
             return cls(request, folder / f"build-{place}.json", request.key())
-        except OSError:
+        except (OSError, metadata.PackageNotFoundError):
             return None
 
     def load(self) -> Outcome | None:
@@ -149,7 +149,7 @@ class BuildCache:
 
     def store(self, outcome: Outcome) -> None:
         """Record `outcome`, unless an input changed while it was built (then its key is unknown)."""
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, metadata.PackageNotFoundError):
             if self.request.key() != self.key:
                 return
             self.record.parent.mkdir(exist_ok=True)
