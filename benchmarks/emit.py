@@ -7,7 +7,8 @@ fastjsonschema in the same process, on the same event.
 What is measured, per call, on the calling thread (background threads are kept from running, so
 that they cannot steal time from the caller and blur the comparison):
 - telemetry-gen: the generated emitter with consent `all`, production mode: build the data dict,
-  validate it with the generated check, queue it. The delivery thread is started by the first
+  validate it (the emitter's quick test over its arguments, which vouches for this valid event;
+  the full generated check runs only when it cannot), queue it. The delivery thread is started by the first
   event, as in an app, but it sleeps through the loop (`batch_size` and `batch_interval` too
   large to wake it); it makes each envelope (id, timestamp, context) when it sends the batch.
 - the floor: a function with the same keyword arguments that builds the same dict and appends

@@ -9,8 +9,64 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
+from ._checks import (
+    _ONLY3,
+    _PATTERN12,
+    _PATTERN21,
+    _PATTERN29,
+    _PATTERN32,
+    _PATTERN33,
+    _PATTERN35,
+    _PATTERN36,
+    _PATTERN40,
+    _PATTERN49,
+    _VALUES0,
+    _VALUES1,
+    _VALUES2,
+    _VALUES4,
+    _VALUES5,
+    _VALUES6,
+    _VALUES7,
+    _VALUES8,
+    _VALUES9,
+    _VALUES10,
+    _VALUES11,
+    _VALUES13,
+    _VALUES14,
+    _VALUES15,
+    _VALUES16,
+    _VALUES17,
+    _VALUES18,
+    _VALUES19,
+    _VALUES20,
+    _VALUES22,
+    _VALUES23,
+    _VALUES24,
+    _VALUES25,
+    _VALUES26,
+    _VALUES27,
+    _VALUES28,
+    _VALUES30,
+    _VALUES31,
+    _VALUES34,
+    _VALUES37,
+    _VALUES38,
+    _VALUES39,
+    _VALUES41,
+    _VALUES42,
+    _VALUES43,
+    _VALUES44,
+    _VALUES45,
+    _VALUES46,
+    _VALUES47,
+    _VALUES48,
+    _VALUES50,
+    _VALUES51,
+    _VALUES52,
+)
 
 _gate = _catalog.client.gate
+_accept = _catalog.client.accept
 _emit = _catalog.client.emit
 
 
@@ -77,7 +133,15 @@ def app_exited(
         _data['events_dropped'] = events_dropped
     if exit_code is not None:
         _data['exit_code'] = exit_code
-    _emit(_catalog.APP_EXITED, _data)
+    if (
+        type(exit_reason) is str and exit_reason in _VALUES0
+        and (type(uptime_seconds) is float or type(uptime_seconds) is int) and 0 <= uptime_seconds <= 31536000
+        and (events_dropped is None or (type(events_dropped) is int and 0 <= events_dropped <= 1000000))
+        and (exit_code is None or (type(exit_code) is int and 0 <= exit_code <= 255))
+    ):
+        _accept(_catalog.APP_EXITED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.APP_EXITED, _data)
 
 
 def app_instance_created(
@@ -102,7 +166,13 @@ def app_instance_created(
         _data['install_method'] = install_method
     if replaces_deleted_id is not None:
         _data['replaces_deleted_id'] = replaces_deleted_id
-    _emit(_catalog.APP_INSTANCE_CREATED, _data)
+    if (
+        (install_method is None or (type(install_method) is str and install_method in _VALUES1))
+        and (replaces_deleted_id is None or type(replaces_deleted_id) is bool)
+    ):
+        _accept(_catalog.APP_INSTANCE_CREATED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.APP_INSTANCE_CREATED, _data)
 
 
 def app_started(
@@ -135,7 +205,16 @@ def app_started(
         _data['is_first_start'] = is_first_start
     if run_environment is not None:
         _data['run_environment'] = run_environment
-    _emit(_catalog.APP_STARTED, _data)
+    if (
+        type(command) is str and command in _VALUES2
+        and type(interactive) is bool
+        and (enabled_features is None or (type(enabled_features) is list and len(enabled_features) <= 5 and _ONLY3.issuperset(map(type, enabled_features)) and _VALUES4.issuperset(enabled_features) and len(set(enabled_features)) == len(enabled_features)))
+        and (is_first_start is None or type(is_first_start) is bool)
+        and (run_environment is None or (type(run_environment) is str and run_environment in _VALUES5))
+    ):
+        _accept(_catalog.APP_STARTED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.APP_STARTED, _data)
 
 
 def command_evaluate_completed(
@@ -172,7 +251,17 @@ def command_evaluate_completed(
         _data['history_days'] = history_days
     if output_format is not None:
         _data['output_format'] = output_format
-    _emit(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
+    if (
+        type(strategy_kinds) is list and len(strategy_kinds) <= 4 and _ONLY3.issuperset(map(type, strategy_kinds)) and _VALUES6.issuperset(strategy_kinds) and len(set(strategy_kinds)) == len(strategy_kinds)
+        and type(succeeded) is bool
+        and (data_points is None or (type(data_points) is int and 0 <= data_points <= 100000000))
+        and (duration_ms is None or ((type(duration_ms) is float or type(duration_ms) is int) and 0 <= duration_ms <= 86400000))
+        and (history_days is None or (type(history_days) is int and 1 <= history_days <= 7300))
+        and (output_format is None or (type(output_format) is str and output_format in _VALUES7))
+    ):
+        _accept(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
 
 
 def command_invoked(
@@ -195,7 +284,12 @@ def command_invoked(
     if not _gate.usage:
         return
     _data: dict[str, Any] = {'command': command}
-    _emit(_catalog.COMMAND_INVOKED, _data)
+    if (
+        type(command) is str and command in _VALUES8
+    ):
+        _accept(_catalog.COMMAND_INVOKED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.COMMAND_INVOKED, _data)
 
 
 def command_test_drive_completed(
@@ -220,7 +314,14 @@ def command_test_drive_completed(
     _data: dict[str, Any] = {'checks_failed': checks_failed, 'checks_run': checks_run}
     if duration_seconds is not None:
         _data['duration_seconds'] = duration_seconds
-    _emit(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
+    if (
+        type(checks_failed) is list and len(checks_failed) <= 7 and _ONLY3.issuperset(map(type, checks_failed)) and _VALUES9.issuperset(checks_failed) and len(set(checks_failed)) == len(checks_failed)
+        and type(checks_run) is list and len(checks_run) <= 7 and _ONLY3.issuperset(map(type, checks_run)) and _VALUES9.issuperset(checks_run) and len(set(checks_run)) == len(checks_run)
+        and (duration_seconds is None or ((type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 3600))
+    ):
+        _accept(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
 
 
 def command_trigger_fired(
@@ -253,7 +354,17 @@ def command_trigger_fired(
         _data['order_latency_ms'] = order_latency_ms
     if order_size_bucket is not None:
         _data['order_size_bucket'] = order_size_bucket
-    _emit(_catalog.COMMAND_TRIGGER_FIRED, _data)
+    if (
+        type(asset) is str and asset in _VALUES10
+        and type(dry_run) is bool
+        and type(trigger_kind) is str and trigger_kind in _VALUES11
+        and type(watch_session_id) is str and len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and (order_latency_ms is None or ((type(order_latency_ms) is float or type(order_latency_ms) is int) and 0 <= order_latency_ms <= 600000))
+        and (order_size_bucket is None or (type(order_size_bucket) is str and order_size_bucket in _VALUES13))
+    ):
+        _accept(_catalog.COMMAND_TRIGGER_FIRED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.COMMAND_TRIGGER_FIRED, _data)
 
 
 def command_watch_session_ended(
@@ -280,7 +391,15 @@ def command_watch_session_ended(
     _data: dict[str, Any] = {'duration_seconds': duration_seconds, 'stop_reason': stop_reason, 'watch_session_id': watch_session_id}
     if triggers_fired is not None:
         _data['triggers_fired'] = triggers_fired
-    _emit(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
+    if (
+        (type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 31536000
+        and type(stop_reason) is str and stop_reason in _VALUES14
+        and type(watch_session_id) is str and len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and (triggers_fired is None or (type(triggers_fired) is int and 0 <= triggers_fired <= 1000000))
+    ):
+        _accept(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
 
 
 def command_watch_session_started(
@@ -321,7 +440,18 @@ def command_watch_session_started(
         _data['trigger_count'] = trigger_count
     if trigger_kinds is not None:
         _data['trigger_kinds'] = trigger_kinds
-    _emit(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
+    if (
+        type(exchange) is str and exchange in _VALUES15
+        and type(watch_session_id) is str and len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and (dry_run is None or type(dry_run) is bool)
+        and (notification_channels is None or (type(notification_channels) is list and len(notification_channels) <= 4 and _ONLY3.issuperset(map(type, notification_channels)) and _VALUES16.issuperset(notification_channels) and len(set(notification_channels)) == len(notification_channels)))
+        and (polling_interval_seconds is None or (type(polling_interval_seconds) is int and 1 <= polling_interval_seconds <= 86400))
+        and (trigger_count is None or (type(trigger_count) is int and 0 <= trigger_count <= 1000))
+        and (trigger_kinds is None or (type(trigger_kinds) is list and len(trigger_kinds) <= 4 and _ONLY3.issuperset(map(type, trigger_kinds)) and _VALUES11.issuperset(trigger_kinds) and len(set(trigger_kinds)) == len(trigger_kinds)))
+    ):
+        _accept(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
 
 
 def consent_changed(
@@ -346,7 +476,14 @@ def consent_changed(
     _data: dict[str, Any] = {'new_level': new_level, 'previous_level': previous_level}
     if changed_via is not None:
         _data['changed_via'] = changed_via
-    _emit(_catalog.CONSENT_CHANGED, _data)
+    if (
+        type(new_level) is str and new_level in _VALUES17
+        and type(previous_level) is str and previous_level in _VALUES18
+        and (changed_via is None or (type(changed_via) is str and changed_via in _VALUES19))
+    ):
+        _accept(_catalog.CONSENT_CHANGED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.CONSENT_CHANGED, _data)
 
 
 def device_connected(
@@ -379,7 +516,16 @@ def device_connected(
         _data['initialized'] = initialized
     if transport is not None:
         _data['transport'] = transport
-    _emit(_catalog.DEVICE_CONNECTED, _data)
+    if (
+        type(device_model) is str and device_model in _VALUES20
+        and type(firmware_version) is str and len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None
+        and (bootloader_mode is None or type(bootloader_mode) is bool)
+        and (initialized is None or type(initialized) is bool)
+        and (transport is None or (type(transport) is str and transport in _VALUES22))
+    ):
+        _accept(_catalog.DEVICE_CONNECTED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.DEVICE_CONNECTED, _data)
 
 
 def device_firmware_update_finished(
@@ -414,7 +560,17 @@ def device_firmware_update_finished(
         _data['from_version'] = from_version
     if image_bytes is not None:
         _data['image_bytes'] = image_bytes
-    _emit(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
+    if (
+        type(device_model) is str and device_model in _VALUES20
+        and type(outcome) is str and outcome in _VALUES23
+        and type(to_version) is str and len(to_version) <= 20 and _PATTERN21.search(to_version) is not None
+        and (duration_seconds is None or ((type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 3600))
+        and (from_version is None or (type(from_version) is str and len(from_version) <= 20 and _PATTERN21.search(from_version) is not None))
+        and (image_bytes is None or (type(image_bytes) is int and 0 <= image_bytes <= 16777216))
+    ):
+        _accept(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
 
 
 def device_setup_completed(
@@ -453,7 +609,18 @@ def device_setup_completed(
         _data['protection_enabled'] = protection_enabled
     if steps_deferred is not None:
         _data['steps_deferred'] = steps_deferred
-    _emit(_catalog.DEVICE_SETUP_COMPLETED, _data)
+    if (
+        type(device_model) is str and device_model in _VALUES20
+        and type(setup_flow_id) is str and len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
+        and type(setup_kind) is str and setup_kind in _VALUES24
+        and (backup_kind is None or (type(backup_kind) is str and backup_kind in _VALUES25))
+        and (duration_seconds is None or ((type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 86400))
+        and (protection_enabled is None or type(protection_enabled) is bool)
+        and (steps_deferred is None or (type(steps_deferred) is list and len(steps_deferred) <= 4 and _ONLY3.issuperset(map(type, steps_deferred)) and _VALUES26.issuperset(steps_deferred) and len(set(steps_deferred)) == len(steps_deferred)))
+    ):
+        _accept(_catalog.DEVICE_SETUP_COMPLETED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.DEVICE_SETUP_COMPLETED, _data)
 
 
 def device_setup_failed(
@@ -482,7 +649,16 @@ def device_setup_failed(
     _data: dict[str, Any] = {'device_model': device_model, 'failed_step': failed_step, 'failure_kind': failure_kind, 'setup_flow_id': setup_flow_id}
     if firmware_version is not None:
         _data['firmware_version'] = firmware_version
-    _emit(_catalog.DEVICE_SETUP_FAILED, _data)
+    if (
+        type(device_model) is str and device_model in _VALUES20
+        and type(failed_step) is str and failed_step in _VALUES27
+        and type(failure_kind) is str and failure_kind in _VALUES28
+        and type(setup_flow_id) is str and len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
+        and (firmware_version is None or (type(firmware_version) is str and len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None))
+    ):
+        _accept(_catalog.DEVICE_SETUP_FAILED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.DEVICE_SETUP_FAILED, _data)
 
 
 def error_crash_reported(
@@ -509,7 +685,13 @@ def error_crash_reported(
     _data: dict[str, Any] = {'exception_type': exception_type}
     if sentry_event_id is not None:
         _data['sentry_event_id'] = sentry_event_id
-    _emit(_catalog.ERROR_CRASH_REPORTED, _data)
+    if (
+        type(exception_type) is str and len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
+        and (sentry_event_id is None or (type(sentry_event_id) is str and len(sentry_event_id) <= 32 and _PATTERN12.search(sentry_event_id) is not None))
+    ):
+        _accept(_catalog.ERROR_CRASH_REPORTED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.ERROR_CRASH_REPORTED, _data)
 
 
 def error_exchange_request_failed(
@@ -544,7 +726,17 @@ def error_exchange_request_failed(
         _data['http_status'] = http_status
     if retry_count is not None:
         _data['retry_count'] = retry_count
-    _emit(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
+    if (
+        type(error_class) is str and error_class in _VALUES30
+        and type(exchange) is str and exchange in _VALUES15
+        and type(operation) is str and operation in _VALUES31
+        and (exchange_error_code is None or (type(exchange_error_code) is str and len(exchange_error_code) <= 64))
+        and (http_status is None or (type(http_status) is int and 100 <= http_status <= 599))
+        and (retry_count is None or (type(retry_count) is int and 0 <= retry_count <= 20))
+    ):
+        _accept(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
 
 
 def error_unhandled_exception(
@@ -587,7 +779,19 @@ def error_unhandled_exception(
         _data['report_source'] = report_source
     if stack_frames is not None:
         _data['stack_frames'] = stack_frames
-    _emit(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
+    if (
+        type(command) is str and command in _VALUES2
+        and type(exception_type) is str and len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
+        and type(module) is str and len(module) <= 200 and _PATTERN32.search(module) is not None
+        and (chained is None or type(chained) is bool)
+        and (fingerprint is None or (type(fingerprint) is str and len(fingerprint) <= 16 and _PATTERN33.search(fingerprint) is not None))
+        and raised_at is None
+        and (report_source is None or (type(report_source) is str and report_source in _VALUES34))
+        and (stack_frames is None or (type(stack_frames) is list and len(stack_frames) <= 50 and all(type(_item) is str and len(_item) <= 300 and _PATTERN35.search(_item) is not None for _item in stack_frames)))
+    ):
+        _accept(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
 
 
 def perf_command_timing(
@@ -616,7 +820,15 @@ def perf_command_timing(
         _data['peak_memory_bytes'] = peak_memory_bytes
     if phases is not None:
         _data['phases'] = phases
-    _emit(_catalog.PERF_COMMAND_TIMING, _data)
+    if (
+        type(command) is str and command in _VALUES2
+        and (type(total_ms) is float or type(total_ms) is int) and 0 <= total_ms <= 86400000
+        and (peak_memory_bytes is None or (type(peak_memory_bytes) is int and 0 <= peak_memory_bytes <= 68719476736))
+        and phases is None
+    ):
+        _accept(_catalog.PERF_COMMAND_TIMING, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.PERF_COMMAND_TIMING, _data)
 
 
 def perf_price_fetch_latency(
@@ -647,7 +859,15 @@ def perf_price_fetch_latency(
         _data['timeout_count'] = timeout_count
     if via_tor is not None:
         _data['via_tor'] = via_tor
-    _emit(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
+    if (
+        type(exchange) is str and exchange in _VALUES15
+        and type(latency_samples_ms) is list and 1 <= len(latency_samples_ms) <= 20 and all((type(_item) is float or type(_item) is int) and 0 <= _item <= 60000 for _item in latency_samples_ms)
+        and (timeout_count is None or (type(timeout_count) is int and 0 <= timeout_count <= 10000))
+        and (via_tor is None or type(via_tor) is bool)
+    ):
+        _accept(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
 
 
 def settings_changed(
@@ -672,7 +892,14 @@ def settings_changed(
     _data: dict[str, Any] = {'new_value': new_value, 'setting': setting}
     if changed_via is not None:
         _data['changed_via'] = changed_via
-    _emit(_catalog.SETTINGS_CHANGED, _data)
+    if (
+        type(new_value) is str and len(new_value) <= 16 and _PATTERN36.search(new_value) is not None
+        and type(setting) is str and setting in _VALUES37
+        and (changed_via is None or (type(changed_via) is str and changed_via in _VALUES38))
+    ):
+        _accept(_catalog.SETTINGS_CHANGED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.SETTINGS_CHANGED, _data)
 
 
 def settings_config_loaded(
@@ -703,7 +930,15 @@ def settings_config_loaded(
         _data['sections_present'] = sections_present
     if unknown_option_count is not None:
         _data['unknown_option_count'] = unknown_option_count
-    _emit(_catalog.SETTINGS_CONFIG_LOADED, _data)
+    if (
+        type(config_format) is str and config_format in _VALUES39
+        and (deprecated_options is None or (type(deprecated_options) is list and len(deprecated_options) <= 20 and all(type(_item) is str and len(_item) <= 64 and _PATTERN40.search(_item) is not None for _item in deprecated_options) and len(set(deprecated_options)) == len(deprecated_options)))
+        and (sections_present is None or (type(sections_present) is list and len(sections_present) <= 8 and _ONLY3.issuperset(map(type, sections_present)) and _VALUES41.issuperset(sections_present) and len(set(sections_present)) == len(sections_present)))
+        and (unknown_option_count is None or (type(unknown_option_count) is int and 0 <= unknown_option_count <= 1000))
+    ):
+        _accept(_catalog.SETTINGS_CONFIG_LOADED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.SETTINGS_CONFIG_LOADED, _data)
 
 
 def transaction_broadcast_failed(
@@ -734,7 +969,16 @@ def transaction_broadcast_failed(
         _data['http_status'] = http_status
     if retry_count is not None:
         _data['retry_count'] = retry_count
-    _emit(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
+    if (
+        type(asset) is str and asset in _VALUES10
+        and type(backend) is str and backend in _VALUES42
+        and type(reason) is str and reason in _VALUES43
+        and (http_status is None or (type(http_status) is int and 100 <= http_status <= 599))
+        and (retry_count is None or (type(retry_count) is int and 0 <= retry_count <= 10))
+    ):
+        _accept(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
 
 
 def transaction_created(
@@ -773,7 +1017,18 @@ def transaction_created(
         _data['output_count'] = output_count
     if size_bucket is not None:
         _data['size_bucket'] = size_bucket
-    _emit(_catalog.TRANSACTION_CREATED, _data)
+    if (
+        type(asset) is str and asset in _VALUES10
+        and type(fee_level) is str and fee_level in _VALUES44
+        and type(network) is str and network in _VALUES45
+        and options is None
+        and (origin is None or (type(origin) is str and origin in _VALUES46))
+        and (output_count is None or (type(output_count) is int and 1 <= output_count <= 100))
+        and (size_bucket is None or (type(size_bucket) is str and size_bucket in _VALUES13))
+    ):
+        _accept(_catalog.TRANSACTION_CREATED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.TRANSACTION_CREATED, _data)
 
 
 def transaction_signing_finished(
@@ -802,7 +1057,15 @@ def transaction_signing_finished(
         _data['confirm_seconds'] = confirm_seconds
     if device_model is not None:
         _data['device_model'] = device_model
-    _emit(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
+    if (
+        type(asset) is str and asset in _VALUES10
+        and type(outcome) is str and outcome in _VALUES47
+        and (confirm_seconds is None or ((type(confirm_seconds) is float or type(confirm_seconds) is int) and 0 <= confirm_seconds <= 3600))
+        and (device_model is None or (type(device_model) is str and device_model in _VALUES20))
+    ):
+        _accept(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
 
 
 def update_check_failed(
@@ -831,7 +1094,14 @@ def update_check_failed(
         _data['http_status'] = http_status
     if via_tor is not None:
         _data['via_tor'] = via_tor
-    _emit(_catalog.UPDATE_CHECK_FAILED, _data)
+    if (
+        type(reason) is str and reason in _VALUES48
+        and (http_status is None or (type(http_status) is int and 100 <= http_status <= 599))
+        and (via_tor is None or type(via_tor) is bool)
+    ):
+        _accept(_catalog.UPDATE_CHECK_FAILED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.UPDATE_CHECK_FAILED, _data)
 
 
 def update_checked(
@@ -864,7 +1134,16 @@ def update_checked(
         _data['channel'] = channel
     if check_ms is not None:
         _data['check_ms'] = check_ms
-    _emit(_catalog.UPDATE_CHECKED, _data)
+    if (
+        type(latest_version) is str and len(latest_version) <= 32 and _PATTERN49.search(latest_version) is not None
+        and type(update_available) is bool
+        and (automatic is None or type(automatic) is bool)
+        and (channel is None or (type(channel) is str and channel in _VALUES50))
+        and (check_ms is None or ((type(check_ms) is float or type(check_ms) is int) and 0 <= check_ms <= 120000))
+    ):
+        _accept(_catalog.UPDATE_CHECKED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.UPDATE_CHECKED, _data)
 
 
 def update_installed(
@@ -885,7 +1164,13 @@ def update_installed(
     if not _gate.usage:
         return
     _data: dict[str, Any] = {'from_version': from_version, 'install_method': install_method}
-    _emit(_catalog.UPDATE_INSTALLED, _data)
+    if (
+        type(from_version) is str and len(from_version) <= 32 and _PATTERN49.search(from_version) is not None
+        and type(install_method) is str and install_method in _VALUES1
+    ):
+        _accept(_catalog.UPDATE_INSTALLED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.UPDATE_INSTALLED, _data)
 
 
 def wallet_discovery_completed(
@@ -914,7 +1199,15 @@ def wallet_discovery_completed(
         _data['discovered_count'] = discovered_count
     if used_tor is not None:
         _data['used_tor'] = used_tor
-    _emit(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
+    if (
+        (type(duration_ms) is float or type(duration_ms) is int) and 0 <= duration_ms <= 3600000
+        and type(networks_scanned) is list and len(networks_scanned) <= 8 and _ONLY3.issuperset(map(type, networks_scanned)) and _VALUES51.issuperset(networks_scanned) and len(set(networks_scanned)) == len(networks_scanned)
+        and (discovered_count is None or (type(discovered_count) is int and 0 <= discovered_count <= 100))
+        and (used_tor is None or type(used_tor) is bool)
+    ):
+        _accept(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
 
 
 def wallet_opened(
@@ -937,7 +1230,13 @@ def wallet_opened(
     _data: dict[str, Any] = {'wallet_kind': wallet_kind}
     if assets_enabled is not None:
         _data['assets_enabled'] = assets_enabled
-    _emit(_catalog.WALLET_OPENED, _data)
+    if (
+        type(wallet_kind) is str and wallet_kind in _VALUES52
+        and (assets_enabled is None or (type(assets_enabled) is list and len(assets_enabled) <= 8 and _ONLY3.issuperset(map(type, assets_enabled)) and _VALUES10.issuperset(assets_enabled) and len(set(assets_enabled)) == len(assets_enabled)))
+    ):
+        _accept(_catalog.WALLET_OPENED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.WALLET_OPENED, _data)
 
 
 def wallet_receive_shown(
@@ -964,4 +1263,11 @@ def wallet_receive_shown(
     _data: dict[str, Any] = {'asset': asset, 'verified_on_device': verified_on_device}
     if copied is not None:
         _data['copied'] = copied
-    _emit(_catalog.WALLET_RECEIVE_SHOWN, _data)
+    if (
+        type(asset) is str and asset in _VALUES10
+        and type(verified_on_device) is bool
+        and (copied is None or type(copied) is bool)
+    ):
+        _accept(_catalog.WALLET_RECEIVE_SHOWN, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.WALLET_RECEIVE_SHOWN, _data)

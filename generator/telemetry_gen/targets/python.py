@@ -105,6 +105,9 @@ class Emitter:
     docstring: str
     parameters: tuple[Parameter, ...]
     required_data: str  # the dict literal the payload starts from
+    # The emitter's fast path (see `pychecks.quick_test`): a condition over its arguments, laid
+    # out one test per line. Empty: nothing to test; None: every call takes the full check.
+    quick_condition: str | None
 
 
 class _PythonModel:
@@ -188,6 +191,7 @@ class _PythonModel:
         )
         # Required parameters first keeps the signature readable; all are keyword-only anyway.
         ordered = tuple(sorted(parameters, key=lambda p: not p.required))
+        types = {parameter_name(f.name): f.type for f in event.fields}
         return Emitter(
             function=event.identifier,
             spec=event.identifier.upper(),
@@ -195,7 +199,22 @@ class _PythonModel:
             docstring=docstring_literal("\n\n".join(parts), "    "),
             parameters=ordered,
             required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
+            quick_condition=self.quick_condition(ordered, types),
         )
+
+    def quick_condition(self, parameters: tuple[Parameter, ...], types: dict[str, ValueType]) -> str | None:
+        tests = []
+        for p in parameters:
+            test = self.checks.quick_test(types[p.name], p.name)
+            if p.required:
+                if test is None:
+                    return None
+                tests.append(test)
+            elif test is None:
+                tests.append(f"{p.name} is None")
+            else:
+                tests.append(f"({p.name} is None or {f'({test})' if ' and ' in test else test})")
+        return "\n        and ".join(tests)
 
 
 def _expiry_arguments(event: Event) -> str:
@@ -259,6 +278,10 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "emitters": model.emitters,
         "typed_dicts": model.typed_dicts,
         "checks": model.checks,
+        # In the order ruff's isort keeps: by prefix, then by number.
+        "quick_constants": sorted(
+            model.checks.quick_constants, key=lambda name: (name.rstrip("0123456789"), len(name), name)
+        ),
         "context_check": model.context_check,
         "events": [
             {

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 _MISSING: Any = object()
-_KEYS0 = frozenset[str]()
-_KEYS1 = frozenset(['mode'])
-_VALUES2 = frozenset(['cli', 'gui'])
+_VALUES0 = frozenset(['cli', 'gui'])
+_KEYS1 = frozenset[str]()
+_KEYS2 = frozenset(['mode'])
 _LISTING3 = " is not one of ['cli', 'gui']"
 
 
@@ -20,16 +20,16 @@ def _has_duplicates(values: list[Any]) -> bool:
 
 
 def check_context(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS0:
-        e.extend('context.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS0)))
+    if not d.keys() <= _KEYS1:
+        e.extend('context.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS1)))
 
 
 def check_app_started(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS1:
-        e.extend('app/started.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS1)))
+    if not d.keys() <= _KEYS2:
+        e.extend('app/started.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS2)))
     v = d.get('mode', _MISSING)
     if v is _MISSING:
         e.append('app/started.mode: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES2):
+        if not (isinstance(v, str) and v in _VALUES0):
             e.append('app/started.mode: ' + repr(v) + _LISTING3)

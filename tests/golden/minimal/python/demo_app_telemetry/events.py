@@ -9,8 +9,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from . import _catalog
+from ._checks import (
+    _VALUES0,
+)
 
 _gate = _catalog.client.gate
+_accept = _catalog.client.accept
 _emit = _catalog.client.emit
 
 
@@ -30,4 +34,9 @@ def app_started(
     if not _gate.usage:
         return
     _data: dict[str, Any] = {'mode': mode}
-    _emit(_catalog.APP_STARTED, _data)
+    if (
+        type(mode) is str and mode in _VALUES0
+    ):
+        _accept(_catalog.APP_STARTED, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.APP_STARTED, _data)

@@ -9,8 +9,15 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
+from ._checks import (
+    _ONLY1,
+    _PATTERN3,
+    _VALUES0,
+    _VALUES2,
+)
 
 _gate = _catalog.client.gate
+_accept = _catalog.client.accept
 _emit = _catalog.client.emit
 
 
@@ -61,7 +68,17 @@ def cli_command_run(
         _data['schema_facts'] = schema_facts
     if uses_enums is not None:
         _data['uses_enums'] = uses_enums
-    _emit(_catalog.CLI_COMMAND_RUN, _data)
+    if (
+        type(class_) is str and class_ in _VALUES0
+        and (type(duration_ms) is float or type(duration_ms) is int) and 0 <= duration_ms <= 3600000
+        and (features is None or (type(features) is list and len(features) <= 3 and _ONLY1.issuperset(map(type, features)) and _VALUES2.issuperset(features) and len(set(features)) == len(features)))
+        and (model_count is None or (type(model_count) is int and 0 <= model_count <= 10000))
+        and schema_facts is None
+        and (uses_enums is None or type(uses_enums) is bool)
+    ):
+        _accept(_catalog.CLI_COMMAND_RUN, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.CLI_COMMAND_RUN, _data)
 
 
 def cli_exited() -> None:
@@ -74,7 +91,7 @@ def cli_exited() -> None:
     if not _gate.usage:
         return
     _data: dict[str, Any] = {}
-    _emit(_catalog.CLI_EXITED, _data)
+    _accept(_catalog.CLI_EXITED, _data)
 
 
 def error_report_sent(
@@ -97,4 +114,9 @@ def error_report_sent(
     if not _gate.errors:
         return
     _data: dict[str, Any] = {'error_code': error_code}
-    _emit(_catalog.ERROR_REPORT_SENT, _data)
+    if (
+        type(error_code) is str and len(error_code) <= 8 and _PATTERN3.search(error_code) is not None
+    ):
+        _accept(_catalog.ERROR_REPORT_SENT, _data)
+    else:  # the full check decides, and names what is wrong
+        _emit(_catalog.ERROR_REPORT_SENT, _data)

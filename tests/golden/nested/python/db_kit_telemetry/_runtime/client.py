@@ -33,13 +33,14 @@ from .consent import (
     saved_decision,
 )
 from .context import context_values
-from .delivery import Dispatcher
+from .delivery import Dispatcher, Queued
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
 from .identity import ensure_id
 from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
+from .tally import Tally
 
 log = logging.getLogger("telemetry")
 
@@ -127,12 +128,15 @@ class Telemetry:
         self._started: tuple[Sink, ...] = ()  # the sinks in use while telemetry is on
         self._sync_sinks: tuple[Sink, ...] = ()
         self._dispatcher: Dispatcher | None = None
+        # (queue, context) while every sink is a background one: `accept` needs nothing else.
+        self._queue_with_context: tuple[Callable[[Queued], None], dict[str, Any]] | None = None
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
-        # caller waiting for that very thread (a flush).
+        # caller waiting for that very thread (a flush). Accepted events, the common case, are
+        # counted without it.
         self._counter_lock = threading.Lock()
-        self._accepted = 0
+        self._accepted = Tally()
         self._dropped: Counter[str] = Counter()
         self._logged_kinds: set[str] = set()
         _CLIENTS.add(self)
@@ -231,7 +235,7 @@ class Telemetry:
             instance = self._session.instance_id if self._session is not None else None
             queued = self._dispatcher.queued() if self._dispatcher is not None else 0
             with self._counter_lock:
-                accepted, dropped = self._accepted, dict(self._dropped)
+                accepted, dropped = self._accepted.read(), dict(self._dropped)
             return Status(self._level, self._source, instance, str(self.data_dir), accepted, queued, dropped)
 
     @property
@@ -328,10 +332,18 @@ class Telemetry:
             else None
         )
         self._session, self._context = session, context
+        self._route_events()
         if not self._exit_hook_registered:
             atexit.register(self._at_exit)
             self._exit_hook_registered = True
         return level
+
+    def _route_events(self) -> None:
+        dispatcher, context = self._dispatcher, self._context
+        if dispatcher is None or context is None or self._sync_sinks:
+            self._queue_with_context = None
+        else:
+            self._queue_with_context = (dispatcher.put, context)
 
     def _sinks(self, settings: _Settings) -> tuple[Sink, ...]:
         if self._override is not None:
@@ -346,7 +358,7 @@ class Telemetry:
         if session is None:
             return
         self.gate.set("off")
-        self._session = self._context = self._dispatcher = None
+        self._session = self._context = self._dispatcher = self._queue_with_context = None
         if dispatcher is not None:
             if not forget and self._settings is not None:
                 dispatcher.flush(self._settings.flush_timeout)
@@ -379,6 +391,7 @@ class Telemetry:
             self._context = {**self._context, **dict.fromkeys(names, self._session_id)}
         if self._dispatcher is not None:
             self._dispatcher.after_fork_in_child()
+        self._route_events()
 
     # -- prompts and error reports -------------------------------------------------------
 
@@ -457,7 +470,7 @@ class Telemetry:
             self._override = None
             self._settings = self._explicit = None
             with self._counter_lock:
-                self._accepted = 0
+                self._accepted = Tally()
                 self._dropped.clear()
             self._apply()
 
@@ -468,41 +481,60 @@ class Telemetry:
     # -- the emit path -------------------------------------------------------------------
 
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
-        """Validate and deliver one event; emitters call this only when the gate is open."""
-        if spec.name in self._expired:  # an expired event's emitter is a no-op
+        """Check and deliver one event; emitters call this when the gate is open and their quick test
+        could not vouch for the data."""
+        if spec.name in self._expired:  # an expired event's emitter is a no-op, whatever it is given
             self._count(f"{spec.name}: expired", 1)
             return
         violations: list[str] = []
         try:
             spec.check_data(data, violations)
-            if not violations:
-                self._deliver(spec, data, time.time())
-                return
         except Exception as exc:  # telemetry never breaks the host app
-            self._count(f"{spec.name}: internal error", 1)
-            self._log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
+            self._internal_error(spec, exc)
             return
-        self._violation(EventValidationError(spec.name, violations))
+        if violations:
+            self._violation(EventValidationError(spec.name, violations))
+        else:
+            self.accept(spec, data)
+
+    def accept(self, spec: EventSpec, data: dict[str, Any]) -> None:
+        """Deliver one event whose data is known to be valid (its emitter's quick test, or `emit`).
+
+        This runs on every event the app sends, on the app's thread: the usual case (background
+        sinks only) is one queue append, the envelope is made later on the delivery thread.
+        """
+        if spec.name in self._expired:
+            self._count(f"{spec.name}: expired", 1)
+            return
+        route = self._queue_with_context  # read once: consent may be withdrawn meanwhile
+        try:
+            if route is not None:
+                route[0]((spec, route[1], data, time.time()))
+                self._accepted.add()
+            else:
+                self._deliver(spec, data, time.time())
+        except Exception as exc:
+            self._internal_error(spec, exc)
+
+    def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
+        self._count(f"{spec.name}: internal error", 1)
+        self._log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
 
     def _deliver(self, spec: EventSpec, data: dict[str, Any], at: float) -> None:
+        """Write the envelope on this thread for the synchronous sinks, then queue it for the others."""
         context, dispatcher, sync_sinks = self._context, self._dispatcher, self._sync_sinks
         if context is None:
             return  # consent was withdrawn while the event was on its way
-        if not sync_sinks:
-            if dispatcher is not None:  # the delivery thread makes the envelope: its id and timestamp
-                dispatcher.put((spec, context, data, at))
-        else:
-            envelope = make_envelope(spec, context, data, at)
-            for sink in sync_sinks:
-                try:
-                    sink.write([envelope])
-                except Exception as exc:
-                    self._count(f"sink {type(sink).__name__} failed", 1)
-                    self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
-            if dispatcher is not None:
-                dispatcher.put(envelope)
-        with self._counter_lock:
-            self._accepted += 1
+        envelope = make_envelope(spec, context, data, at)
+        for sink in sync_sinks:
+            try:
+                sink.write([envelope])
+            except Exception as exc:
+                self._count(f"sink {type(sink).__name__} failed", 1)
+                self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        if dispatcher is not None:
+            dispatcher.put(envelope)
+        self._accepted.add()
 
     def _violation(self, error: EventValidationError) -> None:
         if self.strict:
