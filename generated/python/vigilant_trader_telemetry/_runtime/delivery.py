@@ -60,13 +60,14 @@ class Dispatcher:
 
     def put(self, event: Queued) -> None:
         """Queue one event (an envelope, or what makes one) for the background sinks; never blocks."""
-        if len(self._queue) >= self._queue_size:
+        queue = self._queue
+        if len(queue) >= self._queue_size:
             self._count_dropped("queue full", 1)
             return
-        self._queue.append(event)
+        queue.append(event)
         if self._thread is None:
             self._start_thread()
-        if len(self._queue) >= self._batch_size:
+        if len(queue) >= self._batch_size:
             self._wake.set()
 
     def queued(self) -> int:
