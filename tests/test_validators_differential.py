@@ -580,7 +580,7 @@ def test_mutated_envelopes(subjects: dict[str, Subject], name: str) -> None:
     # Not vacuous: a mutation leaves the envelope valid often enough (an optional key dropped, a
     # value replaced by a valid one), and makes it invalid more often.
     assert counts["invalid"] >= total * 0.5, counts
-    assert counts["valid"] >= total * 0.05, counts
+    assert counts["valid"] >= total * 0.02, counts
 
 
 @pytest.mark.parametrize("name", EVENT_NAMES)

@@ -6,6 +6,16 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
+from builtins import all as _all
+from builtins import bool as _bool
+from builtins import float as _float
+from builtins import int as _int
+from builtins import len as _len
+from builtins import list as _list
+from builtins import map as _map
+from builtins import set as _set
+from builtins import str as _str
+from builtins import type as _type
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
@@ -134,10 +144,10 @@ def app_exited(
     if exit_code is not None:
         _data['exit_code'] = exit_code
     if (
-        type(exit_reason) is str and exit_reason in _VALUES0
-        and (type(uptime_seconds) is float or type(uptime_seconds) is int) and 0 <= uptime_seconds <= 31536000
-        and (events_dropped is None or (type(events_dropped) is int and 0 <= events_dropped <= 1000000))
-        and (exit_code is None or (type(exit_code) is int and 0 <= exit_code <= 255))
+        _type(exit_reason) is _str and exit_reason in _VALUES0
+        and (_type(uptime_seconds) is _float or _type(uptime_seconds) is _int) and 0 <= uptime_seconds <= 31536000
+        and (events_dropped is None or (_type(events_dropped) is _int and 0 <= events_dropped <= 1000000))
+        and (exit_code is None or (_type(exit_code) is _int and 0 <= exit_code <= 255))
     ):
         _accept(_catalog.APP_EXITED, _data)
     else:  # the full check decides, and names what is wrong
@@ -167,8 +177,8 @@ def app_instance_created(
     if replaces_deleted_id is not None:
         _data['replaces_deleted_id'] = replaces_deleted_id
     if (
-        (install_method is None or (type(install_method) is str and install_method in _VALUES1))
-        and (replaces_deleted_id is None or type(replaces_deleted_id) is bool)
+        (install_method is None or (_type(install_method) is _str and install_method in _VALUES1))
+        and (replaces_deleted_id is None or _type(replaces_deleted_id) is _bool)
     ):
         _accept(_catalog.APP_INSTANCE_CREATED, _data)
     else:  # the full check decides, and names what is wrong
@@ -206,11 +216,11 @@ def app_started(
     if run_environment is not None:
         _data['run_environment'] = run_environment
     if (
-        type(command) is str and command in _VALUES2
-        and type(interactive) is bool
-        and (enabled_features is None or (type(enabled_features) is list and len(enabled_features) <= 5 and _ONLY3.issuperset(map(type, enabled_features)) and _VALUES4.issuperset(enabled_features) and len(set(enabled_features)) == len(enabled_features)))
-        and (is_first_start is None or type(is_first_start) is bool)
-        and (run_environment is None or (type(run_environment) is str and run_environment in _VALUES5))
+        _type(command) is _str and command in _VALUES2
+        and _type(interactive) is _bool
+        and (enabled_features is None or (_type(enabled_features) is _list and _len(enabled_features) <= 5 and _ONLY3.issuperset(_map(_type, enabled_features)) and _VALUES4.issuperset(enabled_features) and _len(_set(enabled_features)) == _len(enabled_features)))
+        and (is_first_start is None or _type(is_first_start) is _bool)
+        and (run_environment is None or (_type(run_environment) is _str and run_environment in _VALUES5))
     ):
         _accept(_catalog.APP_STARTED, _data)
     else:  # the full check decides, and names what is wrong
@@ -252,12 +262,12 @@ def command_evaluate_completed(
     if output_format is not None:
         _data['output_format'] = output_format
     if (
-        type(strategy_kinds) is list and len(strategy_kinds) <= 4 and _ONLY3.issuperset(map(type, strategy_kinds)) and _VALUES6.issuperset(strategy_kinds) and len(set(strategy_kinds)) == len(strategy_kinds)
-        and type(succeeded) is bool
-        and (data_points is None or (type(data_points) is int and 0 <= data_points <= 100000000))
-        and (duration_ms is None or ((type(duration_ms) is float or type(duration_ms) is int) and 0 <= duration_ms <= 86400000))
-        and (history_days is None or (type(history_days) is int and 1 <= history_days <= 7300))
-        and (output_format is None or (type(output_format) is str and output_format in _VALUES7))
+        _type(strategy_kinds) is _list and _len(strategy_kinds) <= 4 and _ONLY3.issuperset(_map(_type, strategy_kinds)) and _VALUES6.issuperset(strategy_kinds) and _len(_set(strategy_kinds)) == _len(strategy_kinds)
+        and _type(succeeded) is _bool
+        and (data_points is None or (_type(data_points) is _int and 0 <= data_points <= 100000000))
+        and (duration_ms is None or ((_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 86400000))
+        and (history_days is None or (_type(history_days) is _int and 1 <= history_days <= 7300))
+        and (output_format is None or (_type(output_format) is _str and output_format in _VALUES7))
     ):
         _accept(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
     else:  # the full check decides, and names what is wrong
@@ -285,7 +295,7 @@ def command_invoked(
         return
     _data: dict[str, Any] = {'command': command}
     if (
-        type(command) is str and command in _VALUES8
+        _type(command) is _str and command in _VALUES8
     ):
         _accept(_catalog.COMMAND_INVOKED, _data)
     else:  # the full check decides, and names what is wrong
@@ -315,9 +325,9 @@ def command_test_drive_completed(
     if duration_seconds is not None:
         _data['duration_seconds'] = duration_seconds
     if (
-        type(checks_failed) is list and len(checks_failed) <= 7 and _ONLY3.issuperset(map(type, checks_failed)) and _VALUES9.issuperset(checks_failed) and len(set(checks_failed)) == len(checks_failed)
-        and type(checks_run) is list and len(checks_run) <= 7 and _ONLY3.issuperset(map(type, checks_run)) and _VALUES9.issuperset(checks_run) and len(set(checks_run)) == len(checks_run)
-        and (duration_seconds is None or ((type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 3600))
+        _type(checks_failed) is _list and _len(checks_failed) <= 7 and _ONLY3.issuperset(_map(_type, checks_failed)) and _VALUES9.issuperset(checks_failed) and _len(_set(checks_failed)) == _len(checks_failed)
+        and _type(checks_run) is _list and _len(checks_run) <= 7 and _ONLY3.issuperset(_map(_type, checks_run)) and _VALUES9.issuperset(checks_run) and _len(_set(checks_run)) == _len(checks_run)
+        and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
     ):
         _accept(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
     else:  # the full check decides, and names what is wrong
@@ -355,12 +365,12 @@ def command_trigger_fired(
     if order_size_bucket is not None:
         _data['order_size_bucket'] = order_size_bucket
     if (
-        type(asset) is str and asset in _VALUES10
-        and type(dry_run) is bool
-        and type(trigger_kind) is str and trigger_kind in _VALUES11
-        and type(watch_session_id) is str and len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
-        and (order_latency_ms is None or ((type(order_latency_ms) is float or type(order_latency_ms) is int) and 0 <= order_latency_ms <= 600000))
-        and (order_size_bucket is None or (type(order_size_bucket) is str and order_size_bucket in _VALUES13))
+        _type(asset) is _str and asset in _VALUES10
+        and _type(dry_run) is _bool
+        and _type(trigger_kind) is _str and trigger_kind in _VALUES11
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and (order_latency_ms is None or ((_type(order_latency_ms) is _float or _type(order_latency_ms) is _int) and 0 <= order_latency_ms <= 600000))
+        and (order_size_bucket is None or (_type(order_size_bucket) is _str and order_size_bucket in _VALUES13))
     ):
         _accept(_catalog.COMMAND_TRIGGER_FIRED, _data)
     else:  # the full check decides, and names what is wrong
@@ -392,10 +402,10 @@ def command_watch_session_ended(
     if triggers_fired is not None:
         _data['triggers_fired'] = triggers_fired
     if (
-        (type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 31536000
-        and type(stop_reason) is str and stop_reason in _VALUES14
-        and type(watch_session_id) is str and len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
-        and (triggers_fired is None or (type(triggers_fired) is int and 0 <= triggers_fired <= 1000000))
+        (_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 31536000
+        and _type(stop_reason) is _str and stop_reason in _VALUES14
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and (triggers_fired is None or (_type(triggers_fired) is _int and 0 <= triggers_fired <= 1000000))
     ):
         _accept(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
     else:  # the full check decides, and names what is wrong
@@ -441,13 +451,13 @@ def command_watch_session_started(
     if trigger_kinds is not None:
         _data['trigger_kinds'] = trigger_kinds
     if (
-        type(exchange) is str and exchange in _VALUES15
-        and type(watch_session_id) is str and len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
-        and (dry_run is None or type(dry_run) is bool)
-        and (notification_channels is None or (type(notification_channels) is list and len(notification_channels) <= 4 and _ONLY3.issuperset(map(type, notification_channels)) and _VALUES16.issuperset(notification_channels) and len(set(notification_channels)) == len(notification_channels)))
-        and (polling_interval_seconds is None or (type(polling_interval_seconds) is int and 1 <= polling_interval_seconds <= 86400))
-        and (trigger_count is None or (type(trigger_count) is int and 0 <= trigger_count <= 1000))
-        and (trigger_kinds is None or (type(trigger_kinds) is list and len(trigger_kinds) <= 4 and _ONLY3.issuperset(map(type, trigger_kinds)) and _VALUES11.issuperset(trigger_kinds) and len(set(trigger_kinds)) == len(trigger_kinds)))
+        _type(exchange) is _str and exchange in _VALUES15
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and (dry_run is None or _type(dry_run) is _bool)
+        and (notification_channels is None or (_type(notification_channels) is _list and _len(notification_channels) <= 4 and _ONLY3.issuperset(_map(_type, notification_channels)) and _VALUES16.issuperset(notification_channels) and _len(_set(notification_channels)) == _len(notification_channels)))
+        and (polling_interval_seconds is None or (_type(polling_interval_seconds) is _int and 1 <= polling_interval_seconds <= 86400))
+        and (trigger_count is None or (_type(trigger_count) is _int and 0 <= trigger_count <= 1000))
+        and (trigger_kinds is None or (_type(trigger_kinds) is _list and _len(trigger_kinds) <= 4 and _ONLY3.issuperset(_map(_type, trigger_kinds)) and _VALUES11.issuperset(trigger_kinds) and _len(_set(trigger_kinds)) == _len(trigger_kinds)))
     ):
         _accept(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
     else:  # the full check decides, and names what is wrong
@@ -477,9 +487,9 @@ def consent_changed(
     if changed_via is not None:
         _data['changed_via'] = changed_via
     if (
-        type(new_level) is str and new_level in _VALUES17
-        and type(previous_level) is str and previous_level in _VALUES18
-        and (changed_via is None or (type(changed_via) is str and changed_via in _VALUES19))
+        _type(new_level) is _str and new_level in _VALUES17
+        and _type(previous_level) is _str and previous_level in _VALUES18
+        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES19))
     ):
         _accept(_catalog.CONSENT_CHANGED, _data)
     else:  # the full check decides, and names what is wrong
@@ -517,11 +527,11 @@ def device_connected(
     if transport is not None:
         _data['transport'] = transport
     if (
-        type(device_model) is str and device_model in _VALUES20
-        and type(firmware_version) is str and len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None
-        and (bootloader_mode is None or type(bootloader_mode) is bool)
-        and (initialized is None or type(initialized) is bool)
-        and (transport is None or (type(transport) is str and transport in _VALUES22))
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None
+        and (bootloader_mode is None or _type(bootloader_mode) is _bool)
+        and (initialized is None or _type(initialized) is _bool)
+        and (transport is None or (_type(transport) is _str and transport in _VALUES22))
     ):
         _accept(_catalog.DEVICE_CONNECTED, _data)
     else:  # the full check decides, and names what is wrong
@@ -561,12 +571,12 @@ def device_firmware_update_finished(
     if image_bytes is not None:
         _data['image_bytes'] = image_bytes
     if (
-        type(device_model) is str and device_model in _VALUES20
-        and type(outcome) is str and outcome in _VALUES23
-        and type(to_version) is str and len(to_version) <= 20 and _PATTERN21.search(to_version) is not None
-        and (duration_seconds is None or ((type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 3600))
-        and (from_version is None or (type(from_version) is str and len(from_version) <= 20 and _PATTERN21.search(from_version) is not None))
-        and (image_bytes is None or (type(image_bytes) is int and 0 <= image_bytes <= 16777216))
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(outcome) is _str and outcome in _VALUES23
+        and _type(to_version) is _str and _len(to_version) <= 20 and _PATTERN21.search(to_version) is not None
+        and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
+        and (from_version is None or (_type(from_version) is _str and _len(from_version) <= 20 and _PATTERN21.search(from_version) is not None))
+        and (image_bytes is None or (_type(image_bytes) is _int and 0 <= image_bytes <= 16777216))
     ):
         _accept(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
     else:  # the full check decides, and names what is wrong
@@ -610,13 +620,13 @@ def device_setup_completed(
     if steps_deferred is not None:
         _data['steps_deferred'] = steps_deferred
     if (
-        type(device_model) is str and device_model in _VALUES20
-        and type(setup_flow_id) is str and len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
-        and type(setup_kind) is str and setup_kind in _VALUES24
-        and (backup_kind is None or (type(backup_kind) is str and backup_kind in _VALUES25))
-        and (duration_seconds is None or ((type(duration_seconds) is float or type(duration_seconds) is int) and 0 <= duration_seconds <= 86400))
-        and (protection_enabled is None or type(protection_enabled) is bool)
-        and (steps_deferred is None or (type(steps_deferred) is list and len(steps_deferred) <= 4 and _ONLY3.issuperset(map(type, steps_deferred)) and _VALUES26.issuperset(steps_deferred) and len(set(steps_deferred)) == len(steps_deferred)))
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
+        and _type(setup_kind) is _str and setup_kind in _VALUES24
+        and (backup_kind is None or (_type(backup_kind) is _str and backup_kind in _VALUES25))
+        and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 86400))
+        and (protection_enabled is None or _type(protection_enabled) is _bool)
+        and (steps_deferred is None or (_type(steps_deferred) is _list and _len(steps_deferred) <= 4 and _ONLY3.issuperset(_map(_type, steps_deferred)) and _VALUES26.issuperset(steps_deferred) and _len(_set(steps_deferred)) == _len(steps_deferred)))
     ):
         _accept(_catalog.DEVICE_SETUP_COMPLETED, _data)
     else:  # the full check decides, and names what is wrong
@@ -650,11 +660,11 @@ def device_setup_failed(
     if firmware_version is not None:
         _data['firmware_version'] = firmware_version
     if (
-        type(device_model) is str and device_model in _VALUES20
-        and type(failed_step) is str and failed_step in _VALUES27
-        and type(failure_kind) is str and failure_kind in _VALUES28
-        and type(setup_flow_id) is str and len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
-        and (firmware_version is None or (type(firmware_version) is str and len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None))
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(failed_step) is _str and failed_step in _VALUES27
+        and _type(failure_kind) is _str and failure_kind in _VALUES28
+        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
+        and (firmware_version is None or (_type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None))
     ):
         _accept(_catalog.DEVICE_SETUP_FAILED, _data)
     else:  # the full check decides, and names what is wrong
@@ -686,8 +696,8 @@ def error_crash_reported(
     if sentry_event_id is not None:
         _data['sentry_event_id'] = sentry_event_id
     if (
-        type(exception_type) is str and len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
-        and (sentry_event_id is None or (type(sentry_event_id) is str and len(sentry_event_id) <= 32 and _PATTERN12.search(sentry_event_id) is not None))
+        _type(exception_type) is _str and _len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
+        and (sentry_event_id is None or (_type(sentry_event_id) is _str and _len(sentry_event_id) <= 32 and _PATTERN12.search(sentry_event_id) is not None))
     ):
         _accept(_catalog.ERROR_CRASH_REPORTED, _data)
     else:  # the full check decides, and names what is wrong
@@ -727,12 +737,12 @@ def error_exchange_request_failed(
     if retry_count is not None:
         _data['retry_count'] = retry_count
     if (
-        type(error_class) is str and error_class in _VALUES30
-        and type(exchange) is str and exchange in _VALUES15
-        and type(operation) is str and operation in _VALUES31
-        and (exchange_error_code is None or (type(exchange_error_code) is str and len(exchange_error_code) <= 64))
-        and (http_status is None or (type(http_status) is int and 100 <= http_status <= 599))
-        and (retry_count is None or (type(retry_count) is int and 0 <= retry_count <= 20))
+        _type(error_class) is _str and error_class in _VALUES30
+        and _type(exchange) is _str and exchange in _VALUES15
+        and _type(operation) is _str and operation in _VALUES31
+        and (exchange_error_code is None or (_type(exchange_error_code) is _str and _len(exchange_error_code) <= 64))
+        and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
+        and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 20))
     ):
         _accept(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
     else:  # the full check decides, and names what is wrong
@@ -780,14 +790,14 @@ def error_unhandled_exception(
     if stack_frames is not None:
         _data['stack_frames'] = stack_frames
     if (
-        type(command) is str and command in _VALUES2
-        and type(exception_type) is str and len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
-        and type(module) is str and len(module) <= 200 and _PATTERN32.search(module) is not None
-        and (chained is None or type(chained) is bool)
-        and (fingerprint is None or (type(fingerprint) is str and len(fingerprint) <= 16 and _PATTERN33.search(fingerprint) is not None))
+        _type(command) is _str and command in _VALUES2
+        and _type(exception_type) is _str and _len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
+        and _type(module) is _str and _len(module) <= 200 and _PATTERN32.search(module) is not None
+        and (chained is None or _type(chained) is _bool)
+        and (fingerprint is None or (_type(fingerprint) is _str and _len(fingerprint) <= 16 and _PATTERN33.search(fingerprint) is not None))
         and raised_at is None
-        and (report_source is None or (type(report_source) is str and report_source in _VALUES34))
-        and (stack_frames is None or (type(stack_frames) is list and len(stack_frames) <= 50 and all(type(_item) is str and len(_item) <= 300 and _PATTERN35.search(_item) is not None for _item in stack_frames)))
+        and (report_source is None or (_type(report_source) is _str and report_source in _VALUES34))
+        and (stack_frames is None or (_type(stack_frames) is _list and _len(stack_frames) <= 50 and _all(_type(_item) is _str and _len(_item) <= 300 and _PATTERN35.search(_item) is not None for _item in stack_frames)))
     ):
         _accept(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
     else:  # the full check decides, and names what is wrong
@@ -821,9 +831,9 @@ def perf_command_timing(
     if phases is not None:
         _data['phases'] = phases
     if (
-        type(command) is str and command in _VALUES2
-        and (type(total_ms) is float or type(total_ms) is int) and 0 <= total_ms <= 86400000
-        and (peak_memory_bytes is None or (type(peak_memory_bytes) is int and 0 <= peak_memory_bytes <= 68719476736))
+        _type(command) is _str and command in _VALUES2
+        and (_type(total_ms) is _float or _type(total_ms) is _int) and 0 <= total_ms <= 86400000
+        and (peak_memory_bytes is None or (_type(peak_memory_bytes) is _int and 0 <= peak_memory_bytes <= 68719476736))
         and phases is None
     ):
         _accept(_catalog.PERF_COMMAND_TIMING, _data)
@@ -860,10 +870,10 @@ def perf_price_fetch_latency(
     if via_tor is not None:
         _data['via_tor'] = via_tor
     if (
-        type(exchange) is str and exchange in _VALUES15
-        and type(latency_samples_ms) is list and 1 <= len(latency_samples_ms) <= 20 and all((type(_item) is float or type(_item) is int) and 0 <= _item <= 60000 for _item in latency_samples_ms)
-        and (timeout_count is None or (type(timeout_count) is int and 0 <= timeout_count <= 10000))
-        and (via_tor is None or type(via_tor) is bool)
+        _type(exchange) is _str and exchange in _VALUES15
+        and _type(latency_samples_ms) is _list and 1 <= _len(latency_samples_ms) <= 20 and _all((_type(_item) is _float or _type(_item) is _int) and 0 <= _item <= 60000 for _item in latency_samples_ms)
+        and (timeout_count is None or (_type(timeout_count) is _int and 0 <= timeout_count <= 10000))
+        and (via_tor is None or _type(via_tor) is _bool)
     ):
         _accept(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
     else:  # the full check decides, and names what is wrong
@@ -893,9 +903,9 @@ def settings_changed(
     if changed_via is not None:
         _data['changed_via'] = changed_via
     if (
-        type(new_value) is str and len(new_value) <= 16 and _PATTERN36.search(new_value) is not None
-        and type(setting) is str and setting in _VALUES37
-        and (changed_via is None or (type(changed_via) is str and changed_via in _VALUES38))
+        _type(new_value) is _str and _len(new_value) <= 16 and _PATTERN36.search(new_value) is not None
+        and _type(setting) is _str and setting in _VALUES37
+        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES38))
     ):
         _accept(_catalog.SETTINGS_CHANGED, _data)
     else:  # the full check decides, and names what is wrong
@@ -931,10 +941,10 @@ def settings_config_loaded(
     if unknown_option_count is not None:
         _data['unknown_option_count'] = unknown_option_count
     if (
-        type(config_format) is str and config_format in _VALUES39
-        and (deprecated_options is None or (type(deprecated_options) is list and len(deprecated_options) <= 20 and all(type(_item) is str and len(_item) <= 64 and _PATTERN40.search(_item) is not None for _item in deprecated_options) and len(set(deprecated_options)) == len(deprecated_options)))
-        and (sections_present is None or (type(sections_present) is list and len(sections_present) <= 8 and _ONLY3.issuperset(map(type, sections_present)) and _VALUES41.issuperset(sections_present) and len(set(sections_present)) == len(sections_present)))
-        and (unknown_option_count is None or (type(unknown_option_count) is int and 0 <= unknown_option_count <= 1000))
+        _type(config_format) is _str and config_format in _VALUES39
+        and (deprecated_options is None or (_type(deprecated_options) is _list and _len(deprecated_options) <= 20 and _all(_type(_item) is _str and _len(_item) <= 64 and _PATTERN40.search(_item) is not None for _item in deprecated_options) and _len(_set(deprecated_options)) == _len(deprecated_options)))
+        and (sections_present is None or (_type(sections_present) is _list and _len(sections_present) <= 8 and _ONLY3.issuperset(_map(_type, sections_present)) and _VALUES41.issuperset(sections_present) and _len(_set(sections_present)) == _len(sections_present)))
+        and (unknown_option_count is None or (_type(unknown_option_count) is _int and 0 <= unknown_option_count <= 1000))
     ):
         _accept(_catalog.SETTINGS_CONFIG_LOADED, _data)
     else:  # the full check decides, and names what is wrong
@@ -970,11 +980,11 @@ def transaction_broadcast_failed(
     if retry_count is not None:
         _data['retry_count'] = retry_count
     if (
-        type(asset) is str and asset in _VALUES10
-        and type(backend) is str and backend in _VALUES42
-        and type(reason) is str and reason in _VALUES43
-        and (http_status is None or (type(http_status) is int and 100 <= http_status <= 599))
-        and (retry_count is None or (type(retry_count) is int and 0 <= retry_count <= 10))
+        _type(asset) is _str and asset in _VALUES10
+        and _type(backend) is _str and backend in _VALUES42
+        and _type(reason) is _str and reason in _VALUES43
+        and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
+        and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 10))
     ):
         _accept(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1018,13 +1028,13 @@ def transaction_created(
     if size_bucket is not None:
         _data['size_bucket'] = size_bucket
     if (
-        type(asset) is str and asset in _VALUES10
-        and type(fee_level) is str and fee_level in _VALUES44
-        and type(network) is str and network in _VALUES45
+        _type(asset) is _str and asset in _VALUES10
+        and _type(fee_level) is _str and fee_level in _VALUES44
+        and _type(network) is _str and network in _VALUES45
         and options is None
-        and (origin is None or (type(origin) is str and origin in _VALUES46))
-        and (output_count is None or (type(output_count) is int and 1 <= output_count <= 100))
-        and (size_bucket is None or (type(size_bucket) is str and size_bucket in _VALUES13))
+        and (origin is None or (_type(origin) is _str and origin in _VALUES46))
+        and (output_count is None or (_type(output_count) is _int and 1 <= output_count <= 100))
+        and (size_bucket is None or (_type(size_bucket) is _str and size_bucket in _VALUES13))
     ):
         _accept(_catalog.TRANSACTION_CREATED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1058,10 +1068,10 @@ def transaction_signing_finished(
     if device_model is not None:
         _data['device_model'] = device_model
     if (
-        type(asset) is str and asset in _VALUES10
-        and type(outcome) is str and outcome in _VALUES47
-        and (confirm_seconds is None or ((type(confirm_seconds) is float or type(confirm_seconds) is int) and 0 <= confirm_seconds <= 3600))
-        and (device_model is None or (type(device_model) is str and device_model in _VALUES20))
+        _type(asset) is _str and asset in _VALUES10
+        and _type(outcome) is _str and outcome in _VALUES47
+        and (confirm_seconds is None or ((_type(confirm_seconds) is _float or _type(confirm_seconds) is _int) and 0 <= confirm_seconds <= 3600))
+        and (device_model is None or (_type(device_model) is _str and device_model in _VALUES20))
     ):
         _accept(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1095,9 +1105,9 @@ def update_check_failed(
     if via_tor is not None:
         _data['via_tor'] = via_tor
     if (
-        type(reason) is str and reason in _VALUES48
-        and (http_status is None or (type(http_status) is int and 100 <= http_status <= 599))
-        and (via_tor is None or type(via_tor) is bool)
+        _type(reason) is _str and reason in _VALUES48
+        and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
+        and (via_tor is None or _type(via_tor) is _bool)
     ):
         _accept(_catalog.UPDATE_CHECK_FAILED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1135,11 +1145,11 @@ def update_checked(
     if check_ms is not None:
         _data['check_ms'] = check_ms
     if (
-        type(latest_version) is str and len(latest_version) <= 32 and _PATTERN49.search(latest_version) is not None
-        and type(update_available) is bool
-        and (automatic is None or type(automatic) is bool)
-        and (channel is None or (type(channel) is str and channel in _VALUES50))
-        and (check_ms is None or ((type(check_ms) is float or type(check_ms) is int) and 0 <= check_ms <= 120000))
+        _type(latest_version) is _str and _len(latest_version) <= 32 and _PATTERN49.search(latest_version) is not None
+        and _type(update_available) is _bool
+        and (automatic is None or _type(automatic) is _bool)
+        and (channel is None or (_type(channel) is _str and channel in _VALUES50))
+        and (check_ms is None or ((_type(check_ms) is _float or _type(check_ms) is _int) and 0 <= check_ms <= 120000))
     ):
         _accept(_catalog.UPDATE_CHECKED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1165,8 +1175,8 @@ def update_installed(
         return
     _data: dict[str, Any] = {'from_version': from_version, 'install_method': install_method}
     if (
-        type(from_version) is str and len(from_version) <= 32 and _PATTERN49.search(from_version) is not None
-        and type(install_method) is str and install_method in _VALUES1
+        _type(from_version) is _str and _len(from_version) <= 32 and _PATTERN49.search(from_version) is not None
+        and _type(install_method) is _str and install_method in _VALUES1
     ):
         _accept(_catalog.UPDATE_INSTALLED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1200,10 +1210,10 @@ def wallet_discovery_completed(
     if used_tor is not None:
         _data['used_tor'] = used_tor
     if (
-        (type(duration_ms) is float or type(duration_ms) is int) and 0 <= duration_ms <= 3600000
-        and type(networks_scanned) is list and len(networks_scanned) <= 8 and _ONLY3.issuperset(map(type, networks_scanned)) and _VALUES51.issuperset(networks_scanned) and len(set(networks_scanned)) == len(networks_scanned)
-        and (discovered_count is None or (type(discovered_count) is int and 0 <= discovered_count <= 100))
-        and (used_tor is None or type(used_tor) is bool)
+        (_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 3600000
+        and _type(networks_scanned) is _list and _len(networks_scanned) <= 8 and _ONLY3.issuperset(_map(_type, networks_scanned)) and _VALUES51.issuperset(networks_scanned) and _len(_set(networks_scanned)) == _len(networks_scanned)
+        and (discovered_count is None or (_type(discovered_count) is _int and 0 <= discovered_count <= 100))
+        and (used_tor is None or _type(used_tor) is _bool)
     ):
         _accept(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1231,8 +1241,8 @@ def wallet_opened(
     if assets_enabled is not None:
         _data['assets_enabled'] = assets_enabled
     if (
-        type(wallet_kind) is str and wallet_kind in _VALUES52
-        and (assets_enabled is None or (type(assets_enabled) is list and len(assets_enabled) <= 8 and _ONLY3.issuperset(map(type, assets_enabled)) and _VALUES10.issuperset(assets_enabled) and len(set(assets_enabled)) == len(assets_enabled)))
+        _type(wallet_kind) is _str and wallet_kind in _VALUES52
+        and (assets_enabled is None or (_type(assets_enabled) is _list and _len(assets_enabled) <= 8 and _ONLY3.issuperset(_map(_type, assets_enabled)) and _VALUES10.issuperset(assets_enabled) and _len(_set(assets_enabled)) == _len(assets_enabled)))
     ):
         _accept(_catalog.WALLET_OPENED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1264,9 +1274,9 @@ def wallet_receive_shown(
     if copied is not None:
         _data['copied'] = copied
     if (
-        type(asset) is str and asset in _VALUES10
-        and type(verified_on_device) is bool
-        and (copied is None or type(copied) is bool)
+        _type(asset) is _str and asset in _VALUES10
+        and _type(verified_on_device) is _bool
+        and (copied is None or _type(copied) is _bool)
     ):
         _accept(_catalog.WALLET_RECEIVE_SHOWN, _data)
     else:  # the full check decides, and names what is wrong

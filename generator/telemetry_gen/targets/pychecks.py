@@ -58,6 +58,7 @@ class CheckModule:
     constants: dict[str, str] = field(default_factory=dict)  # name -> Python expression
     functions: list[CheckFunction] = field(default_factory=list)
     quick_constants: set[str] = field(default_factory=set)  # the ones emitters' quick tests use
+    quick_builtins: set[str] = field(default_factory=set)  # and the builtins they use
     _by_expression: dict[str, str] = field(default_factory=dict)
 
     def constant(self, prefix: str, expression: str) -> str:
@@ -180,52 +181,65 @@ class CheckModule:
         self.quick_constants.add(name)
         return name
 
+    def _builtin(self, name: str) -> str:
+        """A builtin as quick tests name it: `_type`, not `type`, which a field may shadow as an argument."""
+        self.quick_builtins.add(name)
+        return f"_{name}"
+
     def quick_test(self, value_type: ValueType, var: str) -> str | None:
         """An expression true only for values in `var` the full check accepts; None if no cheap one exists."""
+        if isinstance(value_type, ArrayType):
+            return self._quick_array_test(value_type, var)
+        if isinstance(value_type, ObjectType):
+            return None  # nested objects: the full check walks them
+        type_of = f"{self._builtin('type')}({var})"
         if isinstance(value_type, StringType):
-            parts = [f"type({var}) is str", _length_range(f"len({var})", value_type.min_length, value_type.max_length)]
+            parts = [f"{type_of} is {self._builtin('str')}"]
+            length = f"{self._builtin('len')}({var})"
+            parts.append(_length_range(length, value_type.min_length, value_type.max_length))
             if value_type.pattern is not None:
                 regex = self.quick_constant("PATTERN", f"re.compile({value_type.pattern!r})")
                 parts.append(f"{regex}.search({var}) is not None")
             return " and ".join(parts)
         if isinstance(value_type, EnumType):
             allowed = self.quick_constant("VALUES", f"frozenset({sorted(set(value_type.values))!r})")
-            return f"type({var}) is str and {var} in {allowed}"
+            return f"{type_of} is {self._builtin('str')} and {var} in {allowed}"
         if isinstance(value_type, NumericType):
             low, high = value_type.minimum, value_type.maximum
             lower = "" if low is None else f"{low!r} <= "
             upper = "" if high is None else f" <= {high!r}"
+            whole = f"{type_of} is {self._builtin('int')}"
             if value_type.integer:
-                kind = f"type({var}) is int"
+                kind = whole
             else:
-                kind = f"(type({var}) is float or type({var}) is int)"
+                kind = f"({type_of} is {self._builtin('float')} or {whole})"
                 # NaN fails every comparison and the infinities fail a finite bound, so a
                 # number is always tested against two bounds.
                 if not (lower and upper):
                     infinity = self.quick_constant("INFINITY", "float('inf')")
                     lower, upper = lower or f"-{infinity} < ", upper or f" < {infinity}"
             return f"{kind} and {lower}{var}{upper}" if lower or upper else kind
-        if isinstance(value_type, BooleanType):
-            return f"type({var}) is bool"
-        if isinstance(value_type, ArrayType):
-            return self._quick_array_test(value_type, var)
-        return None  # nested objects: the full check walks them
+        assert isinstance(value_type, BooleanType)
+        return f"{type_of} is {self._builtin('bool')}"
 
     def _quick_array_test(self, value_type: ArrayType, var: str) -> str | None:
-        parts = [f"type({var}) is list", _length_range(f"len({var})", value_type.min_items, value_type.max_items)]
+        length = f"{self._builtin('len')}({var})"
+        parts = [f"{self._builtin('type')}({var}) is {self._builtin('list')}"]
+        parts.append(_length_range(length, value_type.min_items, value_type.max_items))
         items = value_type.items
         if isinstance(items, EnumType):
             # Set operations in C: every item an exact str (so hashing cannot fail), every one allowed.
             only_strings = self.quick_constant("ONLY", "frozenset([str])")
             allowed = self.quick_constant("VALUES", f"frozenset({sorted(set(items.values))!r})")
-            parts += [f"{only_strings}.issuperset(map(type, {var}))", f"{allowed}.issuperset({var})"]
+            every_type = f"{self._builtin('map')}({self._builtin('type')}, {var})"
+            parts += [f"{only_strings}.issuperset({every_type})", f"{allowed}.issuperset({var})"]
         else:
             item_test = self.quick_test(items, "_item")
             if item_test is None:
                 return None
-            parts.append(f"all({item_test} for _item in {var})")
+            parts.append(f"{self._builtin('all')}({item_test} for _item in {var})")
         if value_type.unique:  # the items are exact strs, ints, floats or bools here: all hashable
-            parts.append(f"len(set({var})) == len({var})")
+            parts.append(f"{self._builtin('len')}({self._builtin('set')}({var})) == {length}")
         return " and ".join(parts)
 
 

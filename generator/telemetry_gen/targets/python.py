@@ -282,6 +282,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "quick_constants": sorted(
             model.checks.quick_constants, key=lambda name: (name.rstrip("0123456789"), len(name), name)
         ),
+        "quick_builtins": sorted(model.checks.quick_builtins),
         "context_check": model.context_check,
         "events": [
             {

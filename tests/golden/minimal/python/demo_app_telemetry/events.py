@@ -6,6 +6,8 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
+from builtins import str as _str
+from builtins import type as _type
 from typing import Any, Literal
 
 from . import _catalog
@@ -35,7 +37,7 @@ def app_started(
         return
     _data: dict[str, Any] = {'mode': mode}
     if (
-        type(mode) is str and mode in _VALUES0
+        _type(mode) is _str and mode in _VALUES0
     ):
         _accept(_catalog.APP_STARTED, _data)
     else:  # the full check decides, and names what is wrong

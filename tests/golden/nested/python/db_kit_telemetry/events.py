@@ -6,6 +6,15 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
+from builtins import bool as _bool
+from builtins import float as _float
+from builtins import int as _int
+from builtins import len as _len
+from builtins import list as _list
+from builtins import map as _map
+from builtins import set as _set
+from builtins import str as _str
+from builtins import type as _type
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
@@ -69,12 +78,12 @@ def cli_command_run(
     if uses_enums is not None:
         _data['uses_enums'] = uses_enums
     if (
-        type(class_) is str and class_ in _VALUES0
-        and (type(duration_ms) is float or type(duration_ms) is int) and 0 <= duration_ms <= 3600000
-        and (features is None or (type(features) is list and len(features) <= 3 and _ONLY1.issuperset(map(type, features)) and _VALUES2.issuperset(features) and len(set(features)) == len(features)))
-        and (model_count is None or (type(model_count) is int and 0 <= model_count <= 10000))
+        _type(class_) is _str and class_ in _VALUES0
+        and (_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 3600000
+        and (features is None or (_type(features) is _list and _len(features) <= 3 and _ONLY1.issuperset(_map(_type, features)) and _VALUES2.issuperset(features) and _len(_set(features)) == _len(features)))
+        and (model_count is None or (_type(model_count) is _int and 0 <= model_count <= 10000))
         and schema_facts is None
-        and (uses_enums is None or type(uses_enums) is bool)
+        and (uses_enums is None or _type(uses_enums) is _bool)
     ):
         _accept(_catalog.CLI_COMMAND_RUN, _data)
     else:  # the full check decides, and names what is wrong
@@ -115,7 +124,7 @@ def error_report_sent(
         return
     _data: dict[str, Any] = {'error_code': error_code}
     if (
-        type(error_code) is str and len(error_code) <= 8 and _PATTERN3.search(error_code) is not None
+        _type(error_code) is _str and _len(error_code) <= 8 and _PATTERN3.search(error_code) is not None
     ):
         _accept(_catalog.ERROR_REPORT_SENT, _data)
     else:  # the full check decides, and names what is wrong
