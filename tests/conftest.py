@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import textwrap
@@ -11,9 +12,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from telemetry_gen import build
 from telemetry_gen.build import render_all
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
@@ -28,6 +31,7 @@ from telemetry_gen.catalog.model import (
     ValueType,
 )
 from telemetry_gen.cli import app
+from telemetry_gen.targets import jsonschema as schema_target
 from telemetry_gen.targets.common import GeneratedFile
 from telemetry_gen.targets.python import parameter_name
 from telemetry_gen.write import write_tree
@@ -90,6 +94,13 @@ def catalog_from_text(text: str, file: str = "events.yaml") -> Catalog:
     catalog, diagnostics = parse_catalog(textwrap.dedent(text), file)
     assert catalog is not None, "\n".join(d.render() for d in diagnostics)
     return catalog
+
+
+def assert_valid_schemas(files: list[GeneratedFile]) -> None:
+    """Every JSON Schema among `files`, as written, is a valid Draft 2020-12 schema."""
+    for file in files:
+        if file.path.startswith("schemas/"):
+            jsonschema.Draft202012Validator.check_schema(json.loads(file.content))
 
 
 def render_text(text: str) -> list[GeneratedFile]:
@@ -180,3 +191,23 @@ def _no_ambient_consent(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name == "DO_NOT_TRACK" or name.endswith("_TELEMETRY"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _every_schema_built_is_checked() -> Iterator[None]:
+    """Every schema any test builds (in-process) is checked against the 2020-12 meta-schema.
+
+    The build does not check its own output (it took seconds on large catalogs), so a generator
+    bug that writes an invalid schema must fail the test whose build wrote it.
+    """
+    render = schema_target.render
+
+    def checked(catalog: Catalog) -> list[GeneratedFile]:
+        files = render(catalog)
+        assert_valid_schemas(files)
+        return files
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema_target, "render", checked)
+        patch.setitem(build.TARGETS, "schemas", checked)
+        yield

@@ -10,9 +10,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import REPO, file_tree, run_cli
+from conftest import FIXTURES, REPO, assert_valid_schemas, file_tree, run_cli
+from telemetry_gen.catalog import load_catalog
+from telemetry_gen.targets import jsonschema as schema_target
 
 EXAMPLE = REPO / "events.yaml"
+# Every valid catalog in the repository: the example, the golden, hostile and docs fixtures.
+CATALOGS = [EXAMPLE, *sorted(p for p in FIXTURES.rglob("*.yaml") if p.parent.name != "malformed")]
 
 
 def test_two_builds_in_different_places_are_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,6 +80,15 @@ def test_every_schema_is_valid_2020_12_and_the_bundle_dispatches_by_event(tmp_pa
     jsonschema.validate(envelope, bundle)
     envelope["data"]["exit_reason"] = "exploded"
     assert not jsonschema.Draft202012Validator(bundle).is_valid(envelope)
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_every_schema_of_every_catalog_in_the_repo_is_valid_2020_12(path: Path) -> None:
+    catalog, diagnostics = load_catalog(path)
+    assert catalog is not None, [d.render() for d in diagnostics]
+    files = schema_target.render(catalog)
+    assert sum(f.path.startswith("schemas/") for f in files) == len(catalog.events) + 1
+    assert_valid_schemas(files)
 
 
 def test_check_passes_when_fresh_and_lists_stale_missing_and_extra_files(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -174,6 +176,23 @@ class FieldGroup:
         return Finding(self.event, self.location, message, hint)
 
 
+T = TypeVar("T")
+
+
+def _walked_once(walk: Callable[[Catalog], Iterator[T]]) -> Callable[[Catalog], tuple[T, ...]]:
+    """`walk`, kept for the catalog walked last: the lints look at the same catalog one after the
+    other, and walking every field again for each of them was a third of the lint time."""
+    last: list[tuple[Catalog, tuple[T, ...]]] = []
+
+    def walked(catalog: Catalog) -> tuple[T, ...]:
+        if not last or last[0][0] is not catalog:  # the model is frozen: the same object, the same walk
+            last[:] = [(catalog, tuple(walk(catalog)))]
+        return last[0][1]
+
+    return walked
+
+
+@_walked_once
 def _field_groups(catalog: Catalog) -> Iterator[FieldGroup]:
     for event in catalog.events:
         yield FieldGroup(event, event.fields, event.location, f"event {event.name!r}")
@@ -183,6 +202,7 @@ def _field_groups(catalog: Catalog) -> Iterator[FieldGroup]:
                 yield FieldGroup(event, field.type.fields, field.location, str(ref))
 
 
+@_walked_once
 def _fields(catalog: Catalog) -> Iterator[FieldRef]:
     """Every field of every event, nested object fields right after their parent."""
     for event in catalog.events:
@@ -200,15 +220,20 @@ def _scalars(field: Field) -> Iterator[tuple[ScalarType, str]]:
         yield field.type, ""
 
 
-T = TypeVar("T")
+@_walked_once
+def _field_scalars(catalog: Catalog) -> Iterator[tuple[FieldRef, ScalarType, str]]:
+    """Every scalar type in the catalog, with its field and how to name it."""
+    for ref in _fields(catalog):
+        for scalar, items_of in _scalars(ref.field):
+            yield ref, scalar, items_of
 
 
 def _typed(catalog: Catalog, kind: type[T]) -> Iterator[tuple[FieldRef, T, str]]:
-    """Every scalar type of class `kind` in the catalog, with its field and a name for it."""
-    for ref in _fields(catalog):
-        for scalar, prefix in _scalars(ref.field):
-            if isinstance(scalar, kind):
-                yield ref, scalar, f"{prefix}{ref}"
+    """Every scalar type of class `kind` in the catalog, with its field and how to name it (`{items_of}{ref}`:
+    naming is left to the findings, which are few)."""
+    for ref, scalar, items_of in _field_scalars(catalog):
+        if isinstance(scalar, kind):
+            yield ref, scalar, items_of
 
 
 def _words(name: str) -> list[str]:
@@ -226,22 +251,23 @@ def levenshtein(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _similar_pairs(names: Iterable[str], max_distance: int, min_length: int = 0) -> Iterator[tuple[str, str]]:
+@functools.cache  # the same sibling field names come back event after event
+def _similar_pairs(names: frozenset[str], max_distance: int, min_length: int = 0) -> tuple[tuple[str, str], ...]:
     """Pairs (earlier, later) of sorted names of different lengths, at most `max_distance` edits apart.
 
     Names of equal length differ only by substituted letters (get/set, import/export, min_x/max_x):
     those are deliberate contrasts, not slips, so they are not paired.
     """
-    ordered = sorted(set(names))
-    for index, later in enumerate(ordered):
-        for earlier in ordered[:index]:
-            # The distance is at least the difference in length: most pairs need no computing.
-            if (
-                0 < abs(len(earlier) - len(later)) <= max_distance
-                and min(len(earlier), len(later)) >= min_length
-                and levenshtein(earlier, later) <= max_distance
-            ):
-                yield earlier, later
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for name in names:
+        by_length[len(name)].append(name)
+    pairs: list[tuple[str, str]] = []
+    for later in sorted(name for name in names if len(name) >= min_length):
+        # The distance is at least the difference in length: only names of nearby lengths can pair.
+        lengths = range(max(len(later) - max_distance, min_length), len(later) + max_distance + 1)
+        nearby = [name for length in lengths if length != len(later) for name in by_length[length] if name < later]
+        pairs += [(earlier, later) for earlier in sorted(nearby) if levenshtein(earlier, later) <= max_distance]
+    return tuple(pairs)
 
 
 def _too_short(text: str) -> bool:
@@ -288,6 +314,7 @@ def _top_level_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+@functools.cache  # patterns repeat across fields
 def _anchoring_problem(pattern: str) -> str | None:
     """Why `pattern` does not match whole values only, or None when it is anchored."""
     alternatives = _top_level_alternatives(pattern)
@@ -443,7 +470,7 @@ def _expiry_too_far(catalog: Catalog, now: Now) -> Iterator[Finding]:
 def _names_too_similar(catalog: Catalog, now: Now) -> Iterator[Finding]:
     events = {event.name: event for event in catalog.events}
     for domain in sorted({event.domain for event in catalog.events}):
-        actions = (event.action for event in catalog.events if event.domain == domain)
+        actions = frozenset(event.action for event in catalog.events if event.domain == domain)
         for earlier, later in _similar_pairs(actions, SIMILAR_ACTION_DISTANCE):
             event = events[f"{domain}/{later}"]
             yield Finding(
@@ -454,7 +481,7 @@ def _names_too_similar(catalog: Catalog, now: Now) -> Iterator[Finding]:
             )
     for group in _field_groups(catalog):
         fields = {field.name: field for field in group.fields}
-        for earlier, later in _similar_pairs(fields, SIMILAR_FIELD_DISTANCE, SIMILAR_FIELD_MIN_LENGTH):
+        for earlier, later in _similar_pairs(frozenset(fields), SIMILAR_FIELD_DISTANCE, SIMILAR_FIELD_MIN_LENGTH):
             yield Finding(
                 group.event,
                 fields[later].location,
@@ -463,9 +490,16 @@ def _names_too_similar(catalog: Catalog, now: Now) -> Iterator[Finding]:
             )
 
 
+def _word_runs(name: str) -> set[str]:
+    """Every run of whole words in a name, joined again: `a_b_c` → a, b, c, a_b, b_c, a_b_c."""
+    words = _words(name)
+    return {"_".join(words[start:end]) for start in range(len(words)) for end in range(start + 1, len(words) + 1)}
+
+
+@functools.cache  # field names repeat across events
 def _sensitive_terms(name: str) -> list[str]:
     """The sensitive terms found as whole words, or runs of whole words, in a field name."""
-    found = [term for term in SENSITIVE_TERMS if f"_{term}_" in f"_{name}_"]
+    found = _word_runs(name) & SENSITIVE_TERMS
     # report `wallet_address`, not also the `address` inside it
     return sorted(term for term in found if not any(f"_{term}_" in f"_{other}_" for other in found if other != term))
 
@@ -489,6 +523,10 @@ def _sensitive_looking_name(catalog: Catalog, now: Now) -> Iterator[Finding]:
 
 def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[str]]:
     """The values that are equal under `key`, grouped, for every key seen more than once."""
+    values = list(values)
+    keys = list(map(key, values))
+    if len(set(keys)) == len(keys):  # the usual case, found without building groups
+        return []
     groups: dict[str, list[str]] = {}
     for value in values:
         groups.setdefault(key(value), []).append(value)
@@ -497,10 +535,10 @@ def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[s
 
 @_lint("LN009", "duplicate-enum-value", Severity.ERROR, "an enum lists the same value twice")
 def _duplicate_enum_value(catalog: Catalog, now: Now) -> Iterator[Finding]:
-    for ref, enum, what in _typed(catalog, EnumType):
+    for ref, enum, items_of in _typed(catalog, EnumType):
         for group in _duplicates(enum.values, str):
             yield ref.finding(
-                f"{what}: the value {group[0]!r} is listed {len(group)} times",
+                f"{items_of}{ref}: the value {group[0]!r} is listed {len(group)} times",
                 "keep one of them",
             )
 
@@ -512,13 +550,13 @@ def _duplicate_enum_value(catalog: Catalog, now: Now) -> Iterator[Finding]:
     "an integer or number has no minimum or no maximum",
 )
 def _unbounded_number(catalog: Catalog, now: Now) -> Iterator[Finding]:
-    for ref, number, what in _typed(catalog, NumericType):
+    for ref, number, items_of in _typed(catalog, NumericType):
         missing = [
             bound for bound, value in (("minimum", number.minimum), ("maximum", number.maximum)) if value is None
         ]
         if missing:
             yield ref.finding(
-                f"{what}: no {' and no '.join(missing)}",
+                f"{items_of}{ref}: no {' and no '.join(missing)}",
                 "declare the realistic range with `minimum:` and `maximum:`, so outliers and "
                 "misuse (e.g. a raw amount or timestamp) are rejected",
             )
@@ -531,11 +569,11 @@ def _unbounded_number(catalog: Catalog, now: Now) -> Iterator[Finding]:
     "a string pattern is not anchored with ^…$, so it admits anything around a match",
 )
 def _unanchored_pattern(catalog: Catalog, now: Now) -> Iterator[Finding]:
-    for ref, string, what in _typed(catalog, StringType):
+    for ref, string, items_of in _typed(catalog, StringType):
         problem = _anchoring_problem(string.pattern) if string.pattern is not None else None
         if problem:
             yield ref.finding(
-                f"the pattern {string.pattern!r} of {what} {problem}",
+                f"the pattern {string.pattern!r} of {items_of}{ref} {problem}",
                 "patterns are matched with re.search: write ^(…)$ around the whole expression",
             )
 
@@ -547,10 +585,10 @@ def _unanchored_pattern(catalog: Catalog, now: Now) -> Iterator[Finding]:
     f"a string without a pattern allows more than {LONG_FREE_TEXT} characters",
 )
 def _long_free_text(catalog: Catalog, now: Now) -> Iterator[Finding]:
-    for ref, string, what in _typed(catalog, StringType):
+    for ref, string, items_of in _typed(catalog, StringType):
         if string.pattern is None and string.max_length > LONG_FREE_TEXT:
             yield ref.finding(
-                f"{what}: free text of up to {string.max_length} characters",
+                f"{items_of}{ref}: free text of up to {string.max_length} characters",
                 f"lower max_length to what is needed (at most {LONG_FREE_TEXT}), or add a pattern: long free "
                 "text is where personal data slips in",
             )
@@ -721,10 +759,10 @@ def _generic_domain(catalog: Catalog, now: Now) -> Iterator[Finding]:
     "an enum has values that differ only in letter case",
 )
 def _enum_values_differ_by_case(catalog: Catalog, now: Now) -> Iterator[Finding]:
-    for ref, enum, what in _typed(catalog, EnumType):
+    for ref, enum, items_of in _typed(catalog, EnumType):
         for group in _duplicates(dict.fromkeys(enum.values), str.casefold):
             yield ref.finding(
-                f"{what}: values that differ only in case: {', '.join(repr(v) for v in group)}",
+                f"{items_of}{ref}: values that differ only in case: {', '.join(repr(v) for v in group)}",
                 "keep one spelling; analyses that group values would count them apart",
             )
 
@@ -737,10 +775,12 @@ def _enum_values_differ_by_case(catalog: Catalog, now: Now) -> Iterator[Finding]
 )
 def _unused_lint_ignore(catalog: Catalog, now: Now) -> Iterator[Finding]:
     this = "LN022"
+    ignored = {code for event in catalog.events for code in event.lint_ignore}
+    # Only the lints some event ignores need running again: usually none, and never this one.
     fired = {
         (finding.event.name, lint.code)
         for lint in LINTS
-        if lint.code != this
+        if lint.code != this and lint.code in ignored
         for finding in lint.check(catalog, now)
         if finding.event is not None
     }

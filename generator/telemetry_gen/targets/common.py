@@ -6,11 +6,13 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..catalog.model import Catalog
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ def banner(catalog: Catalog) -> str:
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one Jinja environment: templates from the package, undefined names are errors."""
+    import jinja2
+
     templates = resources.files("telemetry_gen").joinpath("templates")
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),

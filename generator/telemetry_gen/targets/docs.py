@@ -9,6 +9,7 @@ HTML template is rendered with autoescaping on.
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from collections import defaultdict
@@ -50,6 +51,7 @@ _MARKDOWN_ORDERED_LIST = re.compile(r"^([0-9]+)([.)])")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BACKTICKS = re.compile(r"`+")
 
 
 def _flat(text: str) -> str:
@@ -57,6 +59,8 @@ def _flat(text: str) -> str:
     return _CONTROL.sub(lambda m: f"U+{ord(m.group()):04X}", " ".join(text.split()))
 
 
+# Field names and descriptions repeat from event to event, and escaping them is most of the docs' time.
+@functools.cache
 def md(text: str) -> str:
     """Catalog text as inert Markdown inline text: no markup, no HTML, one line."""
     flat = _flat(text)
@@ -75,10 +79,11 @@ def url_safe(url: str) -> str:
     return urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")
 
 
+@functools.cache
 def md_code(text: str) -> str:
     """Text as a Markdown code span, whatever backticks it holds."""
     flat = _flat(text)
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
 
@@ -183,7 +188,11 @@ def event_doc(event: Event, catalog: Catalog) -> EventDoc:
         badges.append(("deprecated", "deprecated"))
     if event.expires.date or event.expires.app_version:
         badges.append(("expires", f"expires {event.expires}"))
-    fields = tuple(replace(f, badge=_field_badge(catalog, event, f, recorded)) for f in field_docs(event.fields))
+    # Most fields have no badge, and `replace` is slow: copy only those that get one.
+    fields = tuple(
+        replace(f, badge=badge) if (badge := _field_badge(catalog, event, f, recorded)) else f
+        for f in field_docs(event.fields)
+    )
     removed = tuple(sorted({h.field for h in recorded if h.field and KINDS[h.change].badge == "removed"}))
     words = [event.name, event.description, event.trigger, *(f"{f.name} {f.description}" for f in fields)]
     return EventDoc(
@@ -266,15 +275,11 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -
     context_rows = [
         row(md_code(c.name), md(c.description), c.privacy.value, md(describe_type(c.type))) for c in catalog.context
     ]
-    privacy_rows = {
-        p.value: [
-            row(md_code(d.event.name), md_code(f.name), md(f.description))
-            for d in docs
-            for f in d.fields
-            if f.privacy == p.value
-        ]
-        for p in PRIVACY_TEXT
-    }
+    privacy_rows: dict[str, list[str]] = {p.value: [] for p in PRIVACY_TEXT}
+    for d in docs:
+        for f in d.fields:
+            if f.privacy in privacy_rows:
+                privacy_rows[f.privacy].append(row(md_code(d.event.name), md_code(f.name), md(f.description)))
     domain_pages = {
         domain: [
             {
