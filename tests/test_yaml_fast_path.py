@@ -35,9 +35,7 @@ NON_ASCII = [
     MINIMAL_CATALOG.replace("domains: [app]", "domains: [app]\n  extra: {a: é, b: 1, c: 日本😀, d: [é, 2]}"),
     MINIMAL_CATALOG.replace("  - Passwords", '  - "Pässwörds 😀"\n  - {x: "日本", y: 1}'),
     MINIMAL_CATALOG.replace("\n", "\r\n"),
-    MINIMAL_CATALOG.replace("title: Demo App", "title: 'Demo\u2028App'\n  note: 'é\u2029x'\n  more: é\u2028    x"),
     "\ufeff" + MINIMAL_CATALOG,
-    "a: é\u0085b: 1\n",
     "{é: 1, 日本: [😀, {k: v}], z: 2027-01-31}\n",
 ]
 
@@ -81,6 +79,11 @@ def test_positions_after_non_ascii_text_are_the_pure_paths(text: str) -> None:
         "a: 1\t# a tab PyYAML refuses\n",
         "a: [1,\t2]\n",
         "a: x\ufeffy\nb: [\ufeff1, 2]\n",  # an inner byte order mark
+        "a: [b?c]\n",  # PyYAML ends a plain value in brackets at `?`
+        "a: >#x\nb: |#y\n  z\n",  # PyYAML refuses a comment without a space before it here
+        "a: [x, y:\u2029]\n",
+        MINIMAL_CATALOG.replace("title: Demo App", "title: 'Demo\u2028App'\n  note: 'é\u2029x'\n  more: é\u2028    x"),
+        "a: é\u0085b: 1\n",
         "a: " + "[" * (LIBYAML_MAX_DEPTH + 1) + "]" * (LIBYAML_MAX_DEPTH + 1) + "\n",
         "a: 'unclosed\n",
         "%YAML 1.3\n---\na: 1\n",  # libyaml refuses, PyYAML reads it

@@ -1,7 +1,8 @@
 """Validate step: the loaded data against the catalog's own JSON Schema.
 
 jsonschema finds the problems; this module turns each into a message that names the place in
-the catalog's own terms and says what to do.
+the catalog's own terms and says what to do. A valid catalog is recognised by a quick compiled
+check first (schema_gate), so only an invalid one pays for jsonschema's error collection.
 """
 
 from __future__ import annotations
