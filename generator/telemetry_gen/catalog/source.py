@@ -2,11 +2,14 @@
 
 PyYAML's composer gives nodes with marks; we construct the data ourselves so that duplicate
 keys are reported (PyYAML silently keeps the last one) and so that YAML's implicit dates stay
-the strings the user wrote.
+the strings the user wrote. libyaml's composer (when PyYAML has it) reads a large catalog ten
+times faster; the pure-Python one stays the reference: it reads every text the fast path steps
+aside for, and every diagnostic of this stage comes from it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -53,13 +56,18 @@ def _location(file: str, node: yaml.Node) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
+_TAG = "tag:yaml.org,2002:"
+_STR_TAG = _TAG + "str"
+_TIMESTAMP_TAG = _TAG + "timestamp"
+_MERGE_TAG = _TAG + "merge"
 # Standard tags the catalog may use; any other tag (and so any Python object) is refused.
-_PLAIN_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
-)
+_PLAIN_TAGS = frozenset(_TAG + name for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp"))
 # Stops "billion laughs" alias bombs early: a catalog may hold this many values, or as many as
 # it has characters when it is larger (written out, every value takes at least one character).
 MAX_VALUES = 200_000
+# Catalogs nest about ten levels deep. Deeper documents take the pure-Python path, so that its
+# recursion limit alone decides, as it always has, which of them can be read at all.
+LIBYAML_MAX_DEPTH = 100
 
 
 def max_values(text: str) -> int:
@@ -70,15 +78,30 @@ class _TooLarge(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    pass
+
+
 class _Builder:
-    def __init__(self, text: str, file: str) -> None:
+    def __init__(self, text: str, file: str, max_depth: int | None = None) -> None:
         self.text = text
         self.file = file
         self.map = SourceMap(file)
         self.diagnostics: list[Diagnostic] = []
-        self._scalars = yaml.SafeLoader("")
         self._values = 0
         self._max_values = max_values(text)
+        self._max_depth = max_depth
+        # The collections being built: an alias back into one of them is a loop.
+        self._open: set[int] = set()
+        constructor = yaml.SafeLoader("")
+        self._construct_object = constructor.construct_object
+        # The plain scalar kinds, constructed directly (what construct_object would pick for them).
+        self._construct_plain = {
+            _TAG + "int": constructor.construct_yaml_int,
+            _TAG + "float": constructor.construct_yaml_float,
+            _TAG + "bool": constructor.construct_yaml_bool,
+            _TAG + "null": constructor.construct_yaml_null,
+        }
 
     def error(self, code: str, node: yaml.Node, message: str, hint: str) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, _location(self.file, node), message, hint))
@@ -86,11 +109,12 @@ class _Builder:
     def source_text(self, node: yaml.Node) -> str:
         return " ".join(self.text[node.start_mark.index : node.end_mark.index].split())
 
-    def build(self, node: yaml.Node, path: Path, open_nodes: frozenset[int] = frozenset()) -> object:
+    def build(self, node: yaml.Node, path: Path) -> object:
         self._values += 1
         if self._values > self._max_values:
             raise _TooLarge
-        if id(node) in open_nodes:
+        node_id = id(node)
+        if node_id in self._open:
             self.error(
                 UNSUPPORTED_YAML,
                 node,
@@ -107,22 +131,28 @@ class _Builder:
             )
             return None
         self.map.values[path] = _location(self.file, node)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if self._max_depth is not None and len(path) >= self._max_depth:
+            raise _TooDeep
+        self._open.add(node_id)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, open_nodes | {id(node)})
-        if isinstance(node, yaml.SequenceNode):
-            inner = open_nodes | {id(node)}
-            return [self.build(item, (*path, index), inner) for index, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        return self._scalar(node)
+            result: object = self._mapping(node, path)
+        else:
+            result = [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        self._open.remove(node_id)
+        return result
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            # A date such as 2027-01-31 stays the text the user wrote.
+        tag = node.tag
+        # Strings, and dates such as 2027-01-31, stay the text the user wrote.
+        if tag in (_STR_TAG, _TIMESTAMP_TAG):
             return node.value
+        construct = self._construct_plain.get(tag)
         try:
-            return self._scalars.construct_object(node, deep=True)
+            return construct(node) if construct else self._construct_object(node, deep=True)
         except (ValueError, KeyError, yaml.YAMLError):  # e.g. `!!int abc`, `!!bool maybe`
-            kind = node.tag.rsplit(":", 1)[-1]
+            kind = tag.rsplit(":", 1)[-1]
             self.error(
                 UNSUPPORTED_YAML,
                 node,
@@ -131,11 +161,11 @@ class _Builder:
             )
             return None
 
-    def _mapping(self, node: yaml.MappingNode, path: Path, open_nodes: frozenset[int]) -> dict[str, object]:
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, object]:
         result: dict[str, object] = {}
-        first_seen: dict[str, yaml.Node] = {}
+        keys = self.map.keys
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE_TAG:
                 self.error(
                     UNSUPPORTED_YAML,
                     key_node,
@@ -152,19 +182,17 @@ class _Builder:
                     'quote the key, e.g. "on": or "1.0":',
                 )
                 continue
-            if key in first_seen:
-                first = first_seen[key].start_mark
+            key_path = (*path, key)
+            if key in result:
                 self.error(
                     DUPLICATE_KEY,
                     key_node,
-                    f"duplicate key {key!r} (first defined at line {first.line + 1})",
+                    f"duplicate key {key!r} (first defined at line {keys[key_path].line})",
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
                 continue
-            first_seen[key] = key_node
-            key_path = (*path, key)
-            self.map.keys[key_path] = _location(self.file, key_node)
-            result[key] = self.build(value_node, key_path, open_nodes)
+            keys[key_path] = _location(self.file, key_node)
+            result[key] = self.build(value_node, key_path)
         return result
 
 
@@ -196,8 +224,49 @@ def _reader_error(text: str, file: str, exc: yaml.reader.ReaderError) -> Diagnos
     )
 
 
+# Where libyaml and PyYAML's pure scanner part ways (found by tests/test_yaml_fast_path.py): libyaml
+# accepts tabs, tags and anchors PyYAML refuses and a `#` right after a block scalar's `|` or `>`,
+# takes `?` inside a plain value in [...] or {...} where PyYAML ends the value, counts an inner
+# byte order mark as a column where PyYAML does not, and treats the line breaks U+0085, U+2028
+# and U+2029 differently. Texts with any of these, or with a tag (!), anchor (&), alias (*) or
+# directive (%), which catalogs do not need, take the pure path.
+_LIBYAML_DIFFERS = re.compile("[\t?\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#|(?:^|[\\s\\[\\]{},])[!&*%]", re.MULTILINE)
+
+
 def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
     """Parse `text`; return the data with its positions, or the diagnostics that stop it."""
+    loaded = _load_with_libyaml(text, file)
+    if loaded is not None:
+        return loaded, []
+    return _load_pure(text, file)
+
+
+def _load_with_libyaml(text: str, file: str) -> LoadedSource | None:
+    """The fast path: libyaml's composer, then the same builder as the pure path.
+
+    None whenever it meets anything to report (a YAML error, any diagnostic of the builder), so
+    that every report comes from the pure path exactly as before; None also for texts that
+    libyaml may read differently (see `_LIBYAML_DIFFERS`).
+    """
+    after_bom = 1 if text.startswith("\ufeff") else 0  # both read a leading byte order mark alike
+    if not yaml.__with_libyaml__ or _LIBYAML_DIFFERS.search(text, after_bom):
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except (yaml.YAMLError, UnicodeEncodeError):  # UnicodeEncodeError: a lone surrogate in `text`
+        return None
+    builder = _Builder(text, file, max_depth=LIBYAML_MAX_DEPTH)
+    if node is None:
+        return LoadedSource({}, builder.map)
+    try:
+        data = builder.build(node, ())
+    except (_TooLarge, _TooDeep, RecursionError):
+        return None
+    return None if builder.diagnostics else LoadedSource(data, builder.map)
+
+
+def _load_pure(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
+    """PyYAML's pure-Python composer; its errors and marks are the ones the diagnostics describe."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.reader.ReaderError as exc:
