@@ -80,6 +80,10 @@ def test_positions_after_non_ascii_text_are_the_pure_paths(text: str) -> None:
         "a: [1,\t2]\n",
         "a: x\ufeffy\nb: [\ufeff1, 2]\n",  # an inner byte order mark
         "a: [b?c]\n",  # PyYAML ends a plain value in brackets at `?`
+        "a: {k: b?c}\n",
+        "a: [x,\n  b?c]\n",
+        "a: [cli:\r\n, gui]\r\n",  # libyaml puts the empty value on the next line
+        "\ufeffa: [x?]\n",  # after a byte order mark, where marks count from
         "a: >#x\nb: |#y\n  z\n",  # PyYAML refuses a comment without a space before it here
         "a: [x, y:\u2029]\n",
         MINIMAL_CATALOG.replace("title: Demo App", "title: 'Demo\u2028App'\n  note: 'é\u2029x'\n  more: é\u2028    x"),
@@ -92,6 +96,22 @@ def test_positions_after_non_ascii_text_are_the_pure_paths(text: str) -> None:
 )
 def test_the_fast_path_steps_aside_for_whatever_the_pure_path_must_judge(text: str) -> None:
     assert _load_with_libyaml(text, "events.yaml") is None
+    assert_same_as_pure(text)
+
+
+# Prose with YAML's indicator characters where no token starts: the fast path keeps it.
+PROSE = [
+    MINIMAL_CATALOG.replace("title: Demo App", "title: Why? Because 50 % of *all* runs fail & retry!"),
+    MINIMAL_CATALOG.replace(
+        "title: Demo App", "title: >\n    Is it on? 100 % * 2 & more!\n    % at a line start, in a block"
+    ),
+    MINIMAL_CATALOG.replace("values: [cli, gui]", "values: [cli, gui]\n        note: what? [yes, no]"),
+]
+
+
+@pytest.mark.parametrize("text", PROSE)
+def test_prose_with_indicator_characters_keeps_the_fast_path(text: str) -> None:
+    assert _load_with_libyaml(text, "events.yaml") is not None
     assert_same_as_pure(text)
 
 

@@ -83,14 +83,18 @@ class _TooDeep(Exception):
 
 
 class _Builder:
-    def __init__(self, text: str, file: str, max_depth: int | None = None) -> None:
+    def __init__(self, text: str, file: str, *, libyaml: bool = False) -> None:
         self.text = text
         self.file = file
         self.map = SourceMap(file)
         self.diagnostics: list[Diagnostic] = []
         self._values = 0
         self._max_values = max_values(text)
-        self._max_depth = max_depth
+        # Set for libyaml's nodes, where the depth is capped and flow collections are checked.
+        self._max_depth = LIBYAML_MAX_DEPTH if libyaml else None
+        self._check_flow = libyaml
+        # libyaml's marks count characters from after a leading byte order mark.
+        self._bom = 1 if libyaml and text.startswith("\ufeff") else 0
         # The collections being built: an alias back into one of them is a loop.
         self._open: set[int] = set()
         constructor = yaml.SafeLoader("")
@@ -135,6 +139,11 @@ class _Builder:
             return self._scalar(node)
         if self._max_depth is not None and len(path) >= self._max_depth:
             raise _TooDeep
+        if self._check_flow and node.flow_style:
+            start, end = node.start_mark.index + self._bom, node.end_mark.index + self._bom
+            span = self.text[start:end]
+            if "?" in span or "\r" in span:
+                raise _FlowDiffers
         self._open.add(node_id)
         if isinstance(node, yaml.MappingNode):
             result: object = self._mapping(node, path)
@@ -226,11 +235,18 @@ def _reader_error(text: str, file: str, exc: yaml.reader.ReaderError) -> Diagnos
 
 # Where libyaml and PyYAML's pure scanner part ways (found by tests/test_yaml_fast_path.py): libyaml
 # accepts tabs, tags and anchors PyYAML refuses and a `#` right after a block scalar's `|` or `>`,
-# takes `?` inside a plain value in [...] or {...} where PyYAML ends the value, counts an inner
-# byte order mark as a column where PyYAML does not, and treats the line breaks U+0085, U+2028
-# and U+2029 differently. Texts with any of these, or with a tag (!), anchor (&), alias (*) or
-# directive (%), which catalogs do not need, take the pure path.
-_LIBYAML_DIFFERS = re.compile("[\t?\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#|(?:^|[\\s\\[\\]{},])[!&*%]", re.MULTILINE)
+# counts an inner byte order mark as a column where PyYAML does not, and treats the line breaks
+# U+0085, U+2028 and U+2029 differently. Texts with any of these, or with a tag (!), anchor (&),
+# alias (*) or directive (%) where a token starts, which catalogs do not need, take the pure path.
+# The same characters inside prose ("50 % of *all* runs!") do not start a token and keep the fast path.
+_LIBYAML_DIFFERS = re.compile(
+    "[\t\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#|^%|(?:^ *|[-:?,\\[{] +|[\\[{,])[!&*]", re.MULTILINE
+)
+
+
+class _FlowDiffers(Exception):
+    """A [...] or {...} libyaml reads differently: it takes `?` inside a plain value where PyYAML
+    ends the value, and places an empty value before a CRLF line break on the next line."""
 
 
 def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
@@ -255,12 +271,12 @@ def _load_with_libyaml(text: str, file: str) -> LoadedSource | None:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
     except (yaml.YAMLError, UnicodeEncodeError):  # UnicodeEncodeError: a lone surrogate in `text`
         return None
-    builder = _Builder(text, file, max_depth=LIBYAML_MAX_DEPTH)
+    builder = _Builder(text, file, libyaml=True)
     if node is None:
         return LoadedSource({}, builder.map)
     try:
         data = builder.build(node, ())
-    except (_TooLarge, _TooDeep, RecursionError):
+    except (_TooLarge, _TooDeep, _FlowDiffers, RecursionError):
         return None
     return None if builder.diagnostics else LoadedSource(data, builder.map)
 
