@@ -137,6 +137,7 @@ class _Builder:
         self.map.values[path] = _location(self.file, node)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
+        assert isinstance(node, yaml.nodes.CollectionNode)
         if self._max_depth is not None and len(path) >= self._max_depth:
             raise _TooDeep
         if self._check_flow and node.flow_style:
