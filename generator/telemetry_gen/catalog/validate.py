@@ -12,14 +12,15 @@ import functools
 import json
 from collections.abc import Iterator
 from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic, Location, Severity
 from .schema_gate import Check, compile_gate
 from .source import Path, SourceMap
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 UNKNOWN_KEY = "CF010"
 MISSING_KEY = "CF011"
@@ -64,6 +65,8 @@ def catalog_meta_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # a valid catalog never gets here: it need not pay for importing it
+
     return jsonschema.Draft202012Validator(catalog_meta_schema())
 
 
