@@ -286,6 +286,8 @@ def _load_pure(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnost
     """PyYAML's pure-Python composer; its errors and marks are the ones the diagnostics describe."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # the composer recurses once per level of nesting
+        return None, [_too_large(text, _too_deep_at(text, file))]
     except yaml.reader.ReaderError as exc:
         return None, [_reader_error(text, file, exc)]
     except yaml.MarkedYAMLError as exc:
@@ -306,15 +308,30 @@ def _load_pure(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnost
     try:
         data = builder.build(node, ())
     except (_TooLarge, RecursionError):
-        location = _location(file, node)
-        message = f"the catalog expands to more than {max_values(text)} values, or nests too deeply"
-        return None, [
-            Diagnostic(
-                UNSUPPORTED_YAML,
-                Severity.ERROR,
-                location,
-                message,
-                "write the catalog without YAML aliases (*name) that multiply its size",
-            )
-        ]
+        return None, [_too_large(text, _location(file, node))]
     return LoadedSource(data, builder.map), builder.diagnostics
+
+
+def _too_deep_at(text: str, file: str) -> Location:
+    """Where `text` first nests deeper than the fast path reads: the parser, unlike the composer,
+    keeps its own stack, so it gets there without recursing."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            mark = event.start_mark
+            if depth > LIBYAML_MAX_DEPTH and mark is not None:
+                return Location(file, mark.line + 1, mark.column + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return Location(file, 1, 1)
+
+
+def _too_large(text: str, location: Location) -> Diagnostic:
+    return Diagnostic(
+        UNSUPPORTED_YAML,
+        Severity.ERROR,
+        location,
+        f"the catalog expands to more than {max_values(text)} values, or nests too deeply",
+        "write the catalog without YAML aliases (*name) that multiply its size, nested a few levels deep",
+    )
