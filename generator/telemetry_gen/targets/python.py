@@ -180,18 +180,17 @@ class _PythonModel:
             parts.append(f"Deprecated: {event.deprecated.strip()}")
         if event.fields:
             parts.append(self.field_lines(event.fields, "Args:", as_parameters=True))
-        parameters = tuple(
+        # Required parameters first keeps the signature readable; all are keyword-only anyway.
+        fields = sorted(event.fields, key=lambda f: not f.required)
+        ordered = tuple(
             Parameter(
                 name=parameter_name(f.name),
                 key_literal=repr(f.name),
                 annotation=self.annotation(f.type, f"{event.identifier}_{f.name}"),
                 required=f.required,
             )
-            for f in event.fields
+            for f in fields
         )
-        # Required parameters first keeps the signature readable; all are keyword-only anyway.
-        ordered = tuple(sorted(parameters, key=lambda p: not p.required))
-        types = {parameter_name(f.name): f.type for f in event.fields}
         return Emitter(
             function=event.identifier,
             spec=event.identifier.upper(),
@@ -199,21 +198,22 @@ class _PythonModel:
             docstring=docstring_literal("\n\n".join(parts), "    "),
             parameters=ordered,
             required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
-            quick_condition=self.quick_condition(ordered, types),
+            quick_condition=self.quick_condition(fields),
         )
 
-    def quick_condition(self, parameters: tuple[Parameter, ...], types: dict[str, ValueType]) -> str | None:
+    def quick_condition(self, fields: list[Field]) -> str | None:
         tests = []
-        for p in parameters:
-            test = self.checks.quick_test(types[p.name], p.name)
-            if p.required:
+        for f in fields:
+            name = parameter_name(f.name)
+            test = self.checks.quick_test(f.type, name)
+            if f.required:
                 if test is None:
                     return None
                 tests.append(test)
             elif test is None:
-                tests.append(f"{p.name} is None")
+                tests.append(f"{name} is None")
             else:
-                tests.append(f"({p.name} is None or {f'({test})' if ' and ' in test else test})")
+                tests.append(f"({name} is None or {f'({test})' if ' and ' in test else test})")
         return "\n        and ".join(tests)
 
 
