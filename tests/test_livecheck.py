@@ -80,6 +80,22 @@ def test_findings_per_event_and_field_with_their_severity(tmp_path: Path) -> Non
     assert "app/instance-created" in coverage["never_seen"]
 
 
+def test_app_version_expiry_is_judged_as_the_runtime_judges_it(tmp_path: Path) -> None:
+    """`command/invoked` expires from app 4.0: `4` and `v4.1` are past it, `3.9` is not."""
+    versions = {"4": True, "v4.1": True, "4.0.1": True, "3.9": False, "3.10.2": False}
+    events = [
+        envelope("command/invoked", number=n, context={**envelope()["context"], "app_version": version})
+        for n, version in enumerate(versions, start=1)
+    ]
+    _, result = check(str(CATALOG), str(write_lines(tmp_path / "captured.jsonl", *events)))
+    flagged = [f["message"] for f in result["findings"] if f["code"] == "expired-event"]
+    assert flagged == [
+        f"sent by app version {json.dumps(version)}; the catalog retires it from version 4.0"
+        for version, expired in versions.items()
+        if expired
+    ]
+
+
 def test_text_output_names_the_line_the_event_and_the_field(tmp_path: Path) -> None:
     captured = write_lines(tmp_path / "c.jsonl", envelope(data={**envelope()["data"], "exit_reason": "boom"}))
     code, output = run_cli("live-check", str(CATALOG), str(captured))

@@ -17,7 +17,6 @@ seen.
 from __future__ import annotations
 
 import datetime
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ..runtime.expiry import version_key
 from .schemas import UNKNOWN_EVENT, EventSchema, Registry, shown
 from .text import coverage_lines, share
 from .wire import strict_loads
@@ -36,7 +36,6 @@ DUPLICATE_ID = "duplicate-id"
 EARLIER_VERSION = "earlier-version"
 SEVERITIES = ("error", "warning", "info")
 _SEVERITY = {DEPRECATED_EVENT: "warning", DUPLICATE_ID: "warning", EARLIER_VERSION: "info"}  # the rest: error
-_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*")
 
 
 class InputError(Exception):
@@ -73,20 +72,14 @@ class Finding:
         return f"{self.first_seen}: {self.severity} {self.code}: {where + ': ' if where else ''}{self.message}{times}"
 
 
-def _version_key(version: str) -> tuple[int, ...] | None:
-    match = _VERSION.match(version)
-    return tuple(int(part) for part in match.group(0).split(".")) if match else None
-
-
 def expiry_problem(schema: EventSchema, event: dict[str, Any]) -> str | None:
     """Why an event was sent after its expiry (a date, or an app version), or None."""
     expires = schema.expires
     if expires.startswith("app:"):
         context = event.get("context")
         sent_by = context.get("app_version") if isinstance(context, dict) else None
-        limit = _version_key(expires[len("app:") :])
-        version = _version_key(sent_by) if isinstance(sent_by, str) else None
-        if limit is not None and version is not None and version >= limit:
+        # The runtime's own rule (`4` is `4.0`, `v4.1` is `4.1`), so both agree on what has expired.
+        if isinstance(sent_by, str) and version_key(sent_by) >= version_key(expires[len("app:") :]):
             return f"sent by app version {shown(sent_by)}; the catalog retires it from version {expires[4:]}"
         return None
     try:
