@@ -26,9 +26,9 @@ from .stats import Figure, emit_json
 
 def child(catalog_path: Path, out: Path, with_models: bool) -> None:
     """One build, stage by stage, as `telemetry-gen build` runs it."""
-    from telemetry_gen.build import TARGETS, catalog_format_file, gc_paused
+    from telemetry_gen.build import TARGETS, catalog_format_file
     from telemetry_gen.cache import today
-    from telemetry_gen.catalog import load_catalog
+    from telemetry_gen.catalog import gc_paused, load_catalog
     from telemetry_gen.catalog.lint import run_lints
     from telemetry_gen.targets import models
     from telemetry_gen.write import write_tree

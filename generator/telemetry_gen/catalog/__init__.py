@@ -26,9 +26,13 @@ def display_path(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Loading makes hundreds of thousands of small objects and no garbage cycles; the cyclic
-    collector would scan them over and over, a third of the load time of a large catalog."""
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a catalog is loaded, linted or rendered.
+
+    Loading a catalog makes hundreds of thousands of objects (YAML nodes, positions, the model)
+    and no garbage cycles; every full collection would walk all of them again: with 1,000 events
+    that was a third of the build. Collecting once at the end loses nothing.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -40,7 +44,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 def parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic]]:
     """Run load → validate → model on catalog text; lints are separate (see `lint`)."""
-    with _cyclic_gc_paused():
+    with gc_paused():
         return _parse_catalog(text, file)
 
 
