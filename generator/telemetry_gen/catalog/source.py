@@ -90,11 +90,8 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self._values = 0
         self._max_values = max_values(text)
-        # Set for libyaml's nodes, where the depth is capped and flow collections are checked.
-        self._max_depth = LIBYAML_MAX_DEPTH if libyaml else None
-        self._check_flow = libyaml
-        # libyaml's marks count characters from after a leading byte order mark.
-        self._bom = 1 if libyaml and text.startswith("\ufeff") else 0
+        # libyaml's nodes: their depth is capped and their flow collections are checked.
+        self._libyaml = libyaml
         # The collections being built: an alias back into one of them is a loop.
         self._open: set[int] = set()
         constructor = yaml.SafeLoader("")
@@ -138,13 +135,8 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         assert isinstance(node, yaml.nodes.CollectionNode)
-        if self._max_depth is not None and len(path) >= self._max_depth:
-            raise _TooDeep
-        if self._check_flow and node.flow_style:
-            start, end = node.start_mark.index + self._bom, node.end_mark.index + self._bom
-            span = self.text[start:end]
-            if "?" in span or "\r" in span:
-                raise _FlowDiffers
+        if self._libyaml:
+            self._check_libyaml_collection(node, path)
         self._open.add(node_id)
         if isinstance(node, yaml.MappingNode):
             result: object = self._mapping(node, path)
@@ -152,6 +144,17 @@ class _Builder:
             result = [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         self._open.remove(node_id)
         return result
+
+    def _check_libyaml_collection(self, node: yaml.nodes.CollectionNode, path: Path) -> None:
+        """Raise where libyaml's reading may differ from the pure path's (see `_FlowDiffers`)."""
+        if len(path) >= LIBYAML_MAX_DEPTH:
+            raise _TooDeep
+        if node.flow_style:
+            # libyaml's marks count characters from after a leading byte order mark.
+            bom = 1 if self.text.startswith("\ufeff") else 0
+            span = self.text[node.start_mark.index + bom : node.end_mark.index + bom]
+            if "?" in span or "\r" in span:
+                raise _FlowDiffers
 
     def _scalar(self, node: yaml.ScalarNode) -> object:
         tag = node.tag
