@@ -648,7 +648,7 @@ def _common_prefix(catalog: Catalog, now: Now) -> Iterator[Finding]:
 )
 def _deprecated_without_expiry(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
-        if event.deprecated is not None and event.expires.date is None and event.expires.app_version is None:
+        if event.deprecated is not None and event.expires.never:
             yield Finding(
                 event,
                 event.location,

@@ -133,13 +133,17 @@ class Expiry:
             return f"app:{self.app_version}"
         return "never"
 
+    @property
+    def never(self) -> bool:
+        return self.date is None and self.app_version is None
+
     def effect(self) -> str:
-        """What expiry does to the event's emitter, in words (for docstrings and docs)."""
+        """What expiry does to the event's emitter, in words (for docstrings and docs); "" for never."""
         if self.date is not None:
             return f"sent up to {self.date.isoformat()}; after that day its emitter does nothing"
         if self.app_version is not None:
             return f"not sent from app version {self.app_version} on; its emitter then does nothing"
-        return "never expires"
+        return ""
 
 
 @dataclass(frozen=True)

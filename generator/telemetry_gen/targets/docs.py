@@ -186,7 +186,7 @@ def event_doc(event: Event, catalog: Catalog) -> EventDoc:
         badges.append(("changed", f"changed in {version}"))
     if event.deprecated:
         badges.append(("deprecated", "deprecated"))
-    if event.expires.date or event.expires.app_version:
+    if not event.expires.never:
         badges.append(("expires", f"expires {event.expires}"))
     # Most fields have no badge, and `replace` is slow: copy only those that get one.
     fields = tuple(
@@ -204,7 +204,7 @@ def event_doc(event: Event, catalog: Catalog) -> EventDoc:
         privacy_classes=tuple(sorted({f.privacy for f in fields})),
         search_text=" ".join(" ".join(words).lower().split()),
         removed_fields=removed,
-        expiry=event.expires.effect() if event.expires.date or event.expires.app_version else "",
+        expiry=event.expires.effect(),
     )
 
 

@@ -174,7 +174,7 @@ class _PythonModel:
     def emitter(self, event: Event) -> Emitter:
         facts = [f"consent: {event.category.value}", f"since {event.since}", f"owner: {event.owner}"]
         parts = [event.description.strip(), f"Sent: {event.trigger.strip()}", "; ".join(facts) + "."]
-        if event.expires.date or event.expires.app_version:
+        if not event.expires.never:
             parts.append(f"Expiry: {event.expires.effect()}.")
         if event.deprecated:
             parts.append(f"Deprecated: {event.deprecated.strip()}")
