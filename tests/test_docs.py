@@ -41,7 +41,7 @@ from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import Catalog, Event, Field, ObjectType
 from telemetry_gen.targets import docs
-from telemetry_gen.targets.docs import event_doc, md
+from telemetry_gen.targets.docs import event_doc, md, recorded_changes
 from telemetry_gen.write import write_tree
 
 EXAMPLE = REPO / "events.yaml"
@@ -119,10 +119,11 @@ def expected_visible(
 ) -> list[str]:
     """What the page must show: every search word (AND) in the event's text, a checked category and class."""
     words = query.lower().split()
+    recorded = recorded_changes(catalog)
     return [
         event.name
         for event in catalog.events
-        if all(word in event_doc(event, catalog).search_text for word in words)
+        if all(word in event_doc(event, catalog, recorded.get(event.name, [])).search_text for word in words)
         and event.category.value in categories
         and privacy_classes(event) & set(classes)
     ]

@@ -157,9 +157,13 @@ def field_docs(fields: tuple[Field, ...], prefix: str = "") -> list[FieldDoc]:
     return docs
 
 
-def _recorded(catalog: Catalog, event: Event) -> list[HistoryEntry]:
-    """The recorded changes of the current catalog version to `event`."""
-    return [h for h in catalog.history if h.version == catalog.app.version and h.event == event.name]
+def recorded_changes(catalog: Catalog) -> dict[str, list[HistoryEntry]]:
+    """The recorded changes of the current catalog version, by event."""
+    by_event: dict[str, list[HistoryEntry]] = defaultdict(list)
+    for h in catalog.history:
+        if h.version == catalog.app.version and h.event:
+            by_event[h.event].append(h)
+    return by_event
 
 
 def _field_badge(catalog: Catalog, event: Event, doc: FieldDoc, recorded: list[HistoryEntry]) -> str:
@@ -170,8 +174,8 @@ def _field_badge(catalog: Catalog, event: Event, doc: FieldDoc, recorded: list[H
     return "added" if "added" in badges else "changed" if badges else ""
 
 
-def event_doc(event: Event, catalog: Catalog) -> EventDoc:
-    recorded = _recorded(catalog, event)
+def event_doc(event: Event, catalog: Catalog, recorded: list[HistoryEntry]) -> EventDoc:
+    """`recorded`: the current version's recorded changes to `event` (see `recorded_changes`)."""
     version = catalog.app.version
     badges = [
         ("since", f"since {event.since}"),
@@ -340,7 +344,8 @@ def _html_values(catalog: Catalog, docs: list[EventDoc], history: History) -> di
 
 
 def render(catalog: Catalog) -> list[GeneratedFile]:
-    docs = [event_doc(event, catalog) for event in catalog.events]
+    recorded = recorded_changes(catalog)
+    docs = [event_doc(event, catalog, recorded.get(event.name, [])) for event in catalog.events]
     history = changelog(catalog, docs)
     header = comment_safe(banner(catalog))  # it stands inside an HTML comment
     markdown = {"header": header, **_markdown_values(catalog, docs, history)}
