@@ -132,36 +132,30 @@ def event_schema(catalog: Catalog, event: Event) -> dict[str, Any]:
     return schema
 
 
-def bundle_schema(catalog: Catalog, schemas: list[dict[str, Any]]) -> dict[str, Any]:
-    """All event schemas as one document: an envelope is valid if exactly one event schema accepts it."""
-    return {
+def dump(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def bundle_text(catalog: Catalog, schemas: list[dict[str, Any]], texts: list[str]) -> str:
+    """All event schemas as one document: an envelope is valid if exactly one event schema accepts it.
+
+    The schemas sit under `$defs` by title, as written in their own files (`texts`): dumping them
+    again took as long as the first time, so their texts are spliced in, indented two levels
+    deeper. JSON strings hold no raw line breaks, so every line break in a text is one to indent.
+    A catalog has at least one event, so `$defs` is never empty (which would dump as `{}`).
+    """
+    head = {
         "$schema": DRAFT,
         "$id": f"{catalog.app.schema_base_url}bundle.schema.json",
         "$comment": banner(catalog),
         "title": f"{catalog.app.title} telemetry events (catalog {catalog.app.version})",
         "oneOf": [{"$ref": schema["$id"]} for schema in schemas],
-        "$defs": {schema["title"]: schema for schema in schemas},
     }
-
-
-def dump(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-
-
-def dump_bundle(bundle: dict[str, Any], texts: dict[str, str]) -> str:
-    """`dump(bundle)`, given `texts`: the dump of each schema under its `$defs` (its last key), by name.
-
-    The event schemas are most of the bundle, and dumping them again took as long as the first
-    time: their texts are spliced in, indented two levels deeper. JSON strings hold no raw line
-    breaks, so every line break in a text is one to indent. A catalog has at least one event, so
-    `$defs` is never empty (which would dump as `{}`).
-    """
-    head = dump({key: value for key, value in bundle.items() if key != "$defs"})
     entries = [
-        f"    {json.dumps(name, ensure_ascii=False)}: " + texts[name].rstrip("\n").replace("\n", "\n    ")
-        for name in bundle["$defs"]
+        f"    {json.dumps(schema['title'], ensure_ascii=False)}: " + text.rstrip("\n").replace("\n", "\n    ")
+        for schema, text in zip(schemas, texts, strict=True)
     ]
-    return head.removesuffix("\n}\n") + ',\n  "$defs": {\n' + ",\n".join(entries) + "\n  }\n}\n"
+    return dump(head).removesuffix("\n}\n") + ',\n  "$defs": {\n' + ",\n".join(entries) + "\n  }\n}\n"
 
 
 def schema_path(event: Event) -> str:
@@ -172,6 +166,5 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
     schemas = [event_schema(catalog, event) for event in catalog.events]
     texts = [dump(schema) for schema in schemas]
     files = [GeneratedFile(schema_path(event), text) for event, text in zip(catalog.events, texts, strict=True)]
-    by_name = {schema["title"]: text for schema, text in zip(schemas, texts, strict=True)}
-    files.append(GeneratedFile("schemas/bundle.schema.json", dump_bundle(bundle_schema(catalog, schemas), by_name)))
+    files.append(GeneratedFile("schemas/bundle.schema.json", bundle_text(catalog, schemas, texts)))
     return files
