@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -45,6 +46,7 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
+@functools.cache  # the key is worked out before a build and again after it, in one process
 def toolkit_fingerprint() -> str:
     """A hash of telemetry-gen's version, every file of the package (templates included) and the libraries' versions."""
     package = Path(__file__).parent

@@ -139,7 +139,7 @@ def build(
     from .build import run
 
     outcome = run(request, write=not check)
-    if cache is not None:
+    if cache is not None and recorded is None:  # a record that was there already holds this outcome
         cache.store(outcome)
     _conclude(outcome, out_dir, _staleness(outcome, out_dir) if check else None)
 
