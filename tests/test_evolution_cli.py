@@ -4,6 +4,7 @@ every way they refuse, with exit 2 and a message instead of a traceback."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -88,6 +89,23 @@ def test_additive_change_needs_a_minor_bump_only_with_check_version(repo: Path) 
     assert run_cli("diff", "--check-version")[0] == 1
     work(repo, [("values: [a, b]", "values: [a, b, c]"), version("1.2")])
     assert run_cli("diff", "--check-version")[0] == 0
+
+
+def test_version_problems_print_as_before_without_a_code(repo: Path) -> None:
+    """Version problems are diagnostics now; `diff` still prints them as `severity: message` + hint."""
+    work(repo, [REMOVE_FIELD, version("1.2")])
+    code, output = run_cli("diff")
+    assert code == 1
+    line = (
+        r"^events\.yaml:\d+:\d+: error: 1 breaking change\(s\) need a major version bump, but the version is "
+        r"1\.1 → 1\.2\n    hint: set `version: \"2\.0\"` \(or remove the breaking changes\)$"
+    )
+    assert re.search(line, output, re.M), output
+    work(repo, [REMOVE_FIELD, version("2.0")])
+    code, output = run_cli("diff")
+    assert code == 0
+    assert re.search(r"^events\.yaml:\d+:\d+: warning: event 'app/started': a breaking change", output, re.M)
+    assert "CV0" not in output
 
 
 def test_any_ref_can_be_the_base(repo: Path) -> None:

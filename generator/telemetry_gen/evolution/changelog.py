@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.model import Catalog
+from ..diagnostics import Diagnostic
 from ..targets.common import render_template
 from ..targets.docs import md, md_code
 from .diff import KINDS, Change, compare
 from .git import GitError, catalog_at, tags
-from .versions import VersionProblem, check_versions, required_bump
+from .versions import check_versions, required_bump
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Section:
 
     title: str  # Markdown
     changes: tuple[Change, ...]
-    problems: tuple[VersionProblem, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
 
 
 def section(base: Catalog | None, new: Catalog, title: str) -> Section:
