@@ -569,3 +569,25 @@ def test_report_on_a_folder_the_collector_never_wrote(tmp_path: Path) -> None:
     assert code == 0 and "Stored events: 0" in output and "Coverage: unknown (catalog.json is missing" in output
     code, output = run_cli("report", "--data-dir", str(tmp_path / "missing"))
     assert code == 2 and "no such folder" in output and "Traceback" not in output
+
+
+def test_catalog_json_is_written_whole_pretty_and_sorted_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.app import manifest
+    from telemetry_gen.collector.report import build_report
+    from telemetry_gen.collector.store import MANIFEST, Store
+
+    store = Store(tmp_path, 10)
+    written = manifest(example_catalog(), example_registry())
+    store.write_manifest(written)
+    assert (tmp_path / MANIFEST).read_text("utf-8") == json.dumps(written, indent=2, sort_keys=True) + "\n"
+    assert build_report(tmp_path).manifest == written
+    (tmp_path / MANIFEST).write_text("[1, 2]\n", "utf-8")  # JSON, but not an object: as if it were missing
+    assert build_report(tmp_path).manifest is None
+    # A write that fails (here: catalog.json is a folder) leaves no temporary file behind.
+    (tmp_path / MANIFEST).unlink()
+    (tmp_path / MANIFEST / "x").mkdir(parents=True)
+    with pytest.raises(OSError):
+        store.write_manifest(written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]

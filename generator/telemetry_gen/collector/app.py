@@ -58,7 +58,9 @@ class Counts:
 
 
 def manifest(catalog: Catalog, registry: Registry) -> dict[str, Any]:
-    """What `catalog.json` in the data folder says: the events declared, for `report`'s coverage."""
+    """What `catalog.json` in the data folder says: the events declared, for `report`'s coverage.
+
+    Its keys are in sorted order, as the file is written."""
     return {
         "app": catalog.app.name,
         "catalog_version": str(catalog.app.version),

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..runtime.storage import write_json
+
 EVENTS = "events"
 BAD = "bad"
 MANIFEST = "catalog.json"
@@ -156,9 +158,7 @@ class Store:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """`catalog.json`: what this collector accepts, for `report` to compute coverage (replaced whole)."""
-        temporary = self.root / f".{MANIFEST}.{self._run}"
-        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
-        os.replace(temporary, self.root / MANIFEST)
+        write_json(self.root / MANIFEST, manifest, indent=2)
 
     def _folder(self, item: Accepted) -> Path:
         day = str(item.event["timestamp"])[:10]
