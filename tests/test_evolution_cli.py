@@ -170,6 +170,28 @@ def test_changelog_names_unreleased_changes_without_a_bump_and_skips_broken_tags
     assert "- 1 additive change(s) need a minor version bump, but the version is 1.1 → 1.1" in output
 
 
+def test_changelog_checks_the_repository_once_and_reads_each_listed_tag_with_one_git_show(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telemetry_gen.evolution import git as git_module
+
+    calls: list[tuple[str, ...]] = []
+    run_git = git_module._git
+
+    def counted(folder: Path, *args: str) -> bytes:
+        calls.append(args)
+        return run_git(folder, *args)
+
+    monkeypatch.setattr(git_module, "_git", counted)
+    code, output = run_cli("changelog")
+    assert code == 0, output
+    assert [args[0] for args in calls] == ["rev-parse", "tag", "show", "show"]  # tags v1.0 and v1.1
+    # A ref the user gives is still checked before it is read.
+    calls.clear()
+    assert run_cli("diff", "--base", "v1.0")[0] == 0
+    assert [args[0] for args in calls] == ["rev-parse", "rev-parse", "show"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic
 from ..targets.common import render_template
 from ..targets.docs import md, md_code
 from .diff import KINDS, Change, compare
-from .git import GitError, catalog_at, tags
+from .git import GitError, catalog_at_tag, tags
 from .versions import check_versions, required_bump
 
 
@@ -41,7 +41,7 @@ def git_history(current: Catalog, path: Path, pattern: str) -> tuple[list[Sectio
     releases: list[tuple[str, Catalog]] = []
     for tag in tags(path.parent, pattern):
         try:
-            catalog, _ = catalog_at(tag, path)
+            catalog, _ = catalog_at_tag(tag, path)
         except GitError as exc:
             notes.append(f"skipped tag {tag}: {exc}")
             continue
