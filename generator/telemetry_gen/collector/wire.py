@@ -52,10 +52,10 @@ class Rejected(Exception):
 
 
 def inflate(body: bytes, encoding: str, limit: int) -> bytes:
-    """The body without its `Content-Encoding` (gzip or none), refused past `limit` bytes."""
-    if encoding in ("", "identity"):
-        raw = body
-    elif encoding == "gzip":
+    """The body without its `Content-Encoding`, refused past `limit` bytes. `encoding` is gzip, identity
+    or none: the collector refuses any other (415) before it reads the body."""
+    raw = body
+    if encoding == "gzip":
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
             raw = inflater.decompress(body, limit + 1)
@@ -65,8 +65,6 @@ def inflate(body: bytes, encoding: str, limit: int) -> bytes:
             raise Rejected(400, "bad-gzip", "the gzip stream is truncated")
         if inflater.unused_data:
             raise Rejected(400, "bad-gzip", "data follows the gzip stream")
-    else:
-        raise Rejected(415, "unsupported-encoding", f"Content-Encoding {shown(encoding)}: send gzip or nothing")
     if len(raw) > limit:
         raise Rejected(413, "body-too-large", f"the body inflates to more than {limit} bytes")
     return raw
