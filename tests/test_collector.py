@@ -3,6 +3,7 @@ schema versions, hostile requests, duplicates after retries, and a kill in the m
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 import random
@@ -591,3 +592,24 @@ def test_catalog_json_is_written_whole_pretty_and_sorted_and_leaves_no_temporary
     with pytest.raises(OSError):
         store.write_manifest(written)
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]
+
+
+@given(
+    st.datetimes(
+        min_value=datetime.datetime(1971, 1, 1),
+        max_value=datetime.datetime(2200, 1, 1),
+        timezones=st.sampled_from(
+            [datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=-7, minutes=-30))]
+        ),
+    )
+)
+def test_a_bad_row_says_when_it_arrived_in_the_envelope_timestamp_format(moment: datetime.datetime) -> None:
+    """`received_at` is the runtime's `utc_timestamp`, to the microsecond, whatever the time zone."""
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.app import Collector
+    from telemetry_gen.collector.store import Store
+
+    app = Collector(example_registry(), Store.__new__(Store))  # a store that is never written to
+    row = app._bad_row({}, [], moment)
+    assert row["received_at"] == moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

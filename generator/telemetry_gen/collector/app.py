@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..catalog.model import Catalog
+from ..runtime.envelope import utc_timestamp
 from .schemas import Problem, Registry, shown
-from .store import Accepted, Outcome, Store, utc_text
+from .store import Accepted, Outcome, Store
 from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, query_event, text_problems
 
 EVENTS_PATH = "/v1/events"
@@ -208,7 +209,7 @@ class Collector:
     def _bad_row(self, event: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
         """A failed event, as Snowplow keeps them: when, why, and what arrived (long strings cut)."""
         return {
-            "received_at": utc_text(received),
+            "received_at": utc_timestamp(received.timestamp()),
             "errors": [problem.as_json() for problem in problems],
             "payload": clip(event, self.limits.max_field_chars),
         }

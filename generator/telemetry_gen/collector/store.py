@@ -68,10 +68,6 @@ def dumps(row: dict[str, Any], *, sort_keys: bool = False) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
 
 
-def utc_text(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 @dataclass(frozen=True)
 class Accepted:
     """A valid event, with the catalog name and version of the schema that accepted it."""

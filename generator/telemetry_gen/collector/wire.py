@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..runtime.http import CONTEXT_PREFIX, ENVELOPE_KEYS
 from .schemas import MAX_PROBLEMS, Problem, Registry, pointer, shown
 
 FIELD_TOO_LARGE = "field-too-large"
 INVALID_TEXT = "invalid-text"
-ENVELOPE_KEYS = ("event", "schema", "id", "timestamp")  # sent as themselves in the GET form
-CONTEXT_PREFIX = "c_"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
