@@ -613,3 +613,30 @@ def test_a_bad_row_says_when_it_arrived_in_the_envelope_timestamp_format(moment:
     app = Collector(example_registry(), Store.__new__(Store))  # a store that is never written to
     row = app._bad_row({}, [], moment)
     assert row["received_at"] == moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_an_unknown_schema_of_a_known_event_lists_its_versions_without_scanning_every_schema() -> None:
+    import dataclasses
+
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.schemas import Registry
+
+    known = example_registry()
+    first, other = sorted(known.current.values(), key=lambda s: s.name)[:2]
+    older = [dataclasses.replace(first, schema_id=f"old-{n}", version=n, current=False) for n in (3, 10)]
+    schemas = Registry([*known.by_id.values(), *older])
+
+    class Unscanned(dict[str, Any]):
+        def values(self) -> Any:
+            raise AssertionError("lookup scanned every schema")
+
+    schemas.by_id = Unscanned(schemas.by_id)
+    found, problem = schemas.lookup({"event": first.name, "schema": "nope"})
+    assert found is None and problem is not None and problem.code == "unknown-schema"
+    assert f"is not a known schema of {first.name} (known: v{first.version}, v3, v10)" in problem.message
+    found, problem = schemas.lookup({"event": other.name, "schema": "nope"})
+    assert problem is not None and f"(known: v{other.version})" in problem.message
+    found, problem = schemas.lookup({"event": ["not", "a", "name"], "schema": "nope"})
+    assert problem is not None and problem.code == "unknown-event"
+    assert schemas.lookup({"event": first.name, "schema": first.schema_id}) == (first, None)

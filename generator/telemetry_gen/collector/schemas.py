@@ -204,7 +204,12 @@ class Registry:
         for schema in schemas:
             self.by_id.setdefault(schema.schema_id, schema)
         self.current = {s.name: s for s in self.by_id.values() if s.current}
-        self.names = frozenset(s.name for s in self.by_id.values())
+        by_name: dict[str, list[int]] = {}
+        for schema in self.by_id.values():
+            by_name.setdefault(schema.name, []).append(schema.version)
+        # Each event's known schema versions, as an unknown `$id` of it lists them ("v1, v2").
+        self.versions = {name: ", ".join(f"v{v}" for v in sorted(found)) for name, found in by_name.items()}
+        self.names = frozenset(self.versions)
         self.longest_string = max([0, *(_max_length(s.document) for s in self.by_id.values())])
 
     def lookup(self, event: dict[str, Any]) -> tuple[EventSchema | None, Problem | None]:
@@ -213,8 +218,8 @@ class Registry:
         found = self.by_id.get(schema_id) if isinstance(schema_id, str) else None
         if found is not None:
             return found, None
-        if isinstance(name, str) and name in self.names:
-            versions = ", ".join(f"v{v}" for v in sorted(s.version for s in self.by_id.values() if s.name == name))
+        versions = self.versions.get(name) if isinstance(name, str) else None
+        if versions is not None:
             return None, Problem(
                 "/schema",
                 UNKNOWN_SCHEMA,
