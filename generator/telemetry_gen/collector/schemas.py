@@ -12,6 +12,7 @@ message. The collector writes problems into bad rows; live-check turns them into
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 
 from ..catalog.model import NAME_PART, Catalog
 from ..diagnostics import Diagnostic, Location, Severity
+from ..runtime.expiry import version_key
 from ..targets.jsonschema import event_schema
 
 BAD_SCHEMA_FILE = "CL001"
@@ -137,6 +139,16 @@ def _real_timestamp(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """An event schema's `expires`, worked out once: the last day the event may be sent, or the app
+    version from which it is not sent (as written, and its `version_key`); neither for `never`."""
+
+    last_day: datetime.date | None = None
+    app_version: str | None = None
+    app_key: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class EventSchema:
     """One event schema, with its validator; `current` when it comes from the catalog itself."""
 
@@ -155,6 +167,18 @@ class EventSchema:
     def expires(self) -> str:
         """`never`, a date (YYYY-MM-DD), or `app:<version>`, as the catalog says."""
         return str(self.document.get("x-expires", "never"))
+
+    @functools.cached_property
+    def expiry(self) -> Expiry:
+        """`expires`, parsed the first time it is asked for."""
+        expires = self.expires
+        if expires.startswith("app:"):
+            version = expires[len("app:") :]
+            return Expiry(app_version=version, app_key=version_key(version))
+        try:
+            return Expiry(last_day=datetime.date.fromisoformat(expires))
+        except ValueError:
+            return Expiry()  # `never`
 
     def declared(self, section: str) -> Mapping[str, Any]:
         """The schemas of the fields of `data` or `context`, by name."""
