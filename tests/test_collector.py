@@ -640,3 +640,68 @@ def test_an_unknown_schema_of_a_known_event_lists_its_versions_without_scanning_
     found, problem = schemas.lookup({"event": ["not", "a", "name"], "schema": "nope"})
     assert problem is not None and problem.code == "unknown-event"
     assert schemas.lookup({"event": first.name, "schema": first.schema_id}) == (first, None)
+
+
+def _reference_depth(value: object) -> int:
+    """How deeply objects and arrays nest, the plain recursive way (values here are shallow)."""
+    if isinstance(value, dict):
+        return 1 + max([0, *map(_reference_depth, value.values())])
+    if isinstance(value, list):
+        return 1 + max([0, *map(_reference_depth, value)])
+    return 0
+
+
+_TEXT = st.text(alphabet=st.sampled_from(["a", "é", "\ud800", "\udfff", "/", "~"]), max_size=6)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_JSON, st.integers(min_value=0, max_value=5))
+def test_one_walk_finds_the_depth_and_whether_any_text_is_wrong(value: object, max_chars: int) -> None:
+    from telemetry_gen.collector import wire
+
+    deepest, clean = wire.scan(value, max_chars)
+    assert deepest == _reference_depth(value)
+    assert clean == (wire.text_problems(value, max_chars) == [])
+    with_paths = wire._strings(value)
+    assert clean == all(
+        len(text) <= max_chars and "\ud800" not in text and "\udfff" not in text for _, text in with_paths
+    )
+
+
+def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local_collector import example_registry
+
+    from telemetry_gen.collector import wire
+    from telemetry_gen.collector.app import Collector
+    from telemetry_gen.collector.schemas import SHOWN_CHARS
+    from telemetry_gen.collector.store import Store
+
+    walked: list[object] = []
+    strings = wire._strings
+
+    def counted(event: object) -> list[tuple[list[object], str]]:
+        walked.append(event)
+        return strings(event)
+
+    monkeypatch.setattr(wire, "_strings", counted)
+    app = Collector(example_registry(), Store(tmp_path, 10))
+    good = [envelope(number=n) for n in range(1, 4)]
+    outcome = app._process_body(json.dumps({"events": good}).encode(), "")
+    assert (outcome.accepted, outcome.bad, walked) == (3, 0, [])
+    long_key = envelope(number=5, data={**envelope()["data"], "k" * 5000: 1})
+    outcome = app._process_body(json.dumps({"events": [envelope(number=4), long_key]}).encode(), "")
+    assert (outcome.accepted, outcome.bad) == (1, 1) and walked == [long_key]
+    (row,) = bad_rows(tmp_path)
+    assert row["errors"] == [
+        {
+            "code": "field-too-large",
+            "location": "/data/" + "k" * (SHOWN_CHARS - 3) + "...",
+            "message": "5000 characters; the limit is 4096",
+        }
+    ]

@@ -147,8 +147,8 @@ class Collector:
         headers = _headers(scope)
         self._authorize(headers)
         if method == "GET":
-            event = query_event(bytes(scope["query_string"]), self.registry, self.limits)
-            outcome = await asyncio.to_thread(self._process, [event])
+            event, clean = query_event(bytes(scope["query_string"]), self.registry, self.limits)
+            outcome = await asyncio.to_thread(self._process, [event], clean)
         else:
             encoding = self._check_post(headers)
             body = await _read_body(receive, self.limits.max_body_bytes)
@@ -183,15 +183,17 @@ class Collector:
 
     def _process_body(self, body: bytes, encoding: str) -> Outcome:
         raw = inflate(body, encoding, self.limits.max_json_bytes)
-        return self._process(batch_events(parse_json(raw, self.limits.max_depth), self.limits.max_events))
+        document, clean = parse_json(raw, self.limits)
+        return self._process(batch_events(document, self.limits.max_events), clean)
 
-    def _process(self, events: list[object]) -> Outcome:
-        """Validate each event; store the good ones and bad rows for the others."""
+    def _process(self, events: list[object], clean: bool) -> Outcome:
+        """Validate each event; store the good ones and bad rows for the others. `clean`: the request's
+        text is known to be within the limits and Unicode, so it is not checked again event by event."""
         received = datetime.datetime.now(datetime.timezone.utc)
         accepted: list[Accepted] = []
         bad: list[dict[str, Any]] = []
         for event in events:
-            problems = text_problems(event, self.limits.max_field_chars)
+            problems = [] if clean else text_problems(event, self.limits.max_field_chars)
             schema = None
             if not problems:
                 schema, problems = self.registry.check(event)
