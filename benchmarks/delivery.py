@@ -84,9 +84,14 @@ def send(package_dir: Path, endpoint: str, count: int) -> None:
     )
 
 
-def _stored(data_dir: Path) -> int:
-    """Events the collector has stored (one JSON line each)."""
-    return sum(path.read_bytes().count(b"\n") for path in (data_dir / "events").rglob("*.jsonl"))
+def stored(data_dir: Path) -> int:
+    """Events the collector has stored, counted as `telemetry-gen report` counts them (complete lines).
+
+    Imported here, not at the top: the sender runs this module too, and its peak memory is measured.
+    """
+    from telemetry_gen.collector.report import build_report
+
+    return sum(build_report(data_dir).stored.values())
 
 
 def measure(package_dir: Path, catalog: Path, counts: list[int], repeats: int) -> dict[str, object]:
@@ -104,16 +109,17 @@ def measure(package_dir: Path, catalog: Path, counts: list[int], repeats: int) -
         # An app runs from compiled `.pyc` files: compile once, so no sender's peak memory is the compiler's.
         compileall.compile_dir(package_dir, quiet=1)
         env = {k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", "PYTHONDONTWRITEBYTECODE")}
+        total = 0  # stored so far (the folder starts empty): each repeat reads the stored files once
         for count in counts:
             rates, peaks, growth = [], [], []
             for _ in range(repeats):
-                before = _stored(data_dir)
                 command = [
                     sys.executable, "-m", "benchmarks.delivery", "--send", str(count),
                     "--package-dir", str(package_dir), "--endpoint", endpoint.group(),
                 ]  # fmt: skip
                 run = json.loads(subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout)
-                arrived = _stored(data_dir) - before
+                before, total = total, stored(data_dir)
+                arrived = total - before
                 if not run["flushed"] or run["dropped"] or arrived != count:
                     raise RuntimeError(f"lost events: sent {count}, stored {arrived}: {run}")
                 rates.append(count / run["seconds"])

@@ -45,9 +45,9 @@ def child(package_dir: Path, data_dir: str) -> None:
 
 def isolated_environment(home: str) -> dict[str, str]:
     """The environment without any telemetry decision, with a home of its own."""
-    env = {k: v for k, v in os.environ.items() if k != "DO_NOT_TRACK" and not k.endswith("_TELEMETRY")}
-    env.update(HOME=home, XDG_DATA_HOME=os.path.join(home, "data"), PYTHONDONTWRITEBYTECODE="")
-    env.pop("PYTHONDONTWRITEBYTECODE")
+    dropped = ("DO_NOT_TRACK", "PYTHONDONTWRITEBYTECODE")  # the package's `.pyc` files are written, as for an app
+    env = {k: v for k, v in os.environ.items() if k not in dropped and not k.endswith("_TELEMETRY")}
+    env.update(HOME=home, XDG_DATA_HOME=os.path.join(home, "data"))
     return env
 
 

@@ -6,7 +6,6 @@ import json
 import statistics
 import sys
 import timeit
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 
@@ -57,16 +56,6 @@ def time_loops(loops: list[Loop], namespace: dict[str, object], *, repeats: int,
             elapsed = timeit.Timer(loop.stmt, loop.setup, globals=namespace).timeit(number)
             samples[loop.name].append(elapsed / number * 1e9)
     return {name: Figure.of(values, "ns") for name, values in samples.items()}
-
-
-def time_calls(function: Callable[[], object], repeats: int) -> Figure:
-    """Seconds per call of a slow `function` (a build, a process), over `repeats` calls."""
-    samples = []
-    for _ in range(repeats):
-        start = timeit.default_timer()
-        function()
-        samples.append(timeit.default_timer() - start)
-    return Figure.of(samples, "s")
 
 
 def emit_json(results: dict[str, object]) -> None:

@@ -3,6 +3,7 @@ schema versions, hostile requests, duplicates after retries, and a kill in the m
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 import random
@@ -569,3 +570,138 @@ def test_report_on_a_folder_the_collector_never_wrote(tmp_path: Path) -> None:
     assert code == 0 and "Stored events: 0" in output and "Coverage: unknown (catalog.json is missing" in output
     code, output = run_cli("report", "--data-dir", str(tmp_path / "missing"))
     assert code == 2 and "no such folder" in output and "Traceback" not in output
+
+
+def test_catalog_json_is_written_whole_pretty_and_sorted_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.app import manifest
+    from telemetry_gen.collector.report import build_report
+    from telemetry_gen.collector.store import MANIFEST, Store
+
+    store = Store(tmp_path, 10)
+    written = manifest(example_catalog(), example_registry())
+    store.write_manifest(written)
+    assert (tmp_path / MANIFEST).read_text("utf-8") == json.dumps(written, indent=2, sort_keys=True) + "\n"
+    assert build_report(tmp_path).manifest == written
+    (tmp_path / MANIFEST).write_text("[1, 2]\n", "utf-8")  # JSON, but not an object: as if it were missing
+    assert build_report(tmp_path).manifest is None
+    # A write that fails (here: catalog.json is a folder) leaves no temporary file behind.
+    (tmp_path / MANIFEST).unlink()
+    (tmp_path / MANIFEST / "x").mkdir(parents=True)
+    with pytest.raises(OSError):
+        store.write_manifest(written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST]
+
+
+@given(
+    st.datetimes(
+        min_value=datetime.datetime(1971, 1, 1),
+        max_value=datetime.datetime(2200, 1, 1),
+        timezones=st.sampled_from(
+            [datetime.timezone.utc, datetime.timezone(datetime.timedelta(hours=-7, minutes=-30))]
+        ),
+    )
+)
+def test_a_bad_row_says_when_it_arrived_in_the_envelope_timestamp_format(moment: datetime.datetime) -> None:
+    """`received_at` is the runtime's `utc_timestamp`, to the microsecond, whatever the time zone."""
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.app import Collector
+    from telemetry_gen.collector.store import Store
+
+    app = Collector(example_registry(), Store.__new__(Store))  # a store that is never written to
+    row = app._bad_row({}, [], moment)
+    assert row["received_at"] == moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_an_unknown_schema_of_a_known_event_lists_its_versions_without_scanning_every_schema() -> None:
+    import dataclasses
+
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.schemas import Registry
+
+    known = example_registry()
+    first, other = sorted(known.current.values(), key=lambda s: s.name)[:2]
+    older = [dataclasses.replace(first, schema_id=f"old-{n}", version=n, current=False) for n in (3, 10)]
+    schemas = Registry([*known.by_id.values(), *older])
+
+    class Unscanned(dict[str, Any]):
+        def values(self) -> Any:
+            raise AssertionError("lookup scanned every schema")
+
+    schemas.by_id = Unscanned(schemas.by_id)
+    found, problem = schemas.lookup({"event": first.name, "schema": "nope"})
+    assert found is None and problem is not None and problem.code == "unknown-schema"
+    assert f"is not a known schema of {first.name} (known: v{first.version}, v3, v10)" in problem.message
+    found, problem = schemas.lookup({"event": other.name, "schema": "nope"})
+    assert problem is not None and f"(known: v{other.version})" in problem.message
+    found, problem = schemas.lookup({"event": ["not", "a", "name"], "schema": "nope"})
+    assert problem is not None and problem.code == "unknown-event"
+    assert schemas.lookup({"event": first.name, "schema": first.schema_id}) == (first, None)
+
+
+def _reference_depth(value: object) -> int:
+    """How deeply objects and arrays nest, the plain recursive way (values here are shallow)."""
+    if isinstance(value, dict):
+        return 1 + max([0, *map(_reference_depth, value.values())])
+    if isinstance(value, list):
+        return 1 + max([0, *map(_reference_depth, value)])
+    return 0
+
+
+_TEXT = st.text(alphabet=st.sampled_from(["a", "é", "\ud800", "\udfff", "/", "~"]), max_size=6)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_JSON, st.integers(min_value=0, max_value=5))
+def test_one_walk_finds_the_depth_and_whether_any_text_is_wrong(value: object, max_chars: int) -> None:
+    from telemetry_gen.collector import wire
+
+    deepest, clean = wire.scan(value, max_chars)
+    assert deepest == _reference_depth(value)
+    assert clean == (wire.text_problems(value, max_chars) == [])
+    with_paths = wire._strings(value)
+    assert clean == all(
+        len(text) <= max_chars and "\ud800" not in text and "\udfff" not in text for _, text in with_paths
+    )
+
+
+def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local_collector import example_registry
+
+    from telemetry_gen.collector import wire
+    from telemetry_gen.collector.app import Collector
+    from telemetry_gen.collector.schemas import SHOWN_CHARS
+    from telemetry_gen.collector.store import Store
+
+    walked: list[object] = []
+    strings = wire._strings
+
+    def counted(event: object) -> list[tuple[list[object], str]]:
+        walked.append(event)
+        return strings(event)
+
+    monkeypatch.setattr(wire, "_strings", counted)
+    app = Collector(example_registry(), Store(tmp_path, 10))
+    good = [envelope(number=n) for n in range(1, 4)]
+    outcome = app._process_body(json.dumps({"events": good}).encode(), "")
+    assert (outcome.accepted, outcome.bad, walked) == (3, 0, [])
+    long_key = envelope(number=5, data={**envelope()["data"], "k" * 5000: 1})
+    outcome = app._process_body(json.dumps({"events": [envelope(number=4), long_key]}).encode(), "")
+    assert (outcome.accepted, outcome.bad) == (1, 1) and walked == [long_key]
+    (row,) = bad_rows(tmp_path)
+    assert row["errors"] == [
+        {
+            "code": "field-too-large",
+            "location": "/data/" + "k" * (SHOWN_CHARS - 3) + "...",
+            "message": "5000 characters; the limit is 4096",
+        }
+    ]

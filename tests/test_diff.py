@@ -463,3 +463,26 @@ def test_versions_never_go_down() -> None:
         "the catalog version went down (1.3 → 1.2)",
         "event 'app/started': its version went down (2 → 1)",
     ]
+
+
+def test_version_problems_are_diagnostics_with_a_code_per_rule() -> None:
+    from telemetry_gen.diagnostics import Severity
+    from telemetry_gen.evolution import versions
+
+    def found(base_edits: list[tuple[str, str]], edits: list[tuple[str, str]]) -> list[tuple[str, Severity]]:
+        base = catalog_from_text(edit(BASE, base_edits))
+        new = catalog_from_text(edit(BASE, edits))
+        return [(d.code, d.severity) for d in check_versions(base, new, compare(base, new))]
+
+    warning, error = Severity.WARNING, Severity.ERROR
+    assert found([catalog_version("1.3"), STARTED_V2], [catalog_version("1.2")]) == [
+        (versions.CATALOG_VERSION_DOWN, warning),
+        (versions.EVENT_VERSION_DOWN, warning),
+    ]
+    # Only a breaking change without a major bump fails `diff` without --check-version.
+    assert found([], [RENAME]) == [(versions.MISSING_MAJOR, error)]
+    assert found([], [ADD_VALUE]) == [(versions.MISSING_MINOR, warning)]
+    assert found([], [REMOVE_VALUE, catalog_version("2.0")]) == [(versions.EVENT_VERSION_KEPT, warning)]
+    codes = [versions.CATALOG_VERSION_DOWN, versions.MISSING_MAJOR, versions.MISSING_MINOR]
+    codes += [versions.EVENT_VERSION_DOWN, versions.EVENT_VERSION_KEPT]
+    assert len(set(codes)) == len(codes)

@@ -4,6 +4,7 @@ every way they refuse, with exit 2 and a message instead of a traceback."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -90,6 +91,23 @@ def test_additive_change_needs_a_minor_bump_only_with_check_version(repo: Path) 
     assert run_cli("diff", "--check-version")[0] == 0
 
 
+def test_version_problems_print_as_before_without_a_code(repo: Path) -> None:
+    """Version problems are diagnostics now; `diff` still prints them as `severity: message` + hint."""
+    work(repo, [REMOVE_FIELD, version("1.2")])
+    code, output = run_cli("diff")
+    assert code == 1
+    line = (
+        r"^events\.yaml:\d+:\d+: error: 1 breaking change\(s\) need a major version bump, but the version is "
+        r"1\.1 → 1\.2\n    hint: set `version: \"2\.0\"` \(or remove the breaking changes\)$"
+    )
+    assert re.search(line, output, re.M), output
+    work(repo, [REMOVE_FIELD, version("2.0")])
+    code, output = run_cli("diff")
+    assert code == 0
+    assert re.search(r"^events\.yaml:\d+:\d+: warning: event 'app/started': a breaking change", output, re.M)
+    assert "CV0" not in output
+
+
 def test_any_ref_can_be_the_base(repo: Path) -> None:
     work(repo, [version("1.1")])
     code, output = run_cli("diff", "--base", "v1.0", "--format", "json")
@@ -150,6 +168,28 @@ def test_changelog_names_unreleased_changes_without_a_bump_and_skips_broken_tags
     assert "note: skipped tag v1.2-broken: its catalog has errors" in output
     assert "## Unreleased (the catalog version is still 1.1)" in output
     assert "- 1 additive change(s) need a minor version bump, but the version is 1.1 → 1.1" in output
+
+
+def test_changelog_checks_the_repository_once_and_reads_each_listed_tag_with_one_git_show(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from telemetry_gen.evolution import git as git_module
+
+    calls: list[tuple[str, ...]] = []
+    run_git = git_module._git
+
+    def counted(folder: Path, *args: str) -> bytes:
+        calls.append(args)
+        return run_git(folder, *args)
+
+    monkeypatch.setattr(git_module, "_git", counted)
+    code, output = run_cli("changelog")
+    assert code == 0, output
+    assert [args[0] for args in calls] == ["rev-parse", "tag", "show", "show"]  # tags v1.0 and v1.1
+    # A ref the user gives is still checked before it is read.
+    calls.clear()
+    assert run_cli("diff", "--base", "v1.0")[0] == 0
+    assert [args[0] for args in calls] == ["rev-parse", "rev-parse", "show"]
 
 
 @pytest.mark.parametrize(

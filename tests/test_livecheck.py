@@ -96,6 +96,28 @@ def test_app_version_expiry_is_judged_as_the_runtime_judges_it(tmp_path: Path) -
     ]
 
 
+def test_each_schemas_expiry_is_worked_out_once_not_per_event(tmp_path: Path, monkeypatch: Any) -> None:
+    from telemetry_gen.collector.schemas import EventSchema
+
+    read: list[str] = []
+    expires = EventSchema.expires
+
+    def counted(schema: EventSchema) -> str:
+        read.append(schema.name)
+        return str(expires.fget(schema))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(EventSchema, "expires", property(counted))
+    app_v4 = {**envelope()["context"], "app_version": "4.1"}
+    events = [envelope("command/invoked", number=n, context=app_v4) for n in range(1, 6)]
+    events += [envelope("wallet/receive-shown", number=n, timestamp="2027-07-01T00:00:00Z") for n in range(6, 11)]
+    _, result = check(str(CATALOG), str(write_lines(tmp_path / "captured.jsonl", *events)))
+    assert [(f["event"], f["count"]) for f in result["findings"] if f["code"] == "expired-event"] == [
+        ("command/invoked", 5),
+        ("wallet/receive-shown", 5),
+    ]
+    assert sorted(read) == ["command/invoked", "wallet/receive-shown"]
+
+
 def test_text_output_names_the_line_the_event_and_the_field(tmp_path: Path) -> None:
     captured = write_lines(tmp_path / "c.jsonl", envelope(data={**envelope()["data"], "exit_reason": "boom"}))
     code, output = run_cli("live-check", str(CATALOG), str(captured))

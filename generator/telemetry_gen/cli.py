@@ -247,7 +247,7 @@ def diff(
     new = _comparable(load_catalog(catalog_path), "catalog")
     old = _base_catalog(catalog_path, base, base_file)
     result = history.section(old, new, f"{old.app.version} → {new.app.version}")
-    failing = [p for p in result.problems if check_version or p.missing_major]
+    failing = [p for p in result.problems if check_version or p.severity is Severity.ERROR]
     if output_format is DiffFormat.JSON:
         typer.echo(history.as_json(old, new, result), nl=False)
     elif output_format is DiffFormat.MARKDOWN:
@@ -263,7 +263,8 @@ def diff(
             f"({new.app.version}): {breaking} breaking, {len(result.changes) - breaking} additive"
         )
     for problem in result.problems:
-        typer.echo(problem.render("error" if problem in failing else "warning"), err=True)
+        severity = "error" if problem in failing else "warning"
+        typer.echo(f"{problem.location}: {severity}: {problem.message}\n    hint: {problem.hint}", err=True)
     if failing:
         raise typer.Exit(1)
 

@@ -31,8 +31,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..catalog.model import Catalog
+from ..runtime.envelope import utc_timestamp
 from .schemas import Problem, Registry, shown
-from .store import Accepted, Outcome, Store, utc_text
+from .store import Accepted, Outcome, Store
 from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, query_event, text_problems
 
 EVENTS_PATH = "/v1/events"
@@ -58,7 +59,9 @@ class Counts:
 
 
 def manifest(catalog: Catalog, registry: Registry) -> dict[str, Any]:
-    """What `catalog.json` in the data folder says: the events declared, for `report`'s coverage."""
+    """What `catalog.json` in the data folder says: the events declared, for `report`'s coverage.
+
+    Its keys are in sorted order, as the file is written."""
     return {
         "app": catalog.app.name,
         "catalog_version": str(catalog.app.version),
@@ -144,8 +147,8 @@ class Collector:
         headers = _headers(scope)
         self._authorize(headers)
         if method == "GET":
-            event = query_event(bytes(scope["query_string"]), self.registry, self.limits)
-            outcome = await asyncio.to_thread(self._process, [event])
+            event, clean = query_event(bytes(scope["query_string"]), self.registry, self.limits)
+            outcome = await asyncio.to_thread(self._process, [event], clean)
         else:
             encoding = self._check_post(headers)
             body = await _read_body(receive, self.limits.max_body_bytes)
@@ -180,15 +183,17 @@ class Collector:
 
     def _process_body(self, body: bytes, encoding: str) -> Outcome:
         raw = inflate(body, encoding, self.limits.max_json_bytes)
-        return self._process(batch_events(parse_json(raw, self.limits.max_depth), self.limits.max_events))
+        document, clean = parse_json(raw, self.limits)
+        return self._process(batch_events(document, self.limits.max_events), clean)
 
-    def _process(self, events: list[object]) -> Outcome:
-        """Validate each event; store the good ones and bad rows for the others."""
+    def _process(self, events: list[object], clean: bool) -> Outcome:
+        """Validate each event; store the good ones and bad rows for the others. `clean`: the request's
+        text is known to be within the limits and Unicode, so it is not checked again event by event."""
         received = datetime.datetime.now(datetime.timezone.utc)
         accepted: list[Accepted] = []
         bad: list[dict[str, Any]] = []
         for event in events:
-            problems = text_problems(event, self.limits.max_field_chars)
+            problems = [] if clean else text_problems(event, self.limits.max_field_chars)
             schema = None
             if not problems:
                 schema, problems = self.registry.check(event)
@@ -206,7 +211,7 @@ class Collector:
     def _bad_row(self, event: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
         """A failed event, as Snowplow keeps them: when, why, and what arrived (long strings cut)."""
         return {
-            "received_at": utc_text(received),
+            "received_at": utc_timestamp(received.timestamp()),
             "errors": [problem.as_json() for problem in problems],
             "payload": clip(event, self.limits.max_field_chars),
         }

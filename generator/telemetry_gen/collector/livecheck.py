@@ -74,20 +74,21 @@ class Finding:
 
 def expiry_problem(schema: EventSchema, event: dict[str, Any]) -> str | None:
     """Why an event was sent after its expiry (a date, or an app version), or None."""
-    expires = schema.expires
-    if expires.startswith("app:"):
+    expiry = schema.expiry
+    if expiry.app_version is not None:
         context = event.get("context")
         sent_by = context.get("app_version") if isinstance(context, dict) else None
         # The runtime's own rule (`4` is `4.0`, `v4.1` is `4.1`), so both agree on what has expired.
-        if isinstance(sent_by, str) and version_key(sent_by) >= version_key(expires[len("app:") :]):
-            return f"sent by app version {shown(sent_by)}; the catalog retires it from version {expires[4:]}"
+        if isinstance(sent_by, str) and version_key(sent_by) >= expiry.app_key:
+            return f"sent by app version {shown(sent_by)}; the catalog retires it from version {expiry.app_version}"
+        return None
+    if expiry.last_day is None:
         return None
     try:
-        last_day = datetime.date.fromisoformat(expires)
         sent_on = datetime.date.fromisoformat(str(event.get("timestamp"))[:10])
     except ValueError:
-        return None  # `never`, or a timestamp the schema check reports
-    return f"sent on {sent_on}, after it expired on {last_day}" if sent_on > last_day else None
+        return None  # a timestamp the schema check reports
+    return f"sent on {sent_on}, after it expired on {expiry.last_day}" if sent_on > expiry.last_day else None
 
 
 @dataclass

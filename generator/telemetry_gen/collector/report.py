@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..runtime.storage import read_json
 from .schemas import UNKNOWN_EVENT, shown
 from .store import BAD, EVENTS, MANIFEST, event_name
 from .text import coverage_lines, share
@@ -96,14 +97,6 @@ def _complete_lines(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
 
 
-def _read_manifest(root: Path) -> dict[str, Any] | None:
-    try:
-        manifest = json.loads((root / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
 def build_report(root: Path) -> Report:
     stored: Counter[tuple[str, int, str]] = Counter()
     for path in sorted((root / EVENTS).glob("*/v*/date=*/part-*.jsonl")):
@@ -128,4 +121,4 @@ def build_report(root: Path) -> Report:
                 payload = row.get("payload")
                 if UNKNOWN_EVENT in codes and isinstance(payload, dict):
                     unknown[shown(payload.get("event"))] += 1
-    return Report(root.as_posix(), _read_manifest(root), dict(stored), bad_rows, dict(reasons), dict(unknown))
+    return Report(root.as_posix(), read_json(root / MANIFEST), dict(stored), bad_rows, dict(reasons), dict(unknown))

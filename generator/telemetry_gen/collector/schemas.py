@@ -12,6 +12,7 @@ message. The collector writes problems into bad rows; live-check turns them into
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 
 from ..catalog.model import NAME_PART, Catalog
 from ..diagnostics import Diagnostic, Location, Severity
+from ..runtime.expiry import version_key
 from ..targets.jsonschema import event_schema
 
 BAD_SCHEMA_FILE = "CL001"
@@ -137,6 +139,16 @@ def _real_timestamp(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Expiry:
+    """An event schema's `expires`, worked out once: the last day the event may be sent, or the app
+    version from which it is not sent (as written, and its `version_key`); neither for `never`."""
+
+    last_day: datetime.date | None = None
+    app_version: str | None = None
+    app_key: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class EventSchema:
     """One event schema, with its validator; `current` when it comes from the catalog itself."""
 
@@ -155,6 +167,18 @@ class EventSchema:
     def expires(self) -> str:
         """`never`, a date (YYYY-MM-DD), or `app:<version>`, as the catalog says."""
         return str(self.document.get("x-expires", "never"))
+
+    @functools.cached_property
+    def expiry(self) -> Expiry:
+        """`expires`, parsed the first time it is asked for."""
+        expires = self.expires
+        if expires.startswith("app:"):
+            version = expires[len("app:") :]
+            return Expiry(app_version=version, app_key=version_key(version))
+        try:
+            return Expiry(last_day=datetime.date.fromisoformat(expires))
+        except ValueError:
+            return Expiry()  # `never`
 
     def declared(self, section: str) -> Mapping[str, Any]:
         """The schemas of the fields of `data` or `context`, by name."""
@@ -204,7 +228,12 @@ class Registry:
         for schema in schemas:
             self.by_id.setdefault(schema.schema_id, schema)
         self.current = {s.name: s for s in self.by_id.values() if s.current}
-        self.names = frozenset(s.name for s in self.by_id.values())
+        by_name: dict[str, list[int]] = {}
+        for schema in self.by_id.values():
+            by_name.setdefault(schema.name, []).append(schema.version)
+        # Each event's known schema versions, as an unknown `$id` of it lists them ("v1, v2").
+        self.versions = {name: ", ".join(f"v{v}" for v in sorted(found)) for name, found in by_name.items()}
+        self.names = frozenset(self.versions)
         self.longest_string = max([0, *(_max_length(s.document) for s in self.by_id.values())])
 
     def lookup(self, event: dict[str, Any]) -> tuple[EventSchema | None, Problem | None]:
@@ -213,8 +242,8 @@ class Registry:
         found = self.by_id.get(schema_id) if isinstance(schema_id, str) else None
         if found is not None:
             return found, None
-        if isinstance(name, str) and name in self.names:
-            versions = ", ".join(f"v{v}" for v in sorted(s.version for s in self.by_id.values() if s.name == name))
+        versions = self.versions.get(name) if isinstance(name, str) else None
+        if versions is not None:
             return None, Problem(
                 "/schema",
                 UNKNOWN_SCHEMA,

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..runtime.storage import write_json
+
 EVENTS = "events"
 BAD = "bad"
 MANIFEST = "catalog.json"
@@ -64,10 +66,6 @@ def event_name(folder: str) -> str:
 
 def dumps(row: dict[str, Any], *, sort_keys: bool = False) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
-
-
-def utc_text(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -156,9 +154,7 @@ class Store:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """`catalog.json`: what this collector accepts, for `report` to compute coverage (replaced whole)."""
-        temporary = self.root / f".{MANIFEST}.{self._run}"
-        temporary.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", "utf-8")
-        os.replace(temporary, self.root / MANIFEST)
+        write_json(self.root / MANIFEST, manifest, indent=2)
 
     def _folder(self, item: Accepted) -> Path:
         day = str(item.event["timestamp"])[:10]

@@ -15,16 +15,15 @@ import math
 import re
 import urllib.parse
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..runtime.http import CONTEXT_PREFIX, ENVELOPE_KEYS
 from .schemas import MAX_PROBLEMS, Problem, Registry, pointer, shown
 
 FIELD_TOO_LARGE = "field-too-large"
 INVALID_TEXT = "invalid-text"
-ENVELOPE_KEYS = ("event", "schema", "id", "timestamp")  # sent as themselves in the GET form
-CONTEXT_PREFIX = "c_"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -52,10 +51,10 @@ class Rejected(Exception):
 
 
 def inflate(body: bytes, encoding: str, limit: int) -> bytes:
-    """The body without its `Content-Encoding` (gzip or none), refused past `limit` bytes."""
-    if encoding in ("", "identity"):
-        raw = body
-    elif encoding == "gzip":
+    """The body without its `Content-Encoding`, refused past `limit` bytes. `encoding` is gzip, identity
+    or none: the collector refuses any other (415) before it reads the body."""
+    raw = body
+    if encoding == "gzip":
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
             raw = inflater.decompress(body, limit + 1)
@@ -65,8 +64,6 @@ def inflate(body: bytes, encoding: str, limit: int) -> bytes:
             raise Rejected(400, "bad-gzip", "the gzip stream is truncated")
         if inflater.unused_data:
             raise Rejected(400, "bad-gzip", "data follows the gzip stream")
-    else:
-        raise Rejected(415, "unsupported-encoding", f"Content-Encoding {shown(encoding)}: send gzip or nothing")
     if len(raw) > limit:
         raise Rejected(413, "body-too-large", f"the body inflates to more than {limit} bytes")
     return raw
@@ -90,30 +87,49 @@ def strict_loads(text: str) -> object:
     return value
 
 
-def depth(value: object) -> int:
-    """How deeply objects and arrays nest in `value` (0 for a scalar); iterative, so never recursion-bound."""
-    deepest = 0
+def _fits(text: str, max_chars: int) -> bool:
+    """Whether a string (value or key) is within the field-size limit and Unicode text."""
+    return len(text) <= max_chars and (text.isascii() or not _SURROGATE.search(text))
+
+
+def scan(value: object, max_chars: int) -> tuple[int, bool]:
+    """How deeply objects and arrays nest in `value` (0 for a scalar), and whether every string and
+    key in it `_fits`; one iterative walk (never recursion-bound) that keeps no paths."""
+    if isinstance(value, str):
+        return 0, _fits(value, max_chars)
+    deepest, clean = 0, True
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         node, level = stack.pop()
         if isinstance(node, dict):
-            children: list[object] = list(node.values())
+            clean = clean and all(_fits(key, max_chars) for key in node)
+            children: Iterable[object] = node.values()
         elif isinstance(node, list):
             children = node
         else:
             continue
         deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
-    return deepest
+        for child in children:
+            if isinstance(child, str):
+                clean = clean and _fits(child, max_chars)
+            elif isinstance(child, (dict, list)):
+                stack.append((child, level + 1))
+    return deepest, clean
 
 
-def check_depth(value: object, limit: int) -> None:
-    if depth(value) > limit:
-        raise Rejected(400, "too-deep", f"objects and arrays nest more than {limit} levels deep")
+def check_depth(value: object, limits: Limits) -> bool:
+    """Refuse `value` if objects and arrays nest in it more than `limits.max_depth` deep. In the same
+    walk: whether every string and key in it is within `limits.max_field_chars` and Unicode text
+    (when not, `text_problems` says which, event by event)."""
+    deepest, clean = scan(value, limits.max_field_chars)
+    if deepest > limits.max_depth:
+        raise Rejected(400, "too-deep", f"objects and arrays nest more than {limits.max_depth} levels deep")
+    return clean
 
 
-def parse_json(raw: bytes, max_depth: int) -> object:
-    """The JSON document in `raw`: UTF-8, no NaN or infinities, nested at most `max_depth` deep."""
+def parse_json(raw: bytes, limits: Limits) -> tuple[object, bool]:
+    """The JSON document in `raw` (UTF-8, no NaN or infinities, nested at most `max_depth` deep), and
+    whether all of its text is clean (see `check_depth`)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -121,11 +137,10 @@ def parse_json(raw: bytes, max_depth: int) -> object:
     try:
         document = strict_loads(text)
     except RecursionError:
-        raise Rejected(400, "too-deep", f"objects and arrays nest more than {max_depth} levels deep") from None
+        raise Rejected(400, "too-deep", f"objects and arrays nest more than {limits.max_depth} levels deep") from None
     except ValueError as exc:
         raise Rejected(400, "bad-json", f"the body is not JSON ({shown(str(exc))})") from None
-    check_depth(document, max_depth)
-    return document
+    return document, check_depth(document, limits)
 
 
 def batch_events(document: object, max_events: int) -> list[object]:
@@ -148,8 +163,9 @@ def _typed(text: str, field: object) -> object:
         return text  # the schema check reports the mismatch
 
 
-def query_event(query: bytes, registry: Registry, limits: Limits) -> dict[str, Any]:
-    """The envelope of a GET request, typed by the schema it names (see `runtime/http.py::query_string`)."""
+def query_event(query: bytes, registry: Registry, limits: Limits) -> tuple[dict[str, Any], bool]:
+    """The envelope of a GET request, typed by the schema it names (see `runtime/http.py::query_string`),
+    and whether all of its text is clean (see `check_depth`)."""
     if len(query) > limits.max_query_bytes:
         raise Rejected(414, "query-too-long", f"the query string is longer than {limits.max_query_bytes} bytes")
     if not query:
@@ -178,8 +194,7 @@ def query_event(query: bytes, registry: Registry, limits: Limits) -> dict[str, A
     envelope["data"] = {
         key: _typed(value, data.get(key)) for key, value in fields.items() if not key.startswith(CONTEXT_PREFIX)
     }
-    check_depth(envelope, limits.max_depth)
-    return envelope
+    return envelope, check_depth(envelope, limits)
 
 
 def _strings(event: object) -> list[tuple[list[object], str]]:
@@ -200,7 +215,11 @@ def _strings(event: object) -> list[tuple[list[object], str]]:
 
 
 def text_problems(event: object, max_chars: int) -> list[Problem]:
-    """Strings (values or keys) past the field-size limit, and text that is not Unicode (lone surrogates)."""
+    """Strings (values or keys) past the field-size limit, and text that is not Unicode (lone surrogates).
+
+    The strings are found with their paths only when one of them does not fit."""
+    if scan(event, max_chars)[1]:
+        return []
     problems: set[Problem] = set()
     for path, text in _strings(event):
         if len(text) > max_chars:

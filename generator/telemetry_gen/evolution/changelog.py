@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog.model import Catalog
+from ..diagnostics import Diagnostic
 from ..targets.common import render_template
 from ..targets.docs import md, md_code
 from .diff import KINDS, Change, compare
-from .git import GitError, catalog_at, tags
-from .versions import VersionProblem, check_versions, required_bump
+from .git import GitError, catalog_at_tag, tags
+from .versions import check_versions, required_bump
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Section:
 
     title: str  # Markdown
     changes: tuple[Change, ...]
-    problems: tuple[VersionProblem, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
 
 
 def section(base: Catalog | None, new: Catalog, title: str) -> Section:
@@ -40,7 +41,7 @@ def git_history(current: Catalog, path: Path, pattern: str) -> tuple[list[Sectio
     releases: list[tuple[str, Catalog]] = []
     for tag in tags(path.parent, pattern):
         try:
-            catalog, _ = catalog_at(tag, path)
+            catalog, _ = catalog_at_tag(tag, path)
         except GitError as exc:
             notes.append(f"skipped tag {tag}: {exc}")
             continue

@@ -45,18 +45,22 @@ def _checked_ref(folder: Path, ref: str) -> str:
     return ref
 
 
-def read_file(ref: str, path: Path) -> str:
-    """The text of `path` (a file in the work tree) as it was committed at `ref`."""
-    folder = path.parent
-    _checked_ref(folder, ref)
+def _show(folder: Path, ref: str, name: str) -> str:
+    """The text of file `name` of `folder` as committed at `ref`, a ref known to be good."""
     try:
-        data = _git(folder, "show", f"{ref}:./{path.name}")
+        data = _git(folder, "show", "--end-of-options", f"{ref}:./{name}")
     except GitError:
-        raise GitError(f"{path.name} does not exist at {ref}") from None
+        raise GitError(f"{name} does not exist at {ref}") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise GitError(f"{path.name} at {ref} is not UTF-8 text") from None
+        raise GitError(f"{name} at {ref} is not UTF-8 text") from None
+
+
+def read_file(ref: str, path: Path) -> str:
+    """The text of `path` (a file in the work tree) as it was committed at `ref`, a ref the user gave."""
+    _checked_ref(path.parent, ref)
+    return _show(path.parent, ref, path.name)
 
 
 def last_tag(folder: Path) -> str:
@@ -78,3 +82,8 @@ def tags(folder: Path, pattern: str) -> list[str]:
 def catalog_at(ref: str, path: Path) -> tuple[Catalog | None, list[Diagnostic]]:
     """The catalog at `path` as committed at `ref`; its diagnostics name the file `REF:name`."""
     return parse_catalog(read_file(ref, path), f"{ref}:{path.name}")
+
+
+def catalog_at_tag(tag: str, path: Path) -> tuple[Catalog | None, list[Diagnostic]]:
+    """`catalog_at` for a tag `tags()` listed: the repository and the tag are not checked again."""
+    return parse_catalog(_show(path.parent, tag, path.name), f"{tag}:{path.name}")

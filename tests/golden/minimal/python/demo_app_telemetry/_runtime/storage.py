@@ -42,12 +42,12 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def write_json(path: Path, value: dict[str, Any]) -> None:
+def write_json(path: Path, value: dict[str, Any], indent: int | None = None) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        temporary.write_text(json.dumps(value) + "\n", "utf-8")
+        temporary.write_text(json.dumps(value, indent=indent) + "\n", "utf-8")
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

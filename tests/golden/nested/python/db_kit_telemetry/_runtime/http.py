@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 Method = Literal["POST", "GET"]
 _RETRIED_STATUSES = frozenset({408, 429})
+ENVELOPE_KEYS = ("event", "schema", "id", "timestamp")  # sent under their own names in the GET form
+CONTEXT_PREFIX = "c_"  # before each context field's name in the GET form
 
 
 @functools.cache
@@ -74,9 +76,9 @@ def query_string(event: dict[str, Any], sent_at: str) -> str:
     def text(value: object) -> str:
         return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), allow_nan=False)
 
-    pairs = [(key, text(event[key])) for key in ("event", "schema", "id", "timestamp")]
+    pairs = [(key, text(event[key])) for key in ENVELOPE_KEYS]
     pairs.append(("sent_at", sent_at))
-    pairs += [(f"c_{name}", text(value)) for name, value in event["context"].items()]
+    pairs += [(CONTEXT_PREFIX + name, text(value)) for name, value in event["context"].items()]
     pairs += [(name, text(value)) for name, value in event["data"].items()]
     return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
 
