@@ -500,11 +500,10 @@ class Telemetry:
         """Deliver one event whose data is known to be valid (its emitter's quick test, or `emit`).
 
         This runs on every event the app sends, on the app's thread: the usual case (background
-        sinks only) is one queue append, the envelope is made later on the delivery thread.
+        sinks only) is one queue append, the envelope is made later on the delivery thread. It
+        does not ask whether the event expired: only `emit` does, and the emitter of an event with
+        an `expires:` always calls `emit`.
         """
-        if spec.name in self._expired:
-            self._count(f"{spec.name}: expired", 1)
-            return
         route = self._queue_with_context  # read once: consent may be withdrawn meanwhile
         try:
             if route is not None:

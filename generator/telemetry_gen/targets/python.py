@@ -106,7 +106,8 @@ class Emitter:
     parameters: tuple[Parameter, ...]
     required_data: str  # the dict literal the payload starts from
     # The emitter's fast path (see `pychecks.quick_test`): a condition over its arguments, laid
-    # out one test per line. Empty: nothing to test; None: every call takes the full check.
+    # out one test per line. Empty: nothing to test; None: every call takes the full check, as
+    # for an event with an `expires:` (the full check is where the client tells it expired).
     quick_condition: str | None
 
 
@@ -174,7 +175,8 @@ class _PythonModel:
     def emitter(self, event: Event) -> Emitter:
         facts = [f"consent: {event.category.value}", f"since {event.since}", f"owner: {event.owner}"]
         parts = [event.description.strip(), f"Sent: {event.trigger.strip()}", "; ".join(facts) + "."]
-        if event.expires.date or event.expires.app_version:
+        expires = bool(event.expires.date or event.expires.app_version)
+        if expires:
             parts.append(f"Expiry: {event.expires.effect()}.")
         if event.deprecated:
             parts.append(f"Deprecated: {event.deprecated.strip()}")
@@ -198,7 +200,7 @@ class _PythonModel:
             docstring=docstring_literal("\n\n".join(parts), "    "),
             parameters=ordered,
             required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
-            quick_condition=self.quick_condition(fields),
+            quick_condition=None if expires else self.quick_condition(fields),
         )
 
     def quick_condition(self, fields: list[Field]) -> str | None:
