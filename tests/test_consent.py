@@ -4,6 +4,7 @@ the prompts on a real terminal, the ready-made `telemetry` command, and nothing 
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import pty
@@ -78,6 +79,20 @@ def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleTyp
     config.write_text("telemetry: [unclosed\n")
     with pytest.raises(package.ConfigurationError, match="cannot read"):
         package.configure(app_version="3.2.0", data_dir=tmp_path, config=config, strict=True)
+
+
+def test_enable_with_a_bad_level_raises_under_the_test_harness(package: ModuleType, tmp_path: Path) -> None:
+    testing = importlib.import_module(f"{PACKAGE}._runtime.testing")
+    with testing.capture(package._catalog.client, tmp_path / "captured"):
+        package.configure(app_version="3.2.0")  # the app's own, lenient configure: the harness is strict
+        with pytest.raises(package.ConfigurationError, match="enable\\(\\) takes 'all' or 'errors', not 'off'"):
+            package.enable("off")
+        with pytest.raises(package.ConfigurationError, match="not 'sometimes'"):
+            package.enable("sometimes")
+    package.configure(app_version="3.2.0", data_dir=tmp_path / "data")
+    package.enable("sometimes")  # outside the harness, and not strict: counted and logged
+    assert package.status().dropped == {"configuration": 1}
+    assert package.status().level == "off"
 
 
 def run_app(code: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -205,10 +205,8 @@ class Telemetry:
     def enable(self, level: Level = "all") -> None:
         """The user opts in (`all`, or `errors` for error reports only); the choice is saved."""
         if parse_level(level) != level or level == "off":
-            strict = self._settings is not None and self._settings.strict
-            self._problem(
-                "configuration", ConfigurationError(f"enable() takes 'all' or 'errors', not {level!r}"), strict
-            )
+            error = ConfigurationError(f"enable() takes 'all' or 'errors', not {level!r}")
+            self._problem("configuration", error, self.strict)
             return
         self._decide(level)
 
