@@ -39,6 +39,12 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _unclaimed(claimed: Path) -> tuple[Path, str]:
+    """The batch a claim named `<stem>.<pid>.claim` was made from, and the claiming process's id."""
+    stem, _, rest = claimed.name.partition(".")
+    return claimed.with_name(stem + _BATCH), rest.removesuffix(_CLAIM)
+
+
 class Spool:
     def __init__(self, folder: Path, max_bytes: int, count_dropped: DropCounter) -> None:
         self.folder = folder
@@ -104,11 +110,11 @@ class Spool:
 
     def _take_back_stale_claims(self) -> None:
         for path in self.folder.glob(f"*{_CLAIM}"):
-            stem, _, pid = path.stem.rpartition(".")
+            batch, pid = _unclaimed(path)
             with contextlib.suppress(OSError, ValueError):
                 old = time.time() - path.stat().st_mtime > _STALE_CLAIM_SECONDS
                 if old or not _running(int(pid)):
-                    os.replace(path, path.with_name(stem + _BATCH))
+                    os.replace(path, batch)
 
     @staticmethod
     def read(claimed: Path) -> list[str]:
@@ -116,9 +122,8 @@ class Spool:
 
     def release(self, claimed: Path) -> None:
         """Sending failed: put the batch back to be tried again later."""
-        stem = claimed.name.split(".", 1)[0]
         with contextlib.suppress(FileNotFoundError):  # gone if the user opted out meanwhile
-            os.replace(claimed, claimed.with_name(stem + _BATCH))
+            os.replace(claimed, _unclaimed(claimed)[0])
 
     @staticmethod
     def remove(claimed: Path) -> None:
