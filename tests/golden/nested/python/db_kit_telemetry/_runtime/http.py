@@ -143,8 +143,7 @@ class HttpSink(Sink):
                 if self._deliver(chunk) == "failed":
                     self._session.count_dropped("http: undeliverable, no spool", len(chunk))
             return
-        for chunk in self._chunks(lines):
-            self._spool.add(chunk)
+        self._spool.add(self._chunks(lines))
         self._drain(self._spool)
 
     def _chunks(self, lines: list[str]) -> list[list[str]]:
@@ -162,15 +161,21 @@ class HttpSink(Sink):
         return [chunk for chunk in chunks if chunk]
 
     def _drain(self, spool: Spool) -> None:
-        """Send waiting batches, oldest first, until one fails or none is left."""
-        while not self._stopped.is_set() and time.time() >= self._not_before:
-            claimed = spool.claim_oldest()
+        """Send the waiting batches, oldest first, until one fails or none is left."""
+        if self._paused():
+            return
+        for batch in spool.waiting():
+            claimed = None if self._paused() else spool.claim(batch)
             if claimed is None:
-                return
+                continue  # another process took it first, or sending stopped
             if self._deliver(spool.read(claimed)) == "failed":
                 spool.release(claimed)
                 return
             spool.remove(claimed)
+
+    def _paused(self) -> bool:
+        """Stopped, or asked by the endpoint to wait (a Retry-After past the backoff cap)."""
+        return self._stopped.is_set() or time.time() < self._not_before
 
     def _deliver(self, lines: list[str]) -> Literal["sent", "refused", "failed"]:
         """Send one batch, retrying what may succeed later; count what is refused."""
