@@ -75,6 +75,17 @@ def test_get_form_sends_one_query_string_request_per_event(
     assert first.query["id"] != second.query["id"]
 
 
+def test_the_get_form_retries_the_same_event(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+    server.script = [Answer(503), Answer(reset=True)]
+    sink = package.HttpSink(server.url, method="GET", **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package, 7.0)
+    requests = server.wait_for(3)
+    assert package.flush(5.0)
+    assert len({r.query["id"] for r in requests}) == 1
+    assert [json.loads(r.query["uptime_seconds"]) for r in requests] == [7.0, 7.0, 7.0]
+
+
 @pytest.mark.parametrize(
     "failures",
     [
