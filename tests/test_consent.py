@@ -95,6 +95,43 @@ def test_enable_with_a_bad_level_raises_under_the_test_harness(package: ModuleTy
     assert package.status().level == "off"
 
 
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [
+        ("1", True),
+        ("true", True),
+        (" YES ", True),
+        ("on", True),
+        ("2", True),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
+def test_on_off_variables_are_read_alike(
+    package: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    on: bool,
+) -> None:
+    """DO_NOT_TRACK, the debug variable and the CI variables are on unless empty or 0, false, no, off."""
+    prompt = importlib.import_module(f"{PACKAGE}._runtime.prompt")
+    for name in prompt._CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name in ("DO_NOT_TRACK", f"{VARIABLE}_DEBUG", "CI"):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(VARIABLE, "all")
+    assert level(package, tmp_path) == (("off", "DO_NOT_TRACK") if on else ("all", VARIABLE))
+    assert prompt.running_in_ci() is on
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", data_dir=tmp_path, sinks=[sink], consent="all", strict=True)
+    package.events.app_started(command="watch", interactive=False)
+    assert sink.names() == ([] if on else ["app/started"])  # on: printed by the debug sink, not sent
+
+
 def run_app(code: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """A fresh process of the app, with `home` as its home folder."""
     environment = {"PATH": os.environ["PATH"], "HOME": str(home), **(env or {})}

@@ -31,6 +31,7 @@ from .consent import (
     parse_level,
     save_decision,
     saved_decision,
+    switched_on,
 )
 from .context import context_values
 from .delivery import Dispatcher, Queued
@@ -347,8 +348,8 @@ class Telemetry:
         if self._override is not None:
             return self._override.sinks
         # <PREFIX>_TELEMETRY_DEBUG=1: print each event as it would be sent, and send nothing.
-        debug = os.environ.get(f"{self.app.env_prefix}_TELEMETRY_DEBUG", "").strip().lower()
-        return (ConsoleSink(),) if debug in ("1", "true", "yes", "on") else settings.sinks
+        debug = switched_on(os.environ, f"{self.app.env_prefix}_TELEMETRY_DEBUG")
+        return (ConsoleSink(),) if debug else settings.sinks
 
     def _stop_delivery(self, *, forget: bool) -> None:
         """Close the gate, drop the queue (or flush it, when not forgetting) and stop the sinks."""
