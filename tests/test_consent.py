@@ -4,6 +4,7 @@ the prompts on a real terminal, the ready-made `telemetry` command, and nothing 
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import pty
@@ -78,6 +79,57 @@ def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleTyp
     config.write_text("telemetry: [unclosed\n")
     with pytest.raises(package.ConfigurationError, match="cannot read"):
         package.configure(app_version="3.2.0", data_dir=tmp_path, config=config, strict=True)
+
+
+def test_enable_with_a_bad_level_raises_under_the_test_harness(package: ModuleType, tmp_path: Path) -> None:
+    testing = importlib.import_module(f"{PACKAGE}._runtime.testing")
+    with testing.capture(package._catalog.client, tmp_path / "captured"):
+        package.configure(app_version="3.2.0")  # the app's own, lenient configure: the harness is strict
+        with pytest.raises(package.ConfigurationError, match="enable\\(\\) takes 'all' or 'errors', not 'off'"):
+            package.enable("off")
+        with pytest.raises(package.ConfigurationError, match="not 'sometimes'"):
+            package.enable("sometimes")
+    package.configure(app_version="3.2.0", data_dir=tmp_path / "data")
+    package.enable("sometimes")  # outside the harness, and not strict: counted and logged
+    assert package.status().dropped == {"configuration": 1}
+    assert package.status().level == "off"
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [
+        ("1", True),
+        ("true", True),
+        (" YES ", True),
+        ("on", True),
+        ("2", True),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
+)
+def test_on_off_variables_are_read_alike(
+    package: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    on: bool,
+) -> None:
+    """DO_NOT_TRACK, the debug variable and the CI variables are on unless empty or 0, false, no, off."""
+    prompt = importlib.import_module(f"{PACKAGE}._runtime.prompt")
+    for name in prompt._CI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name in ("DO_NOT_TRACK", f"{VARIABLE}_DEBUG", "CI"):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(VARIABLE, "all")
+    assert level(package, tmp_path) == (("off", "DO_NOT_TRACK") if on else ("all", VARIABLE))
+    assert prompt.running_in_ci() is on
+    sink = package.MemorySink()
+    package.configure(app_version="3.2.0", data_dir=tmp_path, sinks=[sink], consent="all", strict=True)
+    package.events.app_started(command="watch", interactive=False)
+    assert sink.names() == ([] if on else ["app/started"])  # on: printed by the debug sink, not sent
 
 
 def run_app(code: str, home: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -75,6 +75,17 @@ def test_get_form_sends_one_query_string_request_per_event(
     assert first.query["id"] != second.query["id"]
 
 
+def test_the_get_form_retries_the_same_event(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+    server.script = [Answer(503), Answer(reset=True)]
+    sink = package.HttpSink(server.url, method="GET", **FAST)
+    package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path, consent="all")
+    exited(package, 7.0)
+    requests = server.wait_for(3)
+    assert package.flush(5.0)
+    assert len({r.query["id"] for r in requests}) == 1
+    assert [json.loads(r.query["uptime_seconds"]) for r in requests] == [7.0, 7.0, 7.0]
+
+
 @pytest.mark.parametrize(
     "failures",
     [
@@ -182,6 +193,31 @@ def test_the_spool_drops_the_oldest_past_its_cap(package: ModuleType, tmp_path: 
     assert sum(p.stat().st_size for p in batches) <= 3000
     assert kept == [float(u) for u in range(20 - len(kept), 20)]  # the newest survive
     assert package.status().dropped == {"spool full: oldest dropped": 20 - len(kept)}
+
+
+def test_the_spool_keeps_a_writes_batches_at_once_and_hands_them_out_oldest_first(
+    package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool_module = importlib.import_module(f"{package.__name__}._runtime.spool")
+    dropped: list[tuple[str, int]] = []
+    spool = spool_module.Spool(tmp_path / "spool", 100, lambda reason, events: dropped.append((reason, events)))
+    listings = []
+    names = spool_module.Spool._names
+    monkeypatch.setattr(spool_module.Spool, "_names", lambda self: listings.append(1) or names(self))
+    spool.add([["a" * 30, "b" * 30], ["c" * 30], ["d" * 30]])  # 62 + 31 + 31 bytes: the first is dropped
+    assert len(listings) == 1  # the cap is enforced once for the write, not once per batch
+    assert dropped == [("spool full: oldest dropped", 2)]
+    waiting = spool.waiting()
+    assert [spool.read(path) for path in waiting] == [["c" * 30], ["d" * 30]]
+    assert spool.claim(waiting[0]) is not None
+    assert spool.claim(waiting[0]) is None  # taken already
+    assert [spool.read(path) for path in spool.waiting()] == [["d" * 30]]  # this process's claim stays
+    finished = subprocess.Popen([sys.executable, "-c", ""])
+    finished.wait()
+    (tmp_path / "spool" / f"00000000000000000001-dead.{finished.pid}.claim").write_text("e\n")
+    assert [spool.read(path) for path in spool.waiting()] == [["e"], ["d" * 30]]  # a dead process's is taken back
+    spool.close()
+    assert spool.waiting() == [] and spool.claim(waiting[1]) is None
 
 
 def test_opting_out_deletes_the_queue_the_spool_and_the_id(package: ModuleType, tmp_path: Path) -> None:

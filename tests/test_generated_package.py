@@ -35,6 +35,24 @@ def package(example: tuple[Catalog, Path]) -> ModuleType:
     return import_generated(example[1], PACKAGE)
 
 
+def test_a_sink_is_stopped_before_it_starts_again(package: ModuleType, tmp_path: Path) -> None:
+    """Sinks rely on it (the Sentry sink starts a new sentry-sdk client for the new level)."""
+    calls: list[str] = []
+
+    class Recording(package.MemorySink):  # type: ignore[name-defined,misc]
+        def start(self, session: typing.Any) -> None:
+            calls.append(f"start {session.level}")
+
+        def stop(self, *, forget: bool) -> None:
+            calls.append(f"stop forget={forget}")
+
+    package.configure(app_version="3.2.0", sinks=[Recording()], data_dir=tmp_path, consent="errors")
+    package.enable("all")
+    package.configure(app_version="3.2.1", sinks=[], data_dir=tmp_path, consent="all")
+    package.disable()
+    assert calls == ["start errors", "stop forget=False", "start all", "stop forget=False"]
+
+
 def test_every_emitter_sends_a_schema_valid_event(
     example: tuple[Catalog, Path], package: ModuleType, tmp_path: Path
 ) -> None:

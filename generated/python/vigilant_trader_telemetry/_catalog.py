@@ -37,39 +37,6 @@ WALLET_DISCOVERY_COMPLETED = EventSpec('wallet/discovery-completed', 'https://te
 WALLET_OPENED = EventSpec('wallet/opened', 'https://telemetry.vigilant-trader.example/schemas/events/wallet/opened/v1.schema.json', 'usage', _checks.check_wallet_opened)
 WALLET_RECEIVE_SHOWN = EventSpec('wallet/receive-shown', 'https://telemetry.vigilant-trader.example/schemas/events/wallet/receive-shown/v1.schema.json', 'usage', _checks.check_wallet_receive_shown, expires_date='2027-06-30')
 
-EVENTS: dict[str, EventSpec] = {
-    'app/exited': APP_EXITED,
-    'app/instance-created': APP_INSTANCE_CREATED,
-    'app/started': APP_STARTED,
-    'command/evaluate-completed': COMMAND_EVALUATE_COMPLETED,
-    'command/invoked': COMMAND_INVOKED,
-    'command/test-drive-completed': COMMAND_TEST_DRIVE_COMPLETED,
-    'command/trigger-fired': COMMAND_TRIGGER_FIRED,
-    'command/watch-session-ended': COMMAND_WATCH_SESSION_ENDED,
-    'command/watch-session-started': COMMAND_WATCH_SESSION_STARTED,
-    'consent/changed': CONSENT_CHANGED,
-    'device/connected': DEVICE_CONNECTED,
-    'device/firmware-update-finished': DEVICE_FIRMWARE_UPDATE_FINISHED,
-    'device/setup-completed': DEVICE_SETUP_COMPLETED,
-    'device/setup-failed': DEVICE_SETUP_FAILED,
-    'error/crash-reported': ERROR_CRASH_REPORTED,
-    'error/exchange-request-failed': ERROR_EXCHANGE_REQUEST_FAILED,
-    'error/unhandled-exception': ERROR_UNHANDLED_EXCEPTION,
-    'perf/command-timing': PERF_COMMAND_TIMING,
-    'perf/price-fetch-latency': PERF_PRICE_FETCH_LATENCY,
-    'settings/changed': SETTINGS_CHANGED,
-    'settings/config-loaded': SETTINGS_CONFIG_LOADED,
-    'transaction/broadcast-failed': TRANSACTION_BROADCAST_FAILED,
-    'transaction/created': TRANSACTION_CREATED,
-    'transaction/signing-finished': TRANSACTION_SIGNING_FINISHED,
-    'update/check-failed': UPDATE_CHECK_FAILED,
-    'update/checked': UPDATE_CHECKED,
-    'update/installed': UPDATE_INSTALLED,
-    'wallet/discovery-completed': WALLET_DISCOVERY_COMPLETED,
-    'wallet/opened': WALLET_OPENED,
-    'wallet/receive-shown': WALLET_RECEIVE_SHOWN,
-}
-
 APP = AppInfo(
     name='vigilant-trader',
     title='Vigilant Trader',
@@ -122,5 +89,6 @@ APP = AppInfo(
         WALLET_RECEIVE_SHOWN,
     ),
 )
+EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in APP.events}
 
 client = Telemetry(APP)

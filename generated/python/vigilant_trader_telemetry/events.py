@@ -21,15 +21,15 @@ from typing import Any, Literal, TypedDict
 from . import _catalog
 from ._checks import (
     _ONLY3,
-    _PATTERN12,
-    _PATTERN21,
-    _PATTERN29,
+    _PATTERN11,
+    _PATTERN20,
+    _PATTERN30,
+    _PATTERN31,
     _PATTERN32,
-    _PATTERN33,
+    _PATTERN34,
     _PATTERN35,
-    _PATTERN36,
-    _PATTERN40,
-    _PATTERN49,
+    _PATTERN39,
+    _PATTERN47,
     _VALUES0,
     _VALUES1,
     _VALUES2,
@@ -40,7 +40,7 @@ from ._checks import (
     _VALUES8,
     _VALUES9,
     _VALUES10,
-    _VALUES11,
+    _VALUES12,
     _VALUES13,
     _VALUES14,
     _VALUES15,
@@ -48,7 +48,7 @@ from ._checks import (
     _VALUES17,
     _VALUES18,
     _VALUES19,
-    _VALUES20,
+    _VALUES21,
     _VALUES22,
     _VALUES23,
     _VALUES24,
@@ -56,23 +56,21 @@ from ._checks import (
     _VALUES26,
     _VALUES27,
     _VALUES28,
-    _VALUES30,
-    _VALUES31,
-    _VALUES34,
+    _VALUES29,
+    _VALUES33,
+    _VALUES36,
     _VALUES37,
     _VALUES38,
-    _VALUES39,
+    _VALUES40,
     _VALUES41,
     _VALUES42,
     _VALUES43,
     _VALUES44,
     _VALUES45,
     _VALUES46,
-    _VALUES47,
     _VALUES48,
+    _VALUES49,
     _VALUES50,
-    _VALUES51,
-    _VALUES52,
 )
 
 _gate = _catalog.client.gate
@@ -294,12 +292,7 @@ def command_invoked(
     if not _gate.usage:
         return
     _data: dict[str, Any] = {'command': command}
-    if (
-        _type(command) is _str and command in _VALUES8
-    ):
-        _accept(_catalog.COMMAND_INVOKED, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.COMMAND_INVOKED, _data)
+    _emit(_catalog.COMMAND_INVOKED, _data)
 
 
 def command_test_drive_completed(
@@ -325,8 +318,8 @@ def command_test_drive_completed(
     if duration_seconds is not None:
         _data['duration_seconds'] = duration_seconds
     if (
-        _type(checks_failed) is _list and _len(checks_failed) <= 7 and _ONLY3.issuperset(_map(_type, checks_failed)) and _VALUES9.issuperset(checks_failed) and _len(_set(checks_failed)) == _len(checks_failed)
-        and _type(checks_run) is _list and _len(checks_run) <= 7 and _ONLY3.issuperset(_map(_type, checks_run)) and _VALUES9.issuperset(checks_run) and _len(_set(checks_run)) == _len(checks_run)
+        _type(checks_failed) is _list and _len(checks_failed) <= 7 and _ONLY3.issuperset(_map(_type, checks_failed)) and _VALUES8.issuperset(checks_failed) and _len(_set(checks_failed)) == _len(checks_failed)
+        and _type(checks_run) is _list and _len(checks_run) <= 7 and _ONLY3.issuperset(_map(_type, checks_run)) and _VALUES8.issuperset(checks_run) and _len(_set(checks_run)) == _len(checks_run)
         and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
     ):
         _accept(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
@@ -365,12 +358,12 @@ def command_trigger_fired(
     if order_size_bucket is not None:
         _data['order_size_bucket'] = order_size_bucket
     if (
-        _type(asset) is _str and asset in _VALUES10
+        _type(asset) is _str and asset in _VALUES9
         and _type(dry_run) is _bool
-        and _type(trigger_kind) is _str and trigger_kind in _VALUES11
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and _type(trigger_kind) is _str and trigger_kind in _VALUES10
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN11.search(watch_session_id) is not None
         and (order_latency_ms is None or ((_type(order_latency_ms) is _float or _type(order_latency_ms) is _int) and 0 <= order_latency_ms <= 600000))
-        and (order_size_bucket is None or (_type(order_size_bucket) is _str and order_size_bucket in _VALUES13))
+        and (order_size_bucket is None or (_type(order_size_bucket) is _str and order_size_bucket in _VALUES12))
     ):
         _accept(_catalog.COMMAND_TRIGGER_FIRED, _data)
     else:  # the full check decides, and names what is wrong
@@ -403,8 +396,8 @@ def command_watch_session_ended(
         _data['triggers_fired'] = triggers_fired
     if (
         (_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 31536000
-        and _type(stop_reason) is _str and stop_reason in _VALUES14
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        and _type(stop_reason) is _str and stop_reason in _VALUES13
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN11.search(watch_session_id) is not None
         and (triggers_fired is None or (_type(triggers_fired) is _int and 0 <= triggers_fired <= 1000000))
     ):
         _accept(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
@@ -451,13 +444,13 @@ def command_watch_session_started(
     if trigger_kinds is not None:
         _data['trigger_kinds'] = trigger_kinds
     if (
-        _type(exchange) is _str and exchange in _VALUES15
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN12.search(watch_session_id) is not None
+        _type(exchange) is _str and exchange in _VALUES14
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN11.search(watch_session_id) is not None
         and (dry_run is None or _type(dry_run) is _bool)
-        and (notification_channels is None or (_type(notification_channels) is _list and _len(notification_channels) <= 4 and _ONLY3.issuperset(_map(_type, notification_channels)) and _VALUES16.issuperset(notification_channels) and _len(_set(notification_channels)) == _len(notification_channels)))
+        and (notification_channels is None or (_type(notification_channels) is _list and _len(notification_channels) <= 4 and _ONLY3.issuperset(_map(_type, notification_channels)) and _VALUES15.issuperset(notification_channels) and _len(_set(notification_channels)) == _len(notification_channels)))
         and (polling_interval_seconds is None or (_type(polling_interval_seconds) is _int and 1 <= polling_interval_seconds <= 86400))
         and (trigger_count is None or (_type(trigger_count) is _int and 0 <= trigger_count <= 1000))
-        and (trigger_kinds is None or (_type(trigger_kinds) is _list and _len(trigger_kinds) <= 4 and _ONLY3.issuperset(_map(_type, trigger_kinds)) and _VALUES11.issuperset(trigger_kinds) and _len(_set(trigger_kinds)) == _len(trigger_kinds)))
+        and (trigger_kinds is None or (_type(trigger_kinds) is _list and _len(trigger_kinds) <= 4 and _ONLY3.issuperset(_map(_type, trigger_kinds)) and _VALUES10.issuperset(trigger_kinds) and _len(_set(trigger_kinds)) == _len(trigger_kinds)))
     ):
         _accept(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
     else:  # the full check decides, and names what is wrong
@@ -487,9 +480,9 @@ def consent_changed(
     if changed_via is not None:
         _data['changed_via'] = changed_via
     if (
-        _type(new_level) is _str and new_level in _VALUES17
-        and _type(previous_level) is _str and previous_level in _VALUES18
-        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES19))
+        _type(new_level) is _str and new_level in _VALUES16
+        and _type(previous_level) is _str and previous_level in _VALUES17
+        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES18))
     ):
         _accept(_catalog.CONSENT_CHANGED, _data)
     else:  # the full check decides, and names what is wrong
@@ -527,11 +520,11 @@ def device_connected(
     if transport is not None:
         _data['transport'] = transport
     if (
-        _type(device_model) is _str and device_model in _VALUES20
-        and _type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None
+        _type(device_model) is _str and device_model in _VALUES19
+        and _type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN20.search(firmware_version) is not None
         and (bootloader_mode is None or _type(bootloader_mode) is _bool)
         and (initialized is None or _type(initialized) is _bool)
-        and (transport is None or (_type(transport) is _str and transport in _VALUES22))
+        and (transport is None or (_type(transport) is _str and transport in _VALUES21))
     ):
         _accept(_catalog.DEVICE_CONNECTED, _data)
     else:  # the full check decides, and names what is wrong
@@ -571,11 +564,11 @@ def device_firmware_update_finished(
     if image_bytes is not None:
         _data['image_bytes'] = image_bytes
     if (
-        _type(device_model) is _str and device_model in _VALUES20
-        and _type(outcome) is _str and outcome in _VALUES23
-        and _type(to_version) is _str and _len(to_version) <= 20 and _PATTERN21.search(to_version) is not None
+        _type(device_model) is _str and device_model in _VALUES19
+        and _type(outcome) is _str and outcome in _VALUES22
+        and _type(to_version) is _str and _len(to_version) <= 20 and _PATTERN20.search(to_version) is not None
         and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
-        and (from_version is None or (_type(from_version) is _str and _len(from_version) <= 20 and _PATTERN21.search(from_version) is not None))
+        and (from_version is None or (_type(from_version) is _str and _len(from_version) <= 20 and _PATTERN20.search(from_version) is not None))
         and (image_bytes is None or (_type(image_bytes) is _int and 0 <= image_bytes <= 16777216))
     ):
         _accept(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
@@ -620,13 +613,13 @@ def device_setup_completed(
     if steps_deferred is not None:
         _data['steps_deferred'] = steps_deferred
     if (
-        _type(device_model) is _str and device_model in _VALUES20
-        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
-        and _type(setup_kind) is _str and setup_kind in _VALUES24
-        and (backup_kind is None or (_type(backup_kind) is _str and backup_kind in _VALUES25))
+        _type(device_model) is _str and device_model in _VALUES19
+        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN11.search(setup_flow_id) is not None
+        and _type(setup_kind) is _str and setup_kind in _VALUES23
+        and (backup_kind is None or (_type(backup_kind) is _str and backup_kind in _VALUES24))
         and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 86400))
         and (protection_enabled is None or _type(protection_enabled) is _bool)
-        and (steps_deferred is None or (_type(steps_deferred) is _list and _len(steps_deferred) <= 4 and _ONLY3.issuperset(_map(_type, steps_deferred)) and _VALUES26.issuperset(steps_deferred) and _len(_set(steps_deferred)) == _len(steps_deferred)))
+        and (steps_deferred is None or (_type(steps_deferred) is _list and _len(steps_deferred) <= 4 and _ONLY3.issuperset(_map(_type, steps_deferred)) and _VALUES25.issuperset(steps_deferred) and _len(_set(steps_deferred)) == _len(steps_deferred)))
     ):
         _accept(_catalog.DEVICE_SETUP_COMPLETED, _data)
     else:  # the full check decides, and names what is wrong
@@ -660,11 +653,11 @@ def device_setup_failed(
     if firmware_version is not None:
         _data['firmware_version'] = firmware_version
     if (
-        _type(device_model) is _str and device_model in _VALUES20
-        and _type(failed_step) is _str and failed_step in _VALUES27
-        and _type(failure_kind) is _str and failure_kind in _VALUES28
-        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN12.search(setup_flow_id) is not None
-        and (firmware_version is None or (_type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN21.search(firmware_version) is not None))
+        _type(device_model) is _str and device_model in _VALUES19
+        and _type(failed_step) is _str and failed_step in _VALUES26
+        and _type(failure_kind) is _str and failure_kind in _VALUES27
+        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN11.search(setup_flow_id) is not None
+        and (firmware_version is None or (_type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN20.search(firmware_version) is not None))
     ):
         _accept(_catalog.DEVICE_SETUP_FAILED, _data)
     else:  # the full check decides, and names what is wrong
@@ -695,13 +688,7 @@ def error_crash_reported(
     _data: dict[str, Any] = {'exception_type': exception_type}
     if sentry_event_id is not None:
         _data['sentry_event_id'] = sentry_event_id
-    if (
-        _type(exception_type) is _str and _len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
-        and (sentry_event_id is None or (_type(sentry_event_id) is _str and _len(sentry_event_id) <= 32 and _PATTERN12.search(sentry_event_id) is not None))
-    ):
-        _accept(_catalog.ERROR_CRASH_REPORTED, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.ERROR_CRASH_REPORTED, _data)
+    _emit(_catalog.ERROR_CRASH_REPORTED, _data)
 
 
 def error_exchange_request_failed(
@@ -737,9 +724,9 @@ def error_exchange_request_failed(
     if retry_count is not None:
         _data['retry_count'] = retry_count
     if (
-        _type(error_class) is _str and error_class in _VALUES30
-        and _type(exchange) is _str and exchange in _VALUES15
-        and _type(operation) is _str and operation in _VALUES31
+        _type(error_class) is _str and error_class in _VALUES28
+        and _type(exchange) is _str and exchange in _VALUES14
+        and _type(operation) is _str and operation in _VALUES29
         and (exchange_error_code is None or (_type(exchange_error_code) is _str and _len(exchange_error_code) <= 64))
         and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
         and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 20))
@@ -791,13 +778,13 @@ def error_unhandled_exception(
         _data['stack_frames'] = stack_frames
     if (
         _type(command) is _str and command in _VALUES2
-        and _type(exception_type) is _str and _len(exception_type) <= 200 and _PATTERN29.search(exception_type) is not None
-        and _type(module) is _str and _len(module) <= 200 and _PATTERN32.search(module) is not None
+        and _type(exception_type) is _str and _len(exception_type) <= 200 and _PATTERN30.search(exception_type) is not None
+        and _type(module) is _str and _len(module) <= 200 and _PATTERN31.search(module) is not None
         and (chained is None or _type(chained) is _bool)
-        and (fingerprint is None or (_type(fingerprint) is _str and _len(fingerprint) <= 16 and _PATTERN33.search(fingerprint) is not None))
+        and (fingerprint is None or (_type(fingerprint) is _str and _len(fingerprint) <= 16 and _PATTERN32.search(fingerprint) is not None))
         and raised_at is None
-        and (report_source is None or (_type(report_source) is _str and report_source in _VALUES34))
-        and (stack_frames is None or (_type(stack_frames) is _list and _len(stack_frames) <= 50 and _all(_type(_item) is _str and _len(_item) <= 300 and _PATTERN35.search(_item) is not None for _item in stack_frames)))
+        and (report_source is None or (_type(report_source) is _str and report_source in _VALUES33))
+        and (stack_frames is None or (_type(stack_frames) is _list and _len(stack_frames) <= 50 and _all(_type(_item) is _str and _len(_item) <= 300 and _PATTERN34.search(_item) is not None for _item in stack_frames)))
     ):
         _accept(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
     else:  # the full check decides, and names what is wrong
@@ -869,15 +856,7 @@ def perf_price_fetch_latency(
         _data['timeout_count'] = timeout_count
     if via_tor is not None:
         _data['via_tor'] = via_tor
-    if (
-        _type(exchange) is _str and exchange in _VALUES15
-        and _type(latency_samples_ms) is _list and 1 <= _len(latency_samples_ms) <= 20 and _all((_type(_item) is _float or _type(_item) is _int) and 0 <= _item <= 60000 for _item in latency_samples_ms)
-        and (timeout_count is None or (_type(timeout_count) is _int and 0 <= timeout_count <= 10000))
-        and (via_tor is None or _type(via_tor) is _bool)
-    ):
-        _accept(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
+    _emit(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
 
 
 def settings_changed(
@@ -903,9 +882,9 @@ def settings_changed(
     if changed_via is not None:
         _data['changed_via'] = changed_via
     if (
-        _type(new_value) is _str and _len(new_value) <= 16 and _PATTERN36.search(new_value) is not None
-        and _type(setting) is _str and setting in _VALUES37
-        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES38))
+        _type(new_value) is _str and _len(new_value) <= 16 and _PATTERN35.search(new_value) is not None
+        and _type(setting) is _str and setting in _VALUES36
+        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES37))
     ):
         _accept(_catalog.SETTINGS_CHANGED, _data)
     else:  # the full check decides, and names what is wrong
@@ -941,9 +920,9 @@ def settings_config_loaded(
     if unknown_option_count is not None:
         _data['unknown_option_count'] = unknown_option_count
     if (
-        _type(config_format) is _str and config_format in _VALUES39
-        and (deprecated_options is None or (_type(deprecated_options) is _list and _len(deprecated_options) <= 20 and _all(_type(_item) is _str and _len(_item) <= 64 and _PATTERN40.search(_item) is not None for _item in deprecated_options) and _len(_set(deprecated_options)) == _len(deprecated_options)))
-        and (sections_present is None or (_type(sections_present) is _list and _len(sections_present) <= 8 and _ONLY3.issuperset(_map(_type, sections_present)) and _VALUES41.issuperset(sections_present) and _len(_set(sections_present)) == _len(sections_present)))
+        _type(config_format) is _str and config_format in _VALUES38
+        and (deprecated_options is None or (_type(deprecated_options) is _list and _len(deprecated_options) <= 20 and _all(_type(_item) is _str and _len(_item) <= 64 and _PATTERN39.search(_item) is not None for _item in deprecated_options) and _len(_set(deprecated_options)) == _len(deprecated_options)))
+        and (sections_present is None or (_type(sections_present) is _list and _len(sections_present) <= 8 and _ONLY3.issuperset(_map(_type, sections_present)) and _VALUES40.issuperset(sections_present) and _len(_set(sections_present)) == _len(sections_present)))
         and (unknown_option_count is None or (_type(unknown_option_count) is _int and 0 <= unknown_option_count <= 1000))
     ):
         _accept(_catalog.SETTINGS_CONFIG_LOADED, _data)
@@ -980,9 +959,9 @@ def transaction_broadcast_failed(
     if retry_count is not None:
         _data['retry_count'] = retry_count
     if (
-        _type(asset) is _str and asset in _VALUES10
-        and _type(backend) is _str and backend in _VALUES42
-        and _type(reason) is _str and reason in _VALUES43
+        _type(asset) is _str and asset in _VALUES9
+        and _type(backend) is _str and backend in _VALUES41
+        and _type(reason) is _str and reason in _VALUES42
         and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
         and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 10))
     ):
@@ -1028,13 +1007,13 @@ def transaction_created(
     if size_bucket is not None:
         _data['size_bucket'] = size_bucket
     if (
-        _type(asset) is _str and asset in _VALUES10
-        and _type(fee_level) is _str and fee_level in _VALUES44
-        and _type(network) is _str and network in _VALUES45
+        _type(asset) is _str and asset in _VALUES9
+        and _type(fee_level) is _str and fee_level in _VALUES43
+        and _type(network) is _str and network in _VALUES44
         and options is None
-        and (origin is None or (_type(origin) is _str and origin in _VALUES46))
+        and (origin is None or (_type(origin) is _str and origin in _VALUES45))
         and (output_count is None or (_type(output_count) is _int and 1 <= output_count <= 100))
-        and (size_bucket is None or (_type(size_bucket) is _str and size_bucket in _VALUES13))
+        and (size_bucket is None or (_type(size_bucket) is _str and size_bucket in _VALUES12))
     ):
         _accept(_catalog.TRANSACTION_CREATED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1068,10 +1047,10 @@ def transaction_signing_finished(
     if device_model is not None:
         _data['device_model'] = device_model
     if (
-        _type(asset) is _str and asset in _VALUES10
-        and _type(outcome) is _str and outcome in _VALUES47
+        _type(asset) is _str and asset in _VALUES9
+        and _type(outcome) is _str and outcome in _VALUES46
         and (confirm_seconds is None or ((_type(confirm_seconds) is _float or _type(confirm_seconds) is _int) and 0 <= confirm_seconds <= 3600))
-        and (device_model is None or (_type(device_model) is _str and device_model in _VALUES20))
+        and (device_model is None or (_type(device_model) is _str and device_model in _VALUES19))
     ):
         _accept(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1104,14 +1083,7 @@ def update_check_failed(
         _data['http_status'] = http_status
     if via_tor is not None:
         _data['via_tor'] = via_tor
-    if (
-        _type(reason) is _str and reason in _VALUES48
-        and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
-        and (via_tor is None or _type(via_tor) is _bool)
-    ):
-        _accept(_catalog.UPDATE_CHECK_FAILED, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.UPDATE_CHECK_FAILED, _data)
+    _emit(_catalog.UPDATE_CHECK_FAILED, _data)
 
 
 def update_checked(
@@ -1145,10 +1117,10 @@ def update_checked(
     if check_ms is not None:
         _data['check_ms'] = check_ms
     if (
-        _type(latest_version) is _str and _len(latest_version) <= 32 and _PATTERN49.search(latest_version) is not None
+        _type(latest_version) is _str and _len(latest_version) <= 32 and _PATTERN47.search(latest_version) is not None
         and _type(update_available) is _bool
         and (automatic is None or _type(automatic) is _bool)
-        and (channel is None or (_type(channel) is _str and channel in _VALUES50))
+        and (channel is None or (_type(channel) is _str and channel in _VALUES48))
         and (check_ms is None or ((_type(check_ms) is _float or _type(check_ms) is _int) and 0 <= check_ms <= 120000))
     ):
         _accept(_catalog.UPDATE_CHECKED, _data)
@@ -1175,7 +1147,7 @@ def update_installed(
         return
     _data: dict[str, Any] = {'from_version': from_version, 'install_method': install_method}
     if (
-        _type(from_version) is _str and _len(from_version) <= 32 and _PATTERN49.search(from_version) is not None
+        _type(from_version) is _str and _len(from_version) <= 32 and _PATTERN47.search(from_version) is not None
         and _type(install_method) is _str and install_method in _VALUES1
     ):
         _accept(_catalog.UPDATE_INSTALLED, _data)
@@ -1211,7 +1183,7 @@ def wallet_discovery_completed(
         _data['used_tor'] = used_tor
     if (
         (_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 3600000
-        and _type(networks_scanned) is _list and _len(networks_scanned) <= 8 and _ONLY3.issuperset(_map(_type, networks_scanned)) and _VALUES51.issuperset(networks_scanned) and _len(_set(networks_scanned)) == _len(networks_scanned)
+        and _type(networks_scanned) is _list and _len(networks_scanned) <= 8 and _ONLY3.issuperset(_map(_type, networks_scanned)) and _VALUES49.issuperset(networks_scanned) and _len(_set(networks_scanned)) == _len(networks_scanned)
         and (discovered_count is None or (_type(discovered_count) is _int and 0 <= discovered_count <= 100))
         and (used_tor is None or _type(used_tor) is _bool)
     ):
@@ -1241,8 +1213,8 @@ def wallet_opened(
     if assets_enabled is not None:
         _data['assets_enabled'] = assets_enabled
     if (
-        _type(wallet_kind) is _str and wallet_kind in _VALUES52
-        and (assets_enabled is None or (_type(assets_enabled) is _list and _len(assets_enabled) <= 8 and _ONLY3.issuperset(_map(_type, assets_enabled)) and _VALUES10.issuperset(assets_enabled) and _len(_set(assets_enabled)) == _len(assets_enabled)))
+        _type(wallet_kind) is _str and wallet_kind in _VALUES50
+        and (assets_enabled is None or (_type(assets_enabled) is _list and _len(assets_enabled) <= 8 and _ONLY3.issuperset(_map(_type, assets_enabled)) and _VALUES9.issuperset(assets_enabled) and _len(_set(assets_enabled)) == _len(assets_enabled)))
     ):
         _accept(_catalog.WALLET_OPENED, _data)
     else:  # the full check decides, and names what is wrong
@@ -1273,11 +1245,4 @@ def wallet_receive_shown(
     _data: dict[str, Any] = {'asset': asset, 'verified_on_device': verified_on_device}
     if copied is not None:
         _data['copied'] = copied
-    if (
-        _type(asset) is _str and asset in _VALUES10
-        and _type(verified_on_device) is _bool
-        and (copied is None or _type(copied) is _bool)
-    ):
-        _accept(_catalog.WALLET_RECEIVE_SHOWN, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.WALLET_RECEIVE_SHOWN, _data)
+    _emit(_catalog.WALLET_RECEIVE_SHOWN, _data)

@@ -30,6 +30,7 @@ from .consent import (
     parse_level,
     save_decision,
     saved_decision,
+    switched_on,
 )
 from .context import context_values
 from .delivery import Dispatcher, Queued
@@ -205,10 +206,8 @@ class Telemetry:
     def enable(self, level: Level = "all") -> None:
         """The user opts in (`all`, or `errors` for error reports only); the choice is saved."""
         if parse_level(level) != level or level == "off":
-            strict = self._settings is not None and self._settings.strict
-            self._problem(
-                "configuration", ConfigurationError(f"enable() takes 'all' or 'errors', not {level!r}"), strict
-            )
+            error = ConfigurationError(f"enable() takes 'all' or 'errors', not {level!r}")
+            self._problem("configuration", error, self.strict)
             return
         self._decide(level)
 
@@ -348,8 +347,8 @@ class Telemetry:
         if self._override is not None:
             return self._override.sinks
         # <PREFIX>_TELEMETRY_DEBUG=1: print each event as it would be sent, and send nothing.
-        debug = os.environ.get(f"{self.app.env_prefix}_TELEMETRY_DEBUG", "").strip().lower()
-        return (ConsoleSink(),) if debug in ("1", "true", "yes", "on") else settings.sinks
+        debug = switched_on(os.environ, f"{self.app.env_prefix}_TELEMETRY_DEBUG")
+        return (ConsoleSink(),) if debug else settings.sinks
 
     def _stop_delivery(self, *, forget: bool) -> None:
         """Close the gate, drop the queue (or flush it, when not forgetting) and stop the sinks."""
@@ -500,11 +499,10 @@ class Telemetry:
         """Deliver one event whose data is known to be valid (its emitter's quick test, or `emit`).
 
         This runs on every event the app sends, on the app's thread: the usual case (background
-        sinks only) is one queue append, the envelope is made later on the delivery thread.
+        sinks only) is one queue append, the envelope is made later on the delivery thread. It
+        does not ask whether the event expired: only `emit` does, and the emitter of an event with
+        an `expires:` always calls `emit`.
         """
-        if spec.name in self._expired:
-            self._count(f"{spec.name}: expired", 1)
-            return
         route = self._queue_with_context  # read once: consent may be withdrawn meanwhile
         try:
             if route is not None:

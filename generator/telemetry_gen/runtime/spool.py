@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from .sinks import DropCounter
@@ -38,6 +39,12 @@ def _running(pid: int) -> bool:
     return True
 
 
+def _unclaimed(claimed: Path) -> tuple[Path, str]:
+    """The batch a claim named `<stem>.<pid>.claim` was made from, and the claiming process's id."""
+    stem, _, rest = claimed.name.partition(".")
+    return claimed.with_name(stem + _BATCH), rest.removesuffix(_CLAIM)
+
+
 class Spool:
     def __init__(self, folder: Path, max_bytes: int, count_dropped: DropCounter) -> None:
         self.folder = folder
@@ -46,24 +53,28 @@ class Spool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def add(self, lines: list[str]) -> None:
-        """Keep a batch (one JSON document per line), then drop the oldest batches past the cap."""
-        data = "".join(line + "\n" for line in lines).encode("utf-8")
+    def add(self, batches: Sequence[list[str]]) -> None:
+        """Keep batches (each one JSON document per line), then drop the oldest batches past the cap."""
+        contents = ["".join(line + "\n" for line in lines).encode("utf-8") for lines in batches]
         with self._lock:
             if self._closed:
                 return
             self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
-            temporary = self.folder / f".{name}.tmp"
-            with temporary.open("wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.folder / (name + _BATCH))
+            for data in contents:
+                name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+                temporary = self.folder / f".{name}.tmp"
+                with temporary.open("wb") as file:
+                    file.write(data)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, self.folder / (name + _BATCH))
             self._enforce_cap()
 
     def _enforce_cap(self) -> None:
-        batches = self._batches()
+        batches = []
+        for path in self._batches():
+            with contextlib.suppress(FileNotFoundError):  # sent and removed by another process
+                batches.append((path, path.stat().st_size))
         total = sum(size for _, size in batches)
         for path, size in batches:
             if total <= self.max_bytes:
@@ -74,40 +85,53 @@ class Spool:
                 total -= size
                 self._count_dropped("spool full: oldest dropped", events)
 
-    def _batches(self) -> list[tuple[Path, int]]:
+    def _names(self) -> list[str]:
         try:
-            entries = sorted(os.scandir(self.folder), key=lambda entry: entry.name)
+            return sorted(os.listdir(self.folder))
         except FileNotFoundError:
             return []
-        found = []
-        for entry in entries:
-            with contextlib.suppress(FileNotFoundError):
-                if entry.name.endswith(_BATCH):
-                    found.append((Path(entry.path), entry.stat().st_size))
-        return found
 
-    def claim_oldest(self) -> Path | None:
-        """Take the oldest waiting batch for sending; None when there is none."""
+    def _batches(self) -> list[Path]:
+        return [self.folder / name for name in self._names() if name.endswith(_BATCH)]
+
+    def waiting(self) -> list[Path]:
+        """The batches waiting to be sent, oldest first, once the claims of processes that died
+        (or, where that cannot be asked, that are too old) are taken back."""
+        with self._lock:
+            if self._closed:
+                return []
+            batches = []
+            for name in self._names():
+                if name.endswith(_CLAIM):
+                    batch = self._take_back_if_stale(self.folder / name)
+                    if batch is not None:
+                        batches.append(batch)
+                elif name.endswith(_BATCH):
+                    batches.append(self.folder / name)
+            return sorted(batches, key=lambda path: path.name)
+
+    @staticmethod
+    def _take_back_if_stale(claimed: Path) -> Path | None:
+        """The batch again, if its claim's owner is gone; None while the owner still sends it."""
+        batch, pid = _unclaimed(claimed)
+        with contextlib.suppress(OSError, ValueError):
+            if not _running(int(pid)) or time.time() - claimed.stat().st_mtime > _STALE_CLAIM_SECONDS:
+                os.replace(claimed, batch)
+                return batch
+        return None
+
+    def claim(self, batch: Path) -> Path | None:
+        """Take a waiting batch for sending; None when another process took it first, or the spool
+        is closed."""
         with self._lock:
             if self._closed:
                 return None
-            self._take_back_stale_claims()
-            for path, _ in self._batches():
-                claimed = path.with_name(f"{path.stem}.{os.getpid()}{_CLAIM}")
-                try:
-                    os.replace(path, claimed)
-                except FileNotFoundError:
-                    continue  # another process claimed it first
-                return claimed
-            return None
-
-    def _take_back_stale_claims(self) -> None:
-        for path in self.folder.glob(f"*{_CLAIM}"):
-            stem, _, pid = path.stem.rpartition(".")
-            with contextlib.suppress(OSError, ValueError):
-                old = time.time() - path.stat().st_mtime > _STALE_CLAIM_SECONDS
-                if old or not _running(int(pid)):
-                    os.replace(path, path.with_name(stem + _BATCH))
+            claimed = batch.with_name(f"{batch.stem}.{os.getpid()}{_CLAIM}")
+            try:
+                os.replace(batch, claimed)
+            except FileNotFoundError:
+                return None
+            return claimed
 
     @staticmethod
     def read(claimed: Path) -> list[str]:
@@ -115,9 +139,8 @@ class Spool:
 
     def release(self, claimed: Path) -> None:
         """Sending failed: put the batch back to be tried again later."""
-        stem = claimed.name.split(".", 1)[0]
         with contextlib.suppress(FileNotFoundError):  # gone if the user opted out meanwhile
-            os.replace(claimed, claimed.with_name(stem + _BATCH))
+            os.replace(claimed, _unclaimed(claimed)[0])
 
     @staticmethod
     def remove(claimed: Path) -> None:

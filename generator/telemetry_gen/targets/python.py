@@ -106,7 +106,8 @@ class Emitter:
     parameters: tuple[Parameter, ...]
     required_data: str  # the dict literal the payload starts from
     # The emitter's fast path (see `pychecks.quick_test`): a condition over its arguments, laid
-    # out one test per line. Empty: nothing to test; None: every call takes the full check.
+    # out one test per line. Empty: nothing to test; None: every call takes the full check, as
+    # for an event with an `expires:` (the full check is where the client tells it expired).
     quick_condition: str | None
 
 
@@ -198,7 +199,7 @@ class _PythonModel:
             docstring=docstring_literal("\n\n".join(parts), "    "),
             parameters=ordered,
             required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
-            quick_condition=self.quick_condition(fields),
+            quick_condition=self.quick_condition(fields) if event.expires.never else None,
         )
 
     def quick_condition(self, fields: list[Field]) -> str | None:

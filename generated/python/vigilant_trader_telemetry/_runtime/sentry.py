@@ -115,7 +115,6 @@ class SentrySink(Sink):
         self._session: Session | None = None
 
     def start(self, session: Session) -> None:
-        self.stop(forget=False)  # started again (a level change): the new level decides what is sent
         self._session = session
         try:
             sdk = importlib.import_module("sentry_sdk")

@@ -50,7 +50,9 @@ class Sink:
     background: ClassVar[bool] = True
 
     def start(self, session: Session) -> None:
-        """Telemetry was switched on (again): prepare to deliver for `session`."""
+        """Telemetry was switched on, or its level changed: prepare to deliver for `session`.
+
+        A sink started before is always stopped first (`forget=False`), so it starts afresh."""
 
     def write(self, events: Sequence[dict[str, Any]]) -> None:
         raise NotImplementedError

@@ -8,10 +8,6 @@ from ._runtime import AppInfo, EventSpec, Telemetry
 
 APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
 
-EVENTS: dict[str, EventSpec] = {
-    'app/started': APP_STARTED,
-}
-
 APP = AppInfo(
     name='demo-app',
     title='Demo App',
@@ -25,5 +21,6 @@ APP = AppInfo(
         APP_STARTED,
     ),
 )
+EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in APP.events}
 
 client = Telemetry(APP)

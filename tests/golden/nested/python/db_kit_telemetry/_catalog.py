@@ -10,12 +10,6 @@ CLI_COMMAND_RUN = EventSpec('cli/command-run', 'https://telemetry.db-kit.example
 CLI_EXITED = EventSpec('cli/exited', 'https://telemetry.db-kit.example/schemas/events/cli/exited/v1.schema.json', 'usage', _checks.check_cli_exited)
 ERROR_REPORT_SENT = EventSpec('error/report-sent', 'https://telemetry.db-kit.example/schemas/events/error/report-sent/v1.schema.json', 'errors', _checks.check_error_report_sent, expires_app_version='3.0')
 
-EVENTS: dict[str, EventSpec] = {
-    'cli/command-run': CLI_COMMAND_RUN,
-    'cli/exited': CLI_EXITED,
-    'error/report-sent': ERROR_REPORT_SENT,
-}
-
 APP = AppInfo(
     name='db-kit',
     title='DB Kit',
@@ -36,5 +30,6 @@ APP = AppInfo(
         ERROR_REPORT_SENT,
     ),
 )
+EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in APP.events}
 
 client = Telemetry(APP)

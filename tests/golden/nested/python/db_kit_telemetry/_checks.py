@@ -8,24 +8,23 @@ from math import isfinite as _isfinite
 from typing import Any
 
 _MISSING: Any = object()
-_VALUES0 = frozenset(['generate', 'migrate', 'studio'])
-_ONLY1 = frozenset([str])
-_VALUES2 = frozenset(['json-fields', 'relations', 'views'])
-_PATTERN3 = re.compile('^P[0-9]{4}$')
-_KEYS4 = frozenset(['app_version', 'driver_version', 'instance_id', 'os', 'session_id'])
-_PATTERN5 = re.compile('^[0-9A-Za-z][0-9A-Za-z.+_-]*$')
-_PATTERN6 = re.compile('^([0-9A-Za-z][0-9A-Za-z.+_-]*|not-installed)$')
-_PATTERN7 = re.compile('^[0-9a-f]{32}$')
-_VALUES8 = frozenset(['freebsd', 'linux', 'macos', 'other', 'windows'])
-_LISTING9 = " is not one of ['linux', 'macos', 'windows', 'freebsd', 'other']"
-_KEYS10 = frozenset(['class', 'duration_ms', 'features', 'model_count', 'schema_facts', 'uses_enums'])
-_LISTING11 = " is not one of ['migrate', 'generate', 'studio']"
-_LISTING12 = " is not one of ['relations', 'views', 'json-fields']"
-_KEYS13 = frozenset(['from', 'relation_count'])
-_VALUES14 = frozenset(['file', 'introspection'])
-_LISTING15 = " is not one of ['file', 'introspection']"
-_KEYS16 = frozenset[str]()
-_KEYS17 = frozenset(['error_code'])
+_KEYS0 = frozenset(['app_version', 'driver_version', 'instance_id', 'os', 'session_id'])
+_PATTERN1 = re.compile('^[0-9A-Za-z][0-9A-Za-z.+_-]*$')
+_PATTERN2 = re.compile('^([0-9A-Za-z][0-9A-Za-z.+_-]*|not-installed)$')
+_PATTERN3 = re.compile('^[0-9a-f]{32}$')
+_VALUES4 = frozenset(['freebsd', 'linux', 'macos', 'other', 'windows'])
+_LISTING5 = " is not one of ['linux', 'macos', 'windows', 'freebsd', 'other']"
+_KEYS6 = frozenset(['class', 'duration_ms', 'features', 'model_count', 'schema_facts', 'uses_enums'])
+_VALUES7 = frozenset(['generate', 'migrate', 'studio'])
+_LISTING8 = " is not one of ['migrate', 'generate', 'studio']"
+_VALUES9 = frozenset(['json-fields', 'relations', 'views'])
+_LISTING10 = " is not one of ['relations', 'views', 'json-fields']"
+_KEYS11 = frozenset(['from', 'relation_count'])
+_VALUES12 = frozenset(['file', 'introspection'])
+_LISTING13 = " is not one of ['file', 'introspection']"
+_KEYS14 = frozenset[str]()
+_KEYS15 = frozenset(['error_code'])
+_PATTERN16 = re.compile('^P[0-9]{4}$')
 
 
 def _has_duplicates(values: list[Any]) -> bool:
@@ -36,8 +35,8 @@ def _has_duplicates(values: list[Any]) -> bool:
 
 
 def check_context(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS4:
-        e.extend('context.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS4)))
+    if not d.keys() <= _KEYS0:
+        e.extend('context.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS0)))
     v = d.get('app_version', _MISSING)
     if v is _MISSING:
         e.append('context.app_version: required field is missing')
@@ -47,8 +46,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 64:
                 e.append('context.app_version: ' + repr(v) + ' is longer than 64 characters')
-            if _PATTERN5.search(v) is None:
-                e.append('context.app_version: ' + repr(v) + ' does not match ' + repr(_PATTERN5.pattern))
+            if _PATTERN1.search(v) is None:
+                e.append('context.app_version: ' + repr(v) + ' does not match ' + repr(_PATTERN1.pattern))
     v = d.get('driver_version', _MISSING)
     if v is _MISSING:
         e.append('context.driver_version: required field is missing')
@@ -58,8 +57,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 64:
                 e.append('context.driver_version: ' + repr(v) + ' is longer than 64 characters')
-            if _PATTERN6.search(v) is None:
-                e.append('context.driver_version: ' + repr(v) + ' does not match ' + repr(_PATTERN6.pattern))
+            if _PATTERN2.search(v) is None:
+                e.append('context.driver_version: ' + repr(v) + ' does not match ' + repr(_PATTERN2.pattern))
     v = d.get('instance_id', _MISSING)
     if v is _MISSING:
         e.append('context.instance_id: required field is missing')
@@ -71,14 +70,14 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
                 e.append('context.instance_id: ' + repr(v) + ' is shorter than 32 characters')
             if len(v) > 32:
                 e.append('context.instance_id: ' + repr(v) + ' is longer than 32 characters')
-            if _PATTERN7.search(v) is None:
-                e.append('context.instance_id: ' + repr(v) + ' does not match ' + repr(_PATTERN7.pattern))
+            if _PATTERN3.search(v) is None:
+                e.append('context.instance_id: ' + repr(v) + ' does not match ' + repr(_PATTERN3.pattern))
     v = d.get('os', _MISSING)
     if v is _MISSING:
         e.append('context.os: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES8):
-            e.append('context.os: ' + repr(v) + _LISTING9)
+        if not (isinstance(v, str) and v in _VALUES4):
+            e.append('context.os: ' + repr(v) + _LISTING5)
     v = d.get('session_id', _MISSING)
     if v is _MISSING:
         e.append('context.session_id: required field is missing')
@@ -90,19 +89,19 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
                 e.append('context.session_id: ' + repr(v) + ' is shorter than 32 characters')
             if len(v) > 32:
                 e.append('context.session_id: ' + repr(v) + ' is longer than 32 characters')
-            if _PATTERN7.search(v) is None:
-                e.append('context.session_id: ' + repr(v) + ' does not match ' + repr(_PATTERN7.pattern))
+            if _PATTERN3.search(v) is None:
+                e.append('context.session_id: ' + repr(v) + ' does not match ' + repr(_PATTERN3.pattern))
 
 
 def check_cli_command_run__schema_facts(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS13:
-        e.extend('cli/command-run.schema_facts.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS13)))
+    if not d.keys() <= _KEYS11:
+        e.extend('cli/command-run.schema_facts.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS11)))
     v = d.get('from', _MISSING)
     if v is _MISSING:
         e.append('cli/command-run.schema_facts.from: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES14):
-            e.append('cli/command-run.schema_facts.from: ' + repr(v) + _LISTING15)
+        if not (isinstance(v, str) and v in _VALUES12):
+            e.append('cli/command-run.schema_facts.from: ' + repr(v) + _LISTING13)
     v = d.get('relation_count', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -114,14 +113,14 @@ def check_cli_command_run__schema_facts(d: dict[str, Any], e: list[str]) -> None
 
 
 def check_cli_command_run(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS10:
-        e.extend('cli/command-run.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS10)))
+    if not d.keys() <= _KEYS6:
+        e.extend('cli/command-run.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS6)))
     v = d.get('class', _MISSING)
     if v is _MISSING:
         e.append('cli/command-run.class: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES0):
-            e.append('cli/command-run.class: ' + repr(v) + _LISTING11)
+        if not (isinstance(v, str) and v in _VALUES7):
+            e.append('cli/command-run.class: ' + repr(v) + _LISTING8)
     v = d.get('duration_ms', _MISSING)
     if v is _MISSING:
         e.append('cli/command-run.duration_ms: required field is missing')
@@ -140,8 +139,8 @@ def check_cli_command_run(d: dict[str, Any], e: list[str]) -> None:
             if len(v) > 3:
                 e.append('cli/command-run.features: ' + repr(v) + ' has more than 3 items')
             for v_index, v_item in enumerate(v):
-                if not (isinstance(v_item, str) and v_item in _VALUES2):
-                    e.append('cli/command-run.features' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING12)
+                if not (isinstance(v_item, str) and v_item in _VALUES9):
+                    e.append('cli/command-run.features' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING10)
             if _has_duplicates(v):
                 e.append('cli/command-run.features: ' + repr(v) + ' has repeated items')
     v = d.get('model_count', _MISSING)
@@ -165,13 +164,13 @@ def check_cli_command_run(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_cli_exited(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS16:
-        e.extend('cli/exited.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS16)))
+    if not d.keys() <= _KEYS14:
+        e.extend('cli/exited.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS14)))
 
 
 def check_error_report_sent(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS17:
-        e.extend('error/report-sent.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS17)))
+    if not d.keys() <= _KEYS15:
+        e.extend('error/report-sent.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS15)))
     v = d.get('error_code', _MISSING)
     if v is _MISSING:
         e.append('error/report-sent.error_code: required field is missing')
@@ -181,5 +180,5 @@ def check_error_report_sent(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 8:
                 e.append('error/report-sent.error_code: ' + repr(v) + ' is longer than 8 characters')
-            if _PATTERN3.search(v) is None:
-                e.append('error/report-sent.error_code: ' + repr(v) + ' does not match ' + repr(_PATTERN3.pattern))
+            if _PATTERN16.search(v) is None:
+                e.append('error/report-sent.error_code: ' + repr(v) + ' does not match ' + repr(_PATTERN16.pattern))

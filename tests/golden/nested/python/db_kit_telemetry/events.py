@@ -6,24 +6,9 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
-from builtins import bool as _bool
-from builtins import float as _float
-from builtins import int as _int
-from builtins import len as _len
-from builtins import list as _list
-from builtins import map as _map
-from builtins import set as _set
-from builtins import str as _str
-from builtins import type as _type
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
-from ._checks import (
-    _ONLY1,
-    _PATTERN3,
-    _VALUES0,
-    _VALUES2,
-)
 
 _gate = _catalog.client.gate
 _accept = _catalog.client.accept
@@ -77,17 +62,7 @@ def cli_command_run(
         _data['schema_facts'] = schema_facts
     if uses_enums is not None:
         _data['uses_enums'] = uses_enums
-    if (
-        _type(class_) is _str and class_ in _VALUES0
-        and (_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 3600000
-        and (features is None or (_type(features) is _list and _len(features) <= 3 and _ONLY1.issuperset(_map(_type, features)) and _VALUES2.issuperset(features) and _len(_set(features)) == _len(features)))
-        and (model_count is None or (_type(model_count) is _int and 0 <= model_count <= 10000))
-        and schema_facts is None
-        and (uses_enums is None or _type(uses_enums) is _bool)
-    ):
-        _accept(_catalog.CLI_COMMAND_RUN, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.CLI_COMMAND_RUN, _data)
+    _emit(_catalog.CLI_COMMAND_RUN, _data)
 
 
 def cli_exited() -> None:
@@ -123,9 +98,4 @@ def error_report_sent(
     if not _gate.errors:
         return
     _data: dict[str, Any] = {'error_code': error_code}
-    if (
-        _type(error_code) is _str and _len(error_code) <= 8 and _PATTERN3.search(error_code) is not None
-    ):
-        _accept(_catalog.ERROR_REPORT_SENT, _data)
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.ERROR_REPORT_SENT, _data)
+    _emit(_catalog.ERROR_REPORT_SENT, _data)

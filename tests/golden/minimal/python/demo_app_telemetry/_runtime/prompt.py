@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import Literal, TextIO, TypeVar
 
-from .consent import Level
+from .consent import Level, switched_on
 from .spec import AppInfo
 
 ErrorReportAnswer = Literal["yes", "no", "always", "never"]
@@ -45,7 +45,7 @@ _REPORT_ANSWERS: dict[str, ErrorReportAnswer] = {
 
 
 def running_in_ci() -> bool:
-    return any(os.environ.get(name, "").strip().lower() not in ("", "0", "false") for name in _CI_VARIABLES)
+    return any(switched_on(os.environ, name) for name in _CI_VARIABLES)
 
 
 def _ask(

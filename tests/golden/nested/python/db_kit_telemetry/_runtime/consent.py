@@ -61,9 +61,16 @@ def parse_level(value: object) -> Level | None:
     return _WORDS.get(value.strip().lower()) if isinstance(value, str) else None
 
 
+def switched_on(environ: Mapping[str, str], name: str) -> bool:
+    """Whether the on/off variable `name` (`DO_NOT_TRACK`, `<PREFIX>_TELEMETRY_DEBUG`, `CI`, ...) is
+    on: set to anything but nothing or a word that means off (`0`, `false`, `no`, `off`)."""
+    value = environ.get(name, "").strip()
+    return bool(value) and _WORDS.get(value.lower()) != "off"
+
+
 def level_from_environment(environ: Mapping[str, str], env_prefix: str) -> tuple[Level, str] | None:
     """The decision the environment makes, with its source, or None when it makes none."""
-    if environ.get("DO_NOT_TRACK", "").strip().lower() not in ("", "0", "false", "no"):
+    if switched_on(environ, "DO_NOT_TRACK"):
         return "off", "DO_NOT_TRACK"
     variable = f"{env_prefix}_TELEMETRY"
     raw = environ.get(variable)

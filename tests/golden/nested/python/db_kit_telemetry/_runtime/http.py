@@ -145,8 +145,7 @@ class HttpSink(Sink):
                 if self._deliver(chunk) == "failed":
                     self._session.count_dropped("http: undeliverable, no spool", len(chunk))
             return
-        for chunk in self._chunks(lines):
-            self._spool.add(chunk)
+        self._spool.add(self._chunks(lines))
         self._drain(self._spool)
 
     def _chunks(self, lines: list[str]) -> list[list[str]]:
@@ -164,23 +163,30 @@ class HttpSink(Sink):
         return [chunk for chunk in chunks if chunk]
 
     def _drain(self, spool: Spool) -> None:
-        """Send waiting batches, oldest first, until one fails or none is left."""
-        while not self._stopped.is_set() and time.time() >= self._not_before:
-            claimed = spool.claim_oldest()
+        """Send the waiting batches, oldest first, until one fails or none is left."""
+        if self._paused():
+            return
+        for batch in spool.waiting():
+            claimed = None if self._paused() else spool.claim(batch)
             if claimed is None:
-                return
+                continue  # another process took it first, or sending stopped
             if self._deliver(spool.read(claimed)) == "failed":
                 spool.release(claimed)
                 return
             spool.remove(claimed)
 
+    def _paused(self) -> bool:
+        """Stopped, or asked by the endpoint to wait (a Retry-After past the backoff cap)."""
+        return self._stopped.is_set() or time.time() < self._not_before
+
     def _deliver(self, lines: list[str]) -> Literal["sent", "refused", "failed"]:
         """Send one batch, retrying what may succeed later; count what is refused."""
         assert self._session is not None
+        event = json.loads(lines[0]) if self.method == "GET" else None  # the GET form sends one event
         for attempt in range(self.max_attempts):
             if self._stopped.is_set():  # opted out or exiting: start no new request
                 break
-            status, retry_after = self._attempt(lines)
+            status, retry_after = self._attempt(lines, event)
             if 200 <= status < 300:
                 return "sent"
             if status and status not in _RETRIED_STATUSES and status < 500:
@@ -196,14 +202,15 @@ class HttpSink(Sink):
                 break
         return "failed"
 
-    def _attempt(self, lines: list[str]) -> tuple[int, float | None]:
-        """One request: the HTTP status (0 for a network error) and any Retry-After in seconds."""
+    def _attempt(self, lines: list[str], event: dict[str, Any] | None) -> tuple[int, float | None]:
+        """One request, of `event` in the GET form, else of `lines`: the HTTP status (0 for a
+        network error) and any Retry-After in seconds."""
         import urllib.error
         import urllib.request
 
         sent_at = utc_timestamp(time.time())
-        if self.method == "GET":
-            url = f"{self.endpoint}{'&' if '?' in self.endpoint else '?'}{query_string(json.loads(lines[0]), sent_at)}"
+        if event is not None:
+            url = f"{self.endpoint}{'&' if '?' in self.endpoint else '?'}{query_string(event, sent_at)}"
             request = urllib.request.Request(url, headers=self.headers, method="GET")
         else:
             body = f'{{"sent_at":"{sent_at}","events":[{",".join(lines)}]}}'.encode()
