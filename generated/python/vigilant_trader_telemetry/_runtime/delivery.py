@@ -124,10 +124,15 @@ class Dispatcher:
 
     def _next_batch(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
+        context = self._context
         try:
             while len(batch) < self._batch_size:
                 event = self._queue.popleft()
-                batch.append(event if isinstance(event, dict) else make_envelope(event[0], self._context, *event[1:]))
+                if isinstance(event, dict):
+                    batch.append(event)
+                else:
+                    spec, data, at = event
+                    batch.append(make_envelope(spec, context, data, at))
         except IndexError:
             pass
         return batch
