@@ -123,6 +123,29 @@ def test_app_variable_opts_in_and_disable_deletes_the_id(
     assert sink.names() == ["app/exited"]
 
 
+class _Flagged(str):
+    """A str subclass: the emitter's quick test cannot vouch for it, so the full check runs."""
+
+
+@pytest.mark.parametrize("feature", ["tor", _Flagged("tor")], ids=["quick test", "full check"])
+def test_what_is_checked_is_what_is_sent_whatever_the_app_does_to_its_list(
+    package: ModuleType, tmp_path: Path, feature: str
+) -> None:
+    """The delivery thread serializes events later: a list the app changes after the call must not change the event."""
+    batches: list[list[dict[str, typing.Any]]] = []
+
+    class Recording(package.Sink):  # type: ignore[name-defined,misc]
+        def write(self, events: list[dict[str, typing.Any]]) -> None:
+            batches.append(json.loads(json.dumps(events)))
+
+    package.configure(app_version="3.2.0", sinks=[Recording()], data_dir=tmp_path, consent="all", strict=True)
+    features = [feature, "dry-run"]
+    package.events.app_started(command="watch", interactive=True, enabled_features=features)
+    features += ["not-a-feature", "dry-run"]  # invalid, and repeated
+    assert package.flush(5.0)
+    assert [event["data"]["enabled_features"] for batch in batches for event in batch] == [["tor", "dry-run"]]
+
+
 def test_invalid_event_raises_in_strict_mode_and_is_dropped_in_production(package: ModuleType, tmp_path: Path) -> None:
     sink = package.MemorySink()
     package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=tmp_path, consent="all")

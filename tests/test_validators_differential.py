@@ -77,8 +77,8 @@ class Outlets:
     def __init__(self) -> None:
         self.last: tuple[str, dict[str, Any]] | None = None
 
-    def accept(self, spec: object, data: dict[str, Any]) -> None:
-        self.last = ("quick", data)
+    def put(self, event: tuple[object, dict[str, Any], float]) -> None:
+        self.last = ("quick", event[1])
 
     def emit(self, spec: object, data: dict[str, Any]) -> None:
         self.last = ("full", data)
@@ -95,7 +95,7 @@ def subjects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Subject]:
     envelope_module = importlib.import_module(f"{PACKAGE}._runtime.envelope")
     app = package._catalog.APP
     events = package.events
-    events._gate, events._accept, events._emit = OUTLETS, OUTLETS.accept, OUTLETS.emit
+    events._gate, events._client, events._emit = OUTLETS, OUTLETS, OUTLETS.emit
     result = {}
     for event in catalog.events:
         schema = json.loads((out / "schemas" / f"{event.name}.v{event.version}.schema.json").read_text("utf-8"))

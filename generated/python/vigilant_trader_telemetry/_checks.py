@@ -7,6 +7,8 @@ import re
 from math import isfinite as _isfinite
 from typing import Any
 
+from ._runtime.matches import KnownMatches as _KnownMatches
+
 _MISSING: Any = object()
 _VALUES0 = frozenset(['fatal-error', 'keyboard-interrupt', 'normal', 'signal'])
 _VALUES1 = frozenset(['distro-package', 'docker', 'pip', 'pipx', 'source', 'unknown'])
@@ -20,135 +22,144 @@ _VALUES8 = frozenset(['config-parse', 'device-connect', 'exchange-auth', 'exchan
 _VALUES9 = frozenset(['ada', 'btc', 'doge', 'eth', 'ltc', 'other', 'sol', 'xmr'])
 _VALUES10 = frozenset(['drop', 'fear-and-greed', 'starting-price', 'time-interval'])
 _PATTERN11 = re.compile('^[0-9a-f]{32}$')
-_VALUES12 = frozenset(['100-to-1k', '1k-to-10k', 'over-10k', 'under-100'])
-_VALUES13 = frozenset(['config-reload', 'fatal-error', 'keyboard-interrupt', 'signal'])
-_VALUES14 = frozenset(['binance', 'bitfinex', 'bitstamp', 'coinbase', 'kraken', 'kucoin', 'other'])
-_VALUES15 = frozenset(['desktop', 'smtp', 'telegram', 'webhook'])
-_VALUES16 = frozenset(['all', 'errors'])
-_VALUES17 = frozenset(['all', 'errors', 'off', 'unset'])
-_VALUES18 = frozenset(['config-file', 'error-prompt', 'settings-screen', 'telemetry-command'])
-_VALUES19 = frozenset(['ledger-nano-s-plus', 'ledger-nano-x', 'other', 'trezor-model-t', 'trezor-one', 'trezor-safe-3', 'trezor-safe-5'])
-_PATTERN20 = re.compile('^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$')
-_VALUES21 = frozenset(['bluetooth', 'bridge', 'usb-hid', 'webusb'])
-_VALUES22 = frozenset(['cancelled', 'failed', 'installed'])
-_VALUES23 = frozenset(['new-wallet', 'recovery', 'recovery-dry-run'])
-_VALUES24 = frozenset(['deferred', 'multi-share', 'single-share'])
-_VALUES25 = frozenset(['backup', 'device-label', 'firmware-update', 'unlock-code'])
-_VALUES26 = frozenset(['backup', 'final-check', 'firmware-install', 'recovery-entry', 'unlock-code', 'wallet-creation'])
-_VALUES27 = frozenset(['cancelled-on-device', 'disconnected', 'firmware-error', 'invalid-recovery-input', 'timeout', 'unknown'])
-_VALUES28 = frozenset(['auth-rejected', 'maintenance', 'network', 'order-rejected', 'other', 'rate-limited', 'timeout'])
-_VALUES29 = frozenset(['authenticate', 'fetch-ohlcv', 'fetch-order', 'fetch-ticker', 'place-order'])
-_PATTERN30 = re.compile('^[A-Za-z_][A-Za-z0-9_.]*$')
-_PATTERN31 = re.compile('^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$')
-_PATTERN32 = re.compile('^[0-9a-f]{16}$')
-_VALUES33 = frozenset(['errors-level', 'prompt-always', 'prompt-yes'])
-_PATTERN34 = re.compile('^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_<][A-Za-z0-9_.<>]*:[0-9]+$')
-_PATTERN35 = re.compile('^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$')
-_VALUES36 = frozenset(['auto-update-check', 'bitcoin-units', 'default-fee-level', 'fiat-currency', 'language', 'polling-interval', 'theme', 'tor-enabled', 'update-channel'])
-_VALUES37 = frozenset(['cli-flag', 'config-file', 'settings-command', 'settings-screen'])
-_VALUES38 = frozenset(['env-only', 'toml', 'yaml'])
-_PATTERN39 = re.compile('^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$')
-_VALUES40 = frozenset(['device', 'exchanges', 'logging', 'notifications', 'telemetry', 'tor', 'triggers', 'wallet'])
-_VALUES41 = frozenset(['exchange', 'own-node', 'public-backend'])
-_VALUES42 = frozenset(['backend-unreachable', 'double-spend', 'fee-too-low', 'invalid-transaction', 'other', 'rate-limited'])
-_VALUES43 = frozenset(['custom', 'economy', 'high', 'low', 'normal'])
-_VALUES44 = frozenset(['mainnet', 'regtest', 'testnet'])
-_VALUES45 = frozenset(['manual', 'watch-trigger'])
-_VALUES46 = frozenset(['device-error', 'rejected-on-device', 'signed', 'timed-out'])
-_PATTERN47 = re.compile('^[0-9]+\\.[0-9]+\\.[0-9]+((a|b|rc)[0-9]+)?$')
-_VALUES48 = frozenset(['beta', 'stable'])
-_VALUES49 = frozenset(['bitcoin', 'cardano', 'dogecoin', 'ethereum', 'litecoin', 'monero', 'solana', 'testnet'])
-_VALUES50 = frozenset(['hidden', 'multisig', 'standard', 'watch-only'])
-_KEYS51 = frozenset(['app_commit', 'app_version', 'ccxt_version', 'instance_id', 'machine_arch', 'os', 'os_version', 'python_implementation', 'python_version', 'session_id'])
-_PATTERN52 = re.compile('^([0-9a-f]{7,40}|unknown)$')
-_PATTERN53 = re.compile('^[0-9A-Za-z][0-9A-Za-z.+_-]*$')
-_PATTERN54 = re.compile('^([0-9A-Za-z][0-9A-Za-z.+_-]*|not-installed)$')
-_PATTERN55 = re.compile('^[A-Za-z0-9_-]+$')
-_VALUES56 = frozenset(['freebsd', 'linux', 'macos', 'other', 'windows'])
-_LISTING57 = " is not one of ['linux', 'macos', 'windows', 'freebsd', 'other']"
-_PATTERN58 = re.compile('^[0-9A-Za-z._+-]+$')
-_VALUES59 = frozenset(['CPython', 'PyPy', 'other'])
-_LISTING60 = " is not one of ['CPython', 'PyPy', 'other']"
-_PATTERN61 = re.compile('^[0-9]+\\.[0-9]+\\.[0-9]+[a-z0-9]*$')
-_KEYS62 = frozenset(['events_dropped', 'exit_code', 'exit_reason', 'uptime_seconds'])
-_LISTING63 = " is not one of ['normal', 'keyboard-interrupt', 'signal', 'fatal-error']"
-_KEYS64 = frozenset(['install_method', 'replaces_deleted_id'])
-_LISTING65 = " is not one of ['pip', 'pipx', 'docker', 'distro-package', 'source', 'unknown']"
-_KEYS66 = frozenset(['command', 'enabled_features', 'interactive', 'is_first_start', 'run_environment'])
-_LISTING67 = " is not one of ['watch', 'test-drive', 'evaluate', 'wallet', 'device', 'configure', 'telemetry', 'update']"
-_LISTING68 = " is not one of ['tor', 'notifications', 'device-support', 'dry-run', 'auto-update-check']"
-_LISTING69 = " is not one of ['terminal', 'systemd-service', 'container', 'scheduler', 'unknown']"
-_KEYS70 = frozenset(['data_points', 'duration_ms', 'history_days', 'output_format', 'strategy_kinds', 'succeeded'])
-_LISTING71 = " is not one of ['table', 'csv', 'html', 'json']"
-_LISTING72 = " is not one of ['drop-buy', 'dca-interval', 'fear-and-greed', 'combined']"
-_KEYS73 = frozenset(['command'])
-_VALUES74 = frozenset(['evaluate', 'test-drive', 'watch'])
-_LISTING75 = " is not one of ['watch', 'test-drive', 'evaluate']"
-_KEYS76 = frozenset(['checks_failed', 'checks_run', 'duration_seconds'])
-_LISTING77 = " is not one of ['config-parse', 'exchange-connect', 'exchange-auth', 'price-fetch', 'notification', 'device-connect', 'tor-connect']"
-_KEYS78 = frozenset(['asset', 'dry_run', 'order_latency_ms', 'order_size_bucket', 'trigger_kind', 'watch_session_id'])
-_LISTING79 = " is not one of ['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other']"
-_LISTING80 = " is not one of ['under-100', '100-to-1k', '1k-to-10k', 'over-10k']"
-_LISTING81 = " is not one of ['drop', 'time-interval', 'fear-and-greed', 'starting-price']"
-_KEYS82 = frozenset(['duration_seconds', 'stop_reason', 'triggers_fired', 'watch_session_id'])
-_LISTING83 = " is not one of ['keyboard-interrupt', 'signal', 'fatal-error', 'config-reload']"
-_KEYS84 = frozenset(['dry_run', 'exchange', 'notification_channels', 'polling_interval_seconds', 'trigger_count', 'trigger_kinds', 'watch_session_id'])
-_LISTING85 = " is not one of ['binance', 'bitfinex', 'bitstamp', 'coinbase', 'kraken', 'kucoin', 'other']"
-_LISTING86 = " is not one of ['desktop', 'telegram', 'smtp', 'webhook']"
-_KEYS87 = frozenset(['changed_via', 'new_level', 'previous_level'])
-_LISTING88 = " is not one of ['telemetry-command', 'settings-screen', 'config-file', 'error-prompt']"
-_LISTING89 = " is not one of ['errors', 'all']"
-_LISTING90 = " is not one of ['unset', 'off', 'errors', 'all']"
-_KEYS91 = frozenset(['bootloader_mode', 'device_model', 'firmware_version', 'initialized', 'transport'])
-_LISTING92 = " is not one of ['trezor-one', 'trezor-model-t', 'trezor-safe-3', 'trezor-safe-5', 'ledger-nano-s-plus', 'ledger-nano-x', 'other']"
-_LISTING93 = " is not one of ['usb-hid', 'webusb', 'bridge', 'bluetooth']"
-_KEYS94 = frozenset(['device_model', 'duration_seconds', 'from_version', 'image_bytes', 'outcome', 'to_version'])
-_LISTING95 = " is not one of ['installed', 'failed', 'cancelled']"
-_KEYS96 = frozenset(['backup_kind', 'device_model', 'duration_seconds', 'protection_enabled', 'setup_flow_id', 'setup_kind', 'steps_deferred'])
-_LISTING97 = " is not one of ['single-share', 'multi-share', 'deferred']"
-_LISTING98 = " is not one of ['new-wallet', 'recovery', 'recovery-dry-run']"
-_LISTING99 = " is not one of ['backup', 'unlock-code', 'firmware-update', 'device-label']"
-_KEYS100 = frozenset(['device_model', 'failed_step', 'failure_kind', 'firmware_version', 'setup_flow_id'])
-_LISTING101 = " is not one of ['firmware-install', 'wallet-creation', 'backup', 'recovery-entry', 'unlock-code', 'final-check']"
-_LISTING102 = " is not one of ['disconnected', 'cancelled-on-device', 'timeout', 'firmware-error', 'invalid-recovery-input', 'unknown']"
-_KEYS103 = frozenset(['exception_type', 'sentry_event_id'])
-_KEYS104 = frozenset(['error_class', 'exchange', 'exchange_error_code', 'http_status', 'operation', 'retry_count'])
-_LISTING105 = " is not one of ['network', 'timeout', 'rate-limited', 'auth-rejected', 'order-rejected', 'maintenance', 'other']"
-_LISTING106 = " is not one of ['fetch-ticker', 'fetch-ohlcv', 'place-order', 'fetch-order', 'authenticate']"
-_KEYS107 = frozenset(['chained', 'command', 'exception_type', 'fingerprint', 'module', 'raised_at', 'report_source', 'stack_frames'])
-_KEYS108 = frozenset(['function', 'in_app', 'line_number'])
-_PATTERN109 = re.compile('^[A-Za-z_<][A-Za-z0-9_.<>]*$')
-_LISTING110 = " is not one of ['errors-level', 'prompt-yes', 'prompt-always']"
-_KEYS111 = frozenset(['command', 'peak_memory_bytes', 'phases', 'total_ms'])
-_KEYS112 = frozenset(['config_ms', 'device_connect_ms', 'exchange_connect_ms', 'import_ms'])
-_KEYS113 = frozenset(['exchange', 'latency_samples_ms', 'timeout_count', 'via_tor'])
-_KEYS114 = frozenset(['changed_via', 'new_value', 'setting'])
-_LISTING115 = " is not one of ['settings-command', 'settings-screen', 'config-file', 'cli-flag']"
-_LISTING116 = " is not one of ['theme', 'language', 'fiat-currency', 'bitcoin-units', 'default-fee-level', 'tor-enabled', 'auto-update-check', 'polling-interval', 'update-channel']"
-_KEYS117 = frozenset(['config_format', 'deprecated_options', 'sections_present', 'unknown_option_count'])
-_LISTING118 = " is not one of ['yaml', 'toml', 'env-only']"
-_LISTING119 = " is not one of ['exchanges', 'triggers', 'notifications', 'telemetry', 'device', 'wallet', 'tor', 'logging']"
-_KEYS120 = frozenset(['asset', 'backend', 'http_status', 'reason', 'retry_count'])
-_LISTING121 = " is not one of ['own-node', 'public-backend', 'exchange']"
-_LISTING122 = " is not one of ['fee-too-low', 'double-spend', 'invalid-transaction', 'backend-unreachable', 'rate-limited', 'other']"
-_KEYS123 = frozenset(['asset', 'fee_level', 'network', 'options', 'origin', 'output_count', 'size_bucket'])
-_LISTING124 = " is not one of ['low', 'economy', 'normal', 'high', 'custom']"
-_LISTING125 = " is not one of ['mainnet', 'testnet', 'regtest']"
-_KEYS126 = frozenset(['coin_control', 'op_return', 'replace_by_fee'])
-_LISTING127 = " is not one of ['manual', 'watch-trigger']"
-_KEYS128 = frozenset(['asset', 'confirm_seconds', 'device_model', 'outcome'])
-_LISTING129 = " is not one of ['signed', 'rejected-on-device', 'timed-out', 'device-error']"
-_KEYS130 = frozenset(['http_status', 'reason', 'via_tor'])
-_VALUES131 = frozenset(['dns', 'http-error', 'invalid-response', 'timeout', 'tls'])
-_LISTING132 = " is not one of ['timeout', 'dns', 'tls', 'http-error', 'invalid-response']"
-_KEYS133 = frozenset(['automatic', 'channel', 'check_ms', 'latest_version', 'update_available'])
-_LISTING134 = " is not one of ['stable', 'beta']"
-_KEYS135 = frozenset(['from_version', 'install_method'])
-_KEYS136 = frozenset(['discovered_count', 'duration_ms', 'networks_scanned', 'used_tor'])
-_LISTING137 = " is not one of ['bitcoin', 'ethereum', 'litecoin', 'dogecoin', 'cardano', 'solana', 'monero', 'testnet']"
-_KEYS138 = frozenset(['assets_enabled', 'wallet_kind'])
-_LISTING139 = " is not one of ['standard', 'hidden', 'watch-only', 'multisig']"
-_KEYS140 = frozenset(['asset', 'copied', 'verified_on_device'])
+_MATCHES12 = _KnownMatches(_PATTERN11)
+_VALUES13 = frozenset(['100-to-1k', '1k-to-10k', 'over-10k', 'under-100'])
+_VALUES14 = frozenset(['config-reload', 'fatal-error', 'keyboard-interrupt', 'signal'])
+_VALUES15 = frozenset(['binance', 'bitfinex', 'bitstamp', 'coinbase', 'kraken', 'kucoin', 'other'])
+_VALUES16 = frozenset(['desktop', 'smtp', 'telegram', 'webhook'])
+_VALUES17 = frozenset(['all', 'errors'])
+_VALUES18 = frozenset(['all', 'errors', 'off', 'unset'])
+_VALUES19 = frozenset(['config-file', 'error-prompt', 'settings-screen', 'telemetry-command'])
+_VALUES20 = frozenset(['ledger-nano-s-plus', 'ledger-nano-x', 'other', 'trezor-model-t', 'trezor-one', 'trezor-safe-3', 'trezor-safe-5'])
+_PATTERN21 = re.compile('^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$')
+_MATCHES22 = _KnownMatches(_PATTERN21)
+_VALUES23 = frozenset(['bluetooth', 'bridge', 'usb-hid', 'webusb'])
+_VALUES24 = frozenset(['cancelled', 'failed', 'installed'])
+_VALUES25 = frozenset(['new-wallet', 'recovery', 'recovery-dry-run'])
+_VALUES26 = frozenset(['deferred', 'multi-share', 'single-share'])
+_VALUES27 = frozenset(['backup', 'device-label', 'firmware-update', 'unlock-code'])
+_VALUES28 = frozenset(['backup', 'final-check', 'firmware-install', 'recovery-entry', 'unlock-code', 'wallet-creation'])
+_VALUES29 = frozenset(['cancelled-on-device', 'disconnected', 'firmware-error', 'invalid-recovery-input', 'timeout', 'unknown'])
+_VALUES30 = frozenset(['auth-rejected', 'maintenance', 'network', 'order-rejected', 'other', 'rate-limited', 'timeout'])
+_VALUES31 = frozenset(['authenticate', 'fetch-ohlcv', 'fetch-order', 'fetch-ticker', 'place-order'])
+_PATTERN32 = re.compile('^[A-Za-z_][A-Za-z0-9_.]*$')
+_MATCHES33 = _KnownMatches(_PATTERN32)
+_PATTERN34 = re.compile('^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$')
+_MATCHES35 = _KnownMatches(_PATTERN34)
+_PATTERN36 = re.compile('^[0-9a-f]{16}$')
+_MATCHES37 = _KnownMatches(_PATTERN36)
+_VALUES38 = frozenset(['errors-level', 'prompt-always', 'prompt-yes'])
+_PATTERN39 = re.compile('^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_<][A-Za-z0-9_.<>]*:[0-9]+$')
+_MATCHES40 = _KnownMatches(_PATTERN39)
+_PATTERN41 = re.compile('^[A-Za-z0-9][A-Za-z0-9_.-]{0,15}$')
+_MATCHES42 = _KnownMatches(_PATTERN41)
+_VALUES43 = frozenset(['auto-update-check', 'bitcoin-units', 'default-fee-level', 'fiat-currency', 'language', 'polling-interval', 'theme', 'tor-enabled', 'update-channel'])
+_VALUES44 = frozenset(['cli-flag', 'config-file', 'settings-command', 'settings-screen'])
+_VALUES45 = frozenset(['env-only', 'toml', 'yaml'])
+_PATTERN46 = re.compile('^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$')
+_MATCHES47 = _KnownMatches(_PATTERN46)
+_VALUES48 = frozenset(['device', 'exchanges', 'logging', 'notifications', 'telemetry', 'tor', 'triggers', 'wallet'])
+_VALUES49 = frozenset(['exchange', 'own-node', 'public-backend'])
+_VALUES50 = frozenset(['backend-unreachable', 'double-spend', 'fee-too-low', 'invalid-transaction', 'other', 'rate-limited'])
+_VALUES51 = frozenset(['custom', 'economy', 'high', 'low', 'normal'])
+_VALUES52 = frozenset(['mainnet', 'regtest', 'testnet'])
+_VALUES53 = frozenset(['manual', 'watch-trigger'])
+_VALUES54 = frozenset(['device-error', 'rejected-on-device', 'signed', 'timed-out'])
+_PATTERN55 = re.compile('^[0-9]+\\.[0-9]+\\.[0-9]+((a|b|rc)[0-9]+)?$')
+_MATCHES56 = _KnownMatches(_PATTERN55)
+_VALUES57 = frozenset(['beta', 'stable'])
+_VALUES58 = frozenset(['bitcoin', 'cardano', 'dogecoin', 'ethereum', 'litecoin', 'monero', 'solana', 'testnet'])
+_VALUES59 = frozenset(['hidden', 'multisig', 'standard', 'watch-only'])
+_KEYS60 = frozenset(['app_commit', 'app_version', 'ccxt_version', 'instance_id', 'machine_arch', 'os', 'os_version', 'python_implementation', 'python_version', 'session_id'])
+_PATTERN61 = re.compile('^([0-9a-f]{7,40}|unknown)$')
+_PATTERN62 = re.compile('^[0-9A-Za-z][0-9A-Za-z.+_-]*$')
+_PATTERN63 = re.compile('^([0-9A-Za-z][0-9A-Za-z.+_-]*|not-installed)$')
+_PATTERN64 = re.compile('^[A-Za-z0-9_-]+$')
+_VALUES65 = frozenset(['freebsd', 'linux', 'macos', 'other', 'windows'])
+_LISTING66 = " is not one of ['linux', 'macos', 'windows', 'freebsd', 'other']"
+_PATTERN67 = re.compile('^[0-9A-Za-z._+-]+$')
+_VALUES68 = frozenset(['CPython', 'PyPy', 'other'])
+_LISTING69 = " is not one of ['CPython', 'PyPy', 'other']"
+_PATTERN70 = re.compile('^[0-9]+\\.[0-9]+\\.[0-9]+[a-z0-9]*$')
+_KEYS71 = frozenset(['events_dropped', 'exit_code', 'exit_reason', 'uptime_seconds'])
+_LISTING72 = " is not one of ['normal', 'keyboard-interrupt', 'signal', 'fatal-error']"
+_KEYS73 = frozenset(['install_method', 'replaces_deleted_id'])
+_LISTING74 = " is not one of ['pip', 'pipx', 'docker', 'distro-package', 'source', 'unknown']"
+_KEYS75 = frozenset(['command', 'enabled_features', 'interactive', 'is_first_start', 'run_environment'])
+_LISTING76 = " is not one of ['watch', 'test-drive', 'evaluate', 'wallet', 'device', 'configure', 'telemetry', 'update']"
+_LISTING77 = " is not one of ['tor', 'notifications', 'device-support', 'dry-run', 'auto-update-check']"
+_LISTING78 = " is not one of ['terminal', 'systemd-service', 'container', 'scheduler', 'unknown']"
+_KEYS79 = frozenset(['data_points', 'duration_ms', 'history_days', 'output_format', 'strategy_kinds', 'succeeded'])
+_LISTING80 = " is not one of ['table', 'csv', 'html', 'json']"
+_LISTING81 = " is not one of ['drop-buy', 'dca-interval', 'fear-and-greed', 'combined']"
+_KEYS82 = frozenset(['command'])
+_VALUES83 = frozenset(['evaluate', 'test-drive', 'watch'])
+_LISTING84 = " is not one of ['watch', 'test-drive', 'evaluate']"
+_KEYS85 = frozenset(['checks_failed', 'checks_run', 'duration_seconds'])
+_LISTING86 = " is not one of ['config-parse', 'exchange-connect', 'exchange-auth', 'price-fetch', 'notification', 'device-connect', 'tor-connect']"
+_KEYS87 = frozenset(['asset', 'dry_run', 'order_latency_ms', 'order_size_bucket', 'trigger_kind', 'watch_session_id'])
+_LISTING88 = " is not one of ['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other']"
+_LISTING89 = " is not one of ['under-100', '100-to-1k', '1k-to-10k', 'over-10k']"
+_LISTING90 = " is not one of ['drop', 'time-interval', 'fear-and-greed', 'starting-price']"
+_KEYS91 = frozenset(['duration_seconds', 'stop_reason', 'triggers_fired', 'watch_session_id'])
+_LISTING92 = " is not one of ['keyboard-interrupt', 'signal', 'fatal-error', 'config-reload']"
+_KEYS93 = frozenset(['dry_run', 'exchange', 'notification_channels', 'polling_interval_seconds', 'trigger_count', 'trigger_kinds', 'watch_session_id'])
+_LISTING94 = " is not one of ['binance', 'bitfinex', 'bitstamp', 'coinbase', 'kraken', 'kucoin', 'other']"
+_LISTING95 = " is not one of ['desktop', 'telegram', 'smtp', 'webhook']"
+_KEYS96 = frozenset(['changed_via', 'new_level', 'previous_level'])
+_LISTING97 = " is not one of ['telemetry-command', 'settings-screen', 'config-file', 'error-prompt']"
+_LISTING98 = " is not one of ['errors', 'all']"
+_LISTING99 = " is not one of ['unset', 'off', 'errors', 'all']"
+_KEYS100 = frozenset(['bootloader_mode', 'device_model', 'firmware_version', 'initialized', 'transport'])
+_LISTING101 = " is not one of ['trezor-one', 'trezor-model-t', 'trezor-safe-3', 'trezor-safe-5', 'ledger-nano-s-plus', 'ledger-nano-x', 'other']"
+_LISTING102 = " is not one of ['usb-hid', 'webusb', 'bridge', 'bluetooth']"
+_KEYS103 = frozenset(['device_model', 'duration_seconds', 'from_version', 'image_bytes', 'outcome', 'to_version'])
+_LISTING104 = " is not one of ['installed', 'failed', 'cancelled']"
+_KEYS105 = frozenset(['backup_kind', 'device_model', 'duration_seconds', 'protection_enabled', 'setup_flow_id', 'setup_kind', 'steps_deferred'])
+_LISTING106 = " is not one of ['single-share', 'multi-share', 'deferred']"
+_LISTING107 = " is not one of ['new-wallet', 'recovery', 'recovery-dry-run']"
+_LISTING108 = " is not one of ['backup', 'unlock-code', 'firmware-update', 'device-label']"
+_KEYS109 = frozenset(['device_model', 'failed_step', 'failure_kind', 'firmware_version', 'setup_flow_id'])
+_LISTING110 = " is not one of ['firmware-install', 'wallet-creation', 'backup', 'recovery-entry', 'unlock-code', 'final-check']"
+_LISTING111 = " is not one of ['disconnected', 'cancelled-on-device', 'timeout', 'firmware-error', 'invalid-recovery-input', 'unknown']"
+_KEYS112 = frozenset(['exception_type', 'sentry_event_id'])
+_KEYS113 = frozenset(['error_class', 'exchange', 'exchange_error_code', 'http_status', 'operation', 'retry_count'])
+_LISTING114 = " is not one of ['network', 'timeout', 'rate-limited', 'auth-rejected', 'order-rejected', 'maintenance', 'other']"
+_LISTING115 = " is not one of ['fetch-ticker', 'fetch-ohlcv', 'place-order', 'fetch-order', 'authenticate']"
+_KEYS116 = frozenset(['chained', 'command', 'exception_type', 'fingerprint', 'module', 'raised_at', 'report_source', 'stack_frames'])
+_KEYS117 = frozenset(['function', 'in_app', 'line_number'])
+_PATTERN118 = re.compile('^[A-Za-z_<][A-Za-z0-9_.<>]*$')
+_LISTING119 = " is not one of ['errors-level', 'prompt-yes', 'prompt-always']"
+_KEYS120 = frozenset(['command', 'peak_memory_bytes', 'phases', 'total_ms'])
+_KEYS121 = frozenset(['config_ms', 'device_connect_ms', 'exchange_connect_ms', 'import_ms'])
+_KEYS122 = frozenset(['exchange', 'latency_samples_ms', 'timeout_count', 'via_tor'])
+_KEYS123 = frozenset(['changed_via', 'new_value', 'setting'])
+_LISTING124 = " is not one of ['settings-command', 'settings-screen', 'config-file', 'cli-flag']"
+_LISTING125 = " is not one of ['theme', 'language', 'fiat-currency', 'bitcoin-units', 'default-fee-level', 'tor-enabled', 'auto-update-check', 'polling-interval', 'update-channel']"
+_KEYS126 = frozenset(['config_format', 'deprecated_options', 'sections_present', 'unknown_option_count'])
+_LISTING127 = " is not one of ['yaml', 'toml', 'env-only']"
+_LISTING128 = " is not one of ['exchanges', 'triggers', 'notifications', 'telemetry', 'device', 'wallet', 'tor', 'logging']"
+_KEYS129 = frozenset(['asset', 'backend', 'http_status', 'reason', 'retry_count'])
+_LISTING130 = " is not one of ['own-node', 'public-backend', 'exchange']"
+_LISTING131 = " is not one of ['fee-too-low', 'double-spend', 'invalid-transaction', 'backend-unreachable', 'rate-limited', 'other']"
+_KEYS132 = frozenset(['asset', 'fee_level', 'network', 'options', 'origin', 'output_count', 'size_bucket'])
+_LISTING133 = " is not one of ['low', 'economy', 'normal', 'high', 'custom']"
+_LISTING134 = " is not one of ['mainnet', 'testnet', 'regtest']"
+_KEYS135 = frozenset(['coin_control', 'op_return', 'replace_by_fee'])
+_LISTING136 = " is not one of ['manual', 'watch-trigger']"
+_KEYS137 = frozenset(['asset', 'confirm_seconds', 'device_model', 'outcome'])
+_LISTING138 = " is not one of ['signed', 'rejected-on-device', 'timed-out', 'device-error']"
+_KEYS139 = frozenset(['http_status', 'reason', 'via_tor'])
+_VALUES140 = frozenset(['dns', 'http-error', 'invalid-response', 'timeout', 'tls'])
+_LISTING141 = " is not one of ['timeout', 'dns', 'tls', 'http-error', 'invalid-response']"
+_KEYS142 = frozenset(['automatic', 'channel', 'check_ms', 'latest_version', 'update_available'])
+_LISTING143 = " is not one of ['stable', 'beta']"
+_KEYS144 = frozenset(['from_version', 'install_method'])
+_KEYS145 = frozenset(['discovered_count', 'duration_ms', 'networks_scanned', 'used_tor'])
+_LISTING146 = " is not one of ['bitcoin', 'ethereum', 'litecoin', 'dogecoin', 'cardano', 'solana', 'monero', 'testnet']"
+_KEYS147 = frozenset(['assets_enabled', 'wallet_kind'])
+_LISTING148 = " is not one of ['standard', 'hidden', 'watch-only', 'multisig']"
+_KEYS149 = frozenset(['asset', 'copied', 'verified_on_device'])
 
 
 def _has_duplicates(values: list[Any]) -> bool:
@@ -159,8 +170,8 @@ def _has_duplicates(values: list[Any]) -> bool:
 
 
 def check_context(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS51:
-        e.extend('context.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS51)))
+    if not d.keys() <= _KEYS60:
+        e.extend('context.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS60)))
     v = d.get('app_commit', _MISSING)
     if v is _MISSING:
         e.append('context.app_commit: required field is missing')
@@ -170,8 +181,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 40:
                 e.append('context.app_commit: ' + repr(v) + ' is longer than 40 characters')
-            if _PATTERN52.search(v) is None:
-                e.append('context.app_commit: ' + repr(v) + ' does not match ' + repr(_PATTERN52.pattern))
+            if _PATTERN61.search(v) is None:
+                e.append('context.app_commit: ' + repr(v) + ' does not match ' + repr(_PATTERN61.pattern))
     v = d.get('app_version', _MISSING)
     if v is _MISSING:
         e.append('context.app_version: required field is missing')
@@ -181,8 +192,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 64:
                 e.append('context.app_version: ' + repr(v) + ' is longer than 64 characters')
-            if _PATTERN53.search(v) is None:
-                e.append('context.app_version: ' + repr(v) + ' does not match ' + repr(_PATTERN53.pattern))
+            if _PATTERN62.search(v) is None:
+                e.append('context.app_version: ' + repr(v) + ' does not match ' + repr(_PATTERN62.pattern))
     v = d.get('ccxt_version', _MISSING)
     if v is _MISSING:
         e.append('context.ccxt_version: required field is missing')
@@ -192,8 +203,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 64:
                 e.append('context.ccxt_version: ' + repr(v) + ' is longer than 64 characters')
-            if _PATTERN54.search(v) is None:
-                e.append('context.ccxt_version: ' + repr(v) + ' does not match ' + repr(_PATTERN54.pattern))
+            if _PATTERN63.search(v) is None:
+                e.append('context.ccxt_version: ' + repr(v) + ' does not match ' + repr(_PATTERN63.pattern))
     v = d.get('instance_id', _MISSING)
     if v is _MISSING:
         e.append('context.instance_id: required field is missing')
@@ -216,14 +227,14 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 32:
                 e.append('context.machine_arch: ' + repr(v) + ' is longer than 32 characters')
-            if _PATTERN55.search(v) is None:
-                e.append('context.machine_arch: ' + repr(v) + ' does not match ' + repr(_PATTERN55.pattern))
+            if _PATTERN64.search(v) is None:
+                e.append('context.machine_arch: ' + repr(v) + ' does not match ' + repr(_PATTERN64.pattern))
     v = d.get('os', _MISSING)
     if v is _MISSING:
         e.append('context.os: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES56):
-            e.append('context.os: ' + repr(v) + _LISTING57)
+        if not (isinstance(v, str) and v in _VALUES65):
+            e.append('context.os: ' + repr(v) + _LISTING66)
     v = d.get('os_version', _MISSING)
     if v is _MISSING:
         e.append('context.os_version: required field is missing')
@@ -233,14 +244,14 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 64:
                 e.append('context.os_version: ' + repr(v) + ' is longer than 64 characters')
-            if _PATTERN58.search(v) is None:
-                e.append('context.os_version: ' + repr(v) + ' does not match ' + repr(_PATTERN58.pattern))
+            if _PATTERN67.search(v) is None:
+                e.append('context.os_version: ' + repr(v) + ' does not match ' + repr(_PATTERN67.pattern))
     v = d.get('python_implementation', _MISSING)
     if v is _MISSING:
         e.append('context.python_implementation: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES59):
-            e.append('context.python_implementation: ' + repr(v) + _LISTING60)
+        if not (isinstance(v, str) and v in _VALUES68):
+            e.append('context.python_implementation: ' + repr(v) + _LISTING69)
     v = d.get('python_version', _MISSING)
     if v is _MISSING:
         e.append('context.python_version: required field is missing')
@@ -250,8 +261,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 32:
                 e.append('context.python_version: ' + repr(v) + ' is longer than 32 characters')
-            if _PATTERN61.search(v) is None:
-                e.append('context.python_version: ' + repr(v) + ' does not match ' + repr(_PATTERN61.pattern))
+            if _PATTERN70.search(v) is None:
+                e.append('context.python_version: ' + repr(v) + ' does not match ' + repr(_PATTERN70.pattern))
     v = d.get('session_id', _MISSING)
     if v is _MISSING:
         e.append('context.session_id: required field is missing')
@@ -268,8 +279,8 @@ def check_context(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_app_exited(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS62:
-        e.extend('app/exited.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS62)))
+    if not d.keys() <= _KEYS71:
+        e.extend('app/exited.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS71)))
     v = d.get('events_dropped', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -291,7 +302,7 @@ def check_app_exited(d: dict[str, Any], e: list[str]) -> None:
         e.append('app/exited.exit_reason: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES0):
-            e.append('app/exited.exit_reason: ' + repr(v) + _LISTING63)
+            e.append('app/exited.exit_reason: ' + repr(v) + _LISTING72)
     v = d.get('uptime_seconds', _MISSING)
     if v is _MISSING:
         e.append('app/exited.uptime_seconds: required field is missing')
@@ -305,12 +316,12 @@ def check_app_exited(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_app_instance_created(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS64:
-        e.extend('app/instance-created.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS64)))
+    if not d.keys() <= _KEYS73:
+        e.extend('app/instance-created.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS73)))
     v = d.get('install_method', _MISSING)
     if v is not _MISSING:
         if not (isinstance(v, str) and v in _VALUES1):
-            e.append('app/instance-created.install_method: ' + repr(v) + _LISTING65)
+            e.append('app/instance-created.install_method: ' + repr(v) + _LISTING74)
     v = d.get('replaces_deleted_id', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -318,14 +329,14 @@ def check_app_instance_created(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_app_started(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS66:
-        e.extend('app/started.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS66)))
+    if not d.keys() <= _KEYS75:
+        e.extend('app/started.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS75)))
     v = d.get('command', _MISSING)
     if v is _MISSING:
         e.append('app/started.command: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES2):
-            e.append('app/started.command: ' + repr(v) + _LISTING67)
+            e.append('app/started.command: ' + repr(v) + _LISTING76)
     v = d.get('enabled_features', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, list):
@@ -335,7 +346,7 @@ def check_app_started(d: dict[str, Any], e: list[str]) -> None:
                 e.append('app/started.enabled_features: ' + repr(v) + ' has more than 5 items')
             for v_index, v_item in enumerate(v):
                 if not (isinstance(v_item, str) and v_item in _VALUES4):
-                    e.append('app/started.enabled_features' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING68)
+                    e.append('app/started.enabled_features' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING77)
             if _has_duplicates(v):
                 e.append('app/started.enabled_features: ' + repr(v) + ' has repeated items')
     v = d.get('interactive', _MISSING)
@@ -351,12 +362,12 @@ def check_app_started(d: dict[str, Any], e: list[str]) -> None:
     v = d.get('run_environment', _MISSING)
     if v is not _MISSING:
         if not (isinstance(v, str) and v in _VALUES5):
-            e.append('app/started.run_environment: ' + repr(v) + _LISTING69)
+            e.append('app/started.run_environment: ' + repr(v) + _LISTING78)
 
 
 def check_command_evaluate_completed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS70:
-        e.extend('command/evaluate-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS70)))
+    if not d.keys() <= _KEYS79:
+        e.extend('command/evaluate-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS79)))
     v = d.get('data_points', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -384,7 +395,7 @@ def check_command_evaluate_completed(d: dict[str, Any], e: list[str]) -> None:
     v = d.get('output_format', _MISSING)
     if v is not _MISSING:
         if not (isinstance(v, str) and v in _VALUES7):
-            e.append('command/evaluate-completed.output_format: ' + repr(v) + _LISTING71)
+            e.append('command/evaluate-completed.output_format: ' + repr(v) + _LISTING80)
     v = d.get('strategy_kinds', _MISSING)
     if v is _MISSING:
         e.append('command/evaluate-completed.strategy_kinds: required field is missing')
@@ -396,7 +407,7 @@ def check_command_evaluate_completed(d: dict[str, Any], e: list[str]) -> None:
                 e.append('command/evaluate-completed.strategy_kinds: ' + repr(v) + ' has more than 4 items')
             for v_index, v_item in enumerate(v):
                 if not (isinstance(v_item, str) and v_item in _VALUES6):
-                    e.append('command/evaluate-completed.strategy_kinds' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING72)
+                    e.append('command/evaluate-completed.strategy_kinds' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING81)
             if _has_duplicates(v):
                 e.append('command/evaluate-completed.strategy_kinds: ' + repr(v) + ' has repeated items')
     v = d.get('succeeded', _MISSING)
@@ -408,19 +419,19 @@ def check_command_evaluate_completed(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_command_invoked(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS73:
-        e.extend('command/invoked.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS73)))
+    if not d.keys() <= _KEYS82:
+        e.extend('command/invoked.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS82)))
     v = d.get('command', _MISSING)
     if v is _MISSING:
         e.append('command/invoked.command: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES74):
-            e.append('command/invoked.command: ' + repr(v) + _LISTING75)
+        if not (isinstance(v, str) and v in _VALUES83):
+            e.append('command/invoked.command: ' + repr(v) + _LISTING84)
 
 
 def check_command_test_drive_completed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS76:
-        e.extend('command/test-drive-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS76)))
+    if not d.keys() <= _KEYS85:
+        e.extend('command/test-drive-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS85)))
     v = d.get('checks_failed', _MISSING)
     if v is _MISSING:
         e.append('command/test-drive-completed.checks_failed: required field is missing')
@@ -432,7 +443,7 @@ def check_command_test_drive_completed(d: dict[str, Any], e: list[str]) -> None:
                 e.append('command/test-drive-completed.checks_failed: ' + repr(v) + ' has more than 7 items')
             for v_index, v_item in enumerate(v):
                 if not (isinstance(v_item, str) and v_item in _VALUES8):
-                    e.append('command/test-drive-completed.checks_failed' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING77)
+                    e.append('command/test-drive-completed.checks_failed' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING86)
             if _has_duplicates(v):
                 e.append('command/test-drive-completed.checks_failed: ' + repr(v) + ' has repeated items')
     v = d.get('checks_run', _MISSING)
@@ -446,7 +457,7 @@ def check_command_test_drive_completed(d: dict[str, Any], e: list[str]) -> None:
                 e.append('command/test-drive-completed.checks_run: ' + repr(v) + ' has more than 7 items')
             for v_index, v_item in enumerate(v):
                 if not (isinstance(v_item, str) and v_item in _VALUES8):
-                    e.append('command/test-drive-completed.checks_run' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING77)
+                    e.append('command/test-drive-completed.checks_run' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING86)
             if _has_duplicates(v):
                 e.append('command/test-drive-completed.checks_run: ' + repr(v) + ' has repeated items')
     v = d.get('duration_seconds', _MISSING)
@@ -460,14 +471,14 @@ def check_command_test_drive_completed(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_command_trigger_fired(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS78:
-        e.extend('command/trigger-fired.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS78)))
+    if not d.keys() <= _KEYS87:
+        e.extend('command/trigger-fired.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS87)))
     v = d.get('asset', _MISSING)
     if v is _MISSING:
         e.append('command/trigger-fired.asset: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES9):
-            e.append('command/trigger-fired.asset: ' + repr(v) + _LISTING79)
+            e.append('command/trigger-fired.asset: ' + repr(v) + _LISTING88)
     v = d.get('dry_run', _MISSING)
     if v is _MISSING:
         e.append('command/trigger-fired.dry_run: required field is missing')
@@ -484,14 +495,14 @@ def check_command_trigger_fired(d: dict[str, Any], e: list[str]) -> None:
             e.append('command/trigger-fired.order_latency_ms: ' + repr(v) + ' is greater than the maximum of 600000')
     v = d.get('order_size_bucket', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES12):
-            e.append('command/trigger-fired.order_size_bucket: ' + repr(v) + _LISTING80)
+        if not (isinstance(v, str) and v in _VALUES13):
+            e.append('command/trigger-fired.order_size_bucket: ' + repr(v) + _LISTING89)
     v = d.get('trigger_kind', _MISSING)
     if v is _MISSING:
         e.append('command/trigger-fired.trigger_kind: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES10):
-            e.append('command/trigger-fired.trigger_kind: ' + repr(v) + _LISTING81)
+            e.append('command/trigger-fired.trigger_kind: ' + repr(v) + _LISTING90)
     v = d.get('watch_session_id', _MISSING)
     if v is _MISSING:
         e.append('command/trigger-fired.watch_session_id: required field is missing')
@@ -506,8 +517,8 @@ def check_command_trigger_fired(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_command_watch_session_ended(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS82:
-        e.extend('command/watch-session-ended.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS82)))
+    if not d.keys() <= _KEYS91:
+        e.extend('command/watch-session-ended.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS91)))
     v = d.get('duration_seconds', _MISSING)
     if v is _MISSING:
         e.append('command/watch-session-ended.duration_seconds: required field is missing')
@@ -522,8 +533,8 @@ def check_command_watch_session_ended(d: dict[str, Any], e: list[str]) -> None:
     if v is _MISSING:
         e.append('command/watch-session-ended.stop_reason: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES13):
-            e.append('command/watch-session-ended.stop_reason: ' + repr(v) + _LISTING83)
+        if not (isinstance(v, str) and v in _VALUES14):
+            e.append('command/watch-session-ended.stop_reason: ' + repr(v) + _LISTING92)
     v = d.get('triggers_fired', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -546,8 +557,8 @@ def check_command_watch_session_ended(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_command_watch_session_started(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS84:
-        e.extend('command/watch-session-started.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS84)))
+    if not d.keys() <= _KEYS93:
+        e.extend('command/watch-session-started.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS93)))
     v = d.get('dry_run', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -556,8 +567,8 @@ def check_command_watch_session_started(d: dict[str, Any], e: list[str]) -> None
     if v is _MISSING:
         e.append('command/watch-session-started.exchange: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES14):
-            e.append('command/watch-session-started.exchange: ' + repr(v) + _LISTING85)
+        if not (isinstance(v, str) and v in _VALUES15):
+            e.append('command/watch-session-started.exchange: ' + repr(v) + _LISTING94)
     v = d.get('notification_channels', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, list):
@@ -566,8 +577,8 @@ def check_command_watch_session_started(d: dict[str, Any], e: list[str]) -> None
             if len(v) > 4:
                 e.append('command/watch-session-started.notification_channels: ' + repr(v) + ' has more than 4 items')
             for v_index, v_item in enumerate(v):
-                if not (isinstance(v_item, str) and v_item in _VALUES15):
-                    e.append('command/watch-session-started.notification_channels' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING86)
+                if not (isinstance(v_item, str) and v_item in _VALUES16):
+                    e.append('command/watch-session-started.notification_channels' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING95)
             if _has_duplicates(v):
                 e.append('command/watch-session-started.notification_channels: ' + repr(v) + ' has repeated items')
     v = d.get('polling_interval_seconds', _MISSING)
@@ -595,7 +606,7 @@ def check_command_watch_session_started(d: dict[str, Any], e: list[str]) -> None
                 e.append('command/watch-session-started.trigger_kinds: ' + repr(v) + ' has more than 4 items')
             for v_index, v_item in enumerate(v):
                 if not (isinstance(v_item, str) and v_item in _VALUES10):
-                    e.append('command/watch-session-started.trigger_kinds' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING81)
+                    e.append('command/watch-session-started.trigger_kinds' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING90)
             if _has_duplicates(v):
                 e.append('command/watch-session-started.trigger_kinds: ' + repr(v) + ' has repeated items')
     v = d.get('watch_session_id', _MISSING)
@@ -612,29 +623,29 @@ def check_command_watch_session_started(d: dict[str, Any], e: list[str]) -> None
 
 
 def check_consent_changed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS87:
-        e.extend('consent/changed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS87)))
+    if not d.keys() <= _KEYS96:
+        e.extend('consent/changed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS96)))
     v = d.get('changed_via', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES18):
-            e.append('consent/changed.changed_via: ' + repr(v) + _LISTING88)
+        if not (isinstance(v, str) and v in _VALUES19):
+            e.append('consent/changed.changed_via: ' + repr(v) + _LISTING97)
     v = d.get('new_level', _MISSING)
     if v is _MISSING:
         e.append('consent/changed.new_level: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES16):
-            e.append('consent/changed.new_level: ' + repr(v) + _LISTING89)
+        if not (isinstance(v, str) and v in _VALUES17):
+            e.append('consent/changed.new_level: ' + repr(v) + _LISTING98)
     v = d.get('previous_level', _MISSING)
     if v is _MISSING:
         e.append('consent/changed.previous_level: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES17):
-            e.append('consent/changed.previous_level: ' + repr(v) + _LISTING90)
+        if not (isinstance(v, str) and v in _VALUES18):
+            e.append('consent/changed.previous_level: ' + repr(v) + _LISTING99)
 
 
 def check_device_connected(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS91:
-        e.extend('device/connected.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS91)))
+    if not d.keys() <= _KEYS100:
+        e.extend('device/connected.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS100)))
     v = d.get('bootloader_mode', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -643,8 +654,8 @@ def check_device_connected(d: dict[str, Any], e: list[str]) -> None:
     if v is _MISSING:
         e.append('device/connected.device_model: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES19):
-            e.append('device/connected.device_model: ' + repr(v) + _LISTING92)
+        if not (isinstance(v, str) and v in _VALUES20):
+            e.append('device/connected.device_model: ' + repr(v) + _LISTING101)
     v = d.get('firmware_version', _MISSING)
     if v is _MISSING:
         e.append('device/connected.firmware_version: required field is missing')
@@ -654,27 +665,27 @@ def check_device_connected(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 20:
                 e.append('device/connected.firmware_version: ' + repr(v) + ' is longer than 20 characters')
-            if _PATTERN20.search(v) is None:
-                e.append('device/connected.firmware_version: ' + repr(v) + ' does not match ' + repr(_PATTERN20.pattern))
+            if _PATTERN21.search(v) is None:
+                e.append('device/connected.firmware_version: ' + repr(v) + ' does not match ' + repr(_PATTERN21.pattern))
     v = d.get('initialized', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
             e.append('device/connected.initialized: ' + repr(v) + ' is not a boolean')
     v = d.get('transport', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES21):
-            e.append('device/connected.transport: ' + repr(v) + _LISTING93)
+        if not (isinstance(v, str) and v in _VALUES23):
+            e.append('device/connected.transport: ' + repr(v) + _LISTING102)
 
 
 def check_device_firmware_update_finished(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS94:
-        e.extend('device/firmware-update-finished.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS94)))
+    if not d.keys() <= _KEYS103:
+        e.extend('device/firmware-update-finished.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS103)))
     v = d.get('device_model', _MISSING)
     if v is _MISSING:
         e.append('device/firmware-update-finished.device_model: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES19):
-            e.append('device/firmware-update-finished.device_model: ' + repr(v) + _LISTING92)
+        if not (isinstance(v, str) and v in _VALUES20):
+            e.append('device/firmware-update-finished.device_model: ' + repr(v) + _LISTING101)
     v = d.get('duration_seconds', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and _isfinite(v))):
@@ -690,8 +701,8 @@ def check_device_firmware_update_finished(d: dict[str, Any], e: list[str]) -> No
         else:
             if len(v) > 20:
                 e.append('device/firmware-update-finished.from_version: ' + repr(v) + ' is longer than 20 characters')
-            if _PATTERN20.search(v) is None:
-                e.append('device/firmware-update-finished.from_version: ' + repr(v) + ' does not match ' + repr(_PATTERN20.pattern))
+            if _PATTERN21.search(v) is None:
+                e.append('device/firmware-update-finished.from_version: ' + repr(v) + ' does not match ' + repr(_PATTERN21.pattern))
     v = d.get('image_bytes', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -704,8 +715,8 @@ def check_device_firmware_update_finished(d: dict[str, Any], e: list[str]) -> No
     if v is _MISSING:
         e.append('device/firmware-update-finished.outcome: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES22):
-            e.append('device/firmware-update-finished.outcome: ' + repr(v) + _LISTING95)
+        if not (isinstance(v, str) and v in _VALUES24):
+            e.append('device/firmware-update-finished.outcome: ' + repr(v) + _LISTING104)
     v = d.get('to_version', _MISSING)
     if v is _MISSING:
         e.append('device/firmware-update-finished.to_version: required field is missing')
@@ -715,23 +726,23 @@ def check_device_firmware_update_finished(d: dict[str, Any], e: list[str]) -> No
         else:
             if len(v) > 20:
                 e.append('device/firmware-update-finished.to_version: ' + repr(v) + ' is longer than 20 characters')
-            if _PATTERN20.search(v) is None:
-                e.append('device/firmware-update-finished.to_version: ' + repr(v) + ' does not match ' + repr(_PATTERN20.pattern))
+            if _PATTERN21.search(v) is None:
+                e.append('device/firmware-update-finished.to_version: ' + repr(v) + ' does not match ' + repr(_PATTERN21.pattern))
 
 
 def check_device_setup_completed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS96:
-        e.extend('device/setup-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS96)))
+    if not d.keys() <= _KEYS105:
+        e.extend('device/setup-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS105)))
     v = d.get('backup_kind', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES24):
-            e.append('device/setup-completed.backup_kind: ' + repr(v) + _LISTING97)
+        if not (isinstance(v, str) and v in _VALUES26):
+            e.append('device/setup-completed.backup_kind: ' + repr(v) + _LISTING106)
     v = d.get('device_model', _MISSING)
     if v is _MISSING:
         e.append('device/setup-completed.device_model: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES19):
-            e.append('device/setup-completed.device_model: ' + repr(v) + _LISTING92)
+        if not (isinstance(v, str) and v in _VALUES20):
+            e.append('device/setup-completed.device_model: ' + repr(v) + _LISTING101)
     v = d.get('duration_seconds', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and _isfinite(v))):
@@ -759,8 +770,8 @@ def check_device_setup_completed(d: dict[str, Any], e: list[str]) -> None:
     if v is _MISSING:
         e.append('device/setup-completed.setup_kind: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES23):
-            e.append('device/setup-completed.setup_kind: ' + repr(v) + _LISTING98)
+        if not (isinstance(v, str) and v in _VALUES25):
+            e.append('device/setup-completed.setup_kind: ' + repr(v) + _LISTING107)
     v = d.get('steps_deferred', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, list):
@@ -769,33 +780,33 @@ def check_device_setup_completed(d: dict[str, Any], e: list[str]) -> None:
             if len(v) > 4:
                 e.append('device/setup-completed.steps_deferred: ' + repr(v) + ' has more than 4 items')
             for v_index, v_item in enumerate(v):
-                if not (isinstance(v_item, str) and v_item in _VALUES25):
-                    e.append('device/setup-completed.steps_deferred' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING99)
+                if not (isinstance(v_item, str) and v_item in _VALUES27):
+                    e.append('device/setup-completed.steps_deferred' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING108)
             if _has_duplicates(v):
                 e.append('device/setup-completed.steps_deferred: ' + repr(v) + ' has repeated items')
 
 
 def check_device_setup_failed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS100:
-        e.extend('device/setup-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS100)))
+    if not d.keys() <= _KEYS109:
+        e.extend('device/setup-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS109)))
     v = d.get('device_model', _MISSING)
     if v is _MISSING:
         e.append('device/setup-failed.device_model: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES19):
-            e.append('device/setup-failed.device_model: ' + repr(v) + _LISTING92)
+        if not (isinstance(v, str) and v in _VALUES20):
+            e.append('device/setup-failed.device_model: ' + repr(v) + _LISTING101)
     v = d.get('failed_step', _MISSING)
     if v is _MISSING:
         e.append('device/setup-failed.failed_step: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES26):
-            e.append('device/setup-failed.failed_step: ' + repr(v) + _LISTING101)
+        if not (isinstance(v, str) and v in _VALUES28):
+            e.append('device/setup-failed.failed_step: ' + repr(v) + _LISTING110)
     v = d.get('failure_kind', _MISSING)
     if v is _MISSING:
         e.append('device/setup-failed.failure_kind: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES27):
-            e.append('device/setup-failed.failure_kind: ' + repr(v) + _LISTING102)
+        if not (isinstance(v, str) and v in _VALUES29):
+            e.append('device/setup-failed.failure_kind: ' + repr(v) + _LISTING111)
     v = d.get('firmware_version', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, str):
@@ -803,8 +814,8 @@ def check_device_setup_failed(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 20:
                 e.append('device/setup-failed.firmware_version: ' + repr(v) + ' is longer than 20 characters')
-            if _PATTERN20.search(v) is None:
-                e.append('device/setup-failed.firmware_version: ' + repr(v) + ' does not match ' + repr(_PATTERN20.pattern))
+            if _PATTERN21.search(v) is None:
+                e.append('device/setup-failed.firmware_version: ' + repr(v) + ' does not match ' + repr(_PATTERN21.pattern))
     v = d.get('setup_flow_id', _MISSING)
     if v is _MISSING:
         e.append('device/setup-failed.setup_flow_id: required field is missing')
@@ -819,8 +830,8 @@ def check_device_setup_failed(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_error_crash_reported(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS103:
-        e.extend('error/crash-reported.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS103)))
+    if not d.keys() <= _KEYS112:
+        e.extend('error/crash-reported.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS112)))
     v = d.get('exception_type', _MISSING)
     if v is _MISSING:
         e.append('error/crash-reported.exception_type: required field is missing')
@@ -830,8 +841,8 @@ def check_error_crash_reported(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 200:
                 e.append('error/crash-reported.exception_type: ' + repr(v) + ' is longer than 200 characters')
-            if _PATTERN30.search(v) is None:
-                e.append('error/crash-reported.exception_type: ' + repr(v) + ' does not match ' + repr(_PATTERN30.pattern))
+            if _PATTERN32.search(v) is None:
+                e.append('error/crash-reported.exception_type: ' + repr(v) + ' does not match ' + repr(_PATTERN32.pattern))
     v = d.get('sentry_event_id', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, str):
@@ -844,20 +855,20 @@ def check_error_crash_reported(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_error_exchange_request_failed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS104:
-        e.extend('error/exchange-request-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS104)))
+    if not d.keys() <= _KEYS113:
+        e.extend('error/exchange-request-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS113)))
     v = d.get('error_class', _MISSING)
     if v is _MISSING:
         e.append('error/exchange-request-failed.error_class: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES28):
-            e.append('error/exchange-request-failed.error_class: ' + repr(v) + _LISTING105)
+        if not (isinstance(v, str) and v in _VALUES30):
+            e.append('error/exchange-request-failed.error_class: ' + repr(v) + _LISTING114)
     v = d.get('exchange', _MISSING)
     if v is _MISSING:
         e.append('error/exchange-request-failed.exchange: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES14):
-            e.append('error/exchange-request-failed.exchange: ' + repr(v) + _LISTING85)
+        if not (isinstance(v, str) and v in _VALUES15):
+            e.append('error/exchange-request-failed.exchange: ' + repr(v) + _LISTING94)
     v = d.get('exchange_error_code', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, str):
@@ -877,8 +888,8 @@ def check_error_exchange_request_failed(d: dict[str, Any], e: list[str]) -> None
     if v is _MISSING:
         e.append('error/exchange-request-failed.operation: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES29):
-            e.append('error/exchange-request-failed.operation: ' + repr(v) + _LISTING106)
+        if not (isinstance(v, str) and v in _VALUES31):
+            e.append('error/exchange-request-failed.operation: ' + repr(v) + _LISTING115)
     v = d.get('retry_count', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -890,8 +901,8 @@ def check_error_exchange_request_failed(d: dict[str, Any], e: list[str]) -> None
 
 
 def check_error_unhandled_exception__raised_at(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS108:
-        e.extend('error/unhandled-exception.raised_at.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS108)))
+    if not d.keys() <= _KEYS117:
+        e.extend('error/unhandled-exception.raised_at.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS117)))
     v = d.get('function', _MISSING)
     if v is _MISSING:
         e.append('error/unhandled-exception.raised_at.function: required field is missing')
@@ -901,8 +912,8 @@ def check_error_unhandled_exception__raised_at(d: dict[str, Any], e: list[str]) 
         else:
             if len(v) > 200:
                 e.append('error/unhandled-exception.raised_at.function: ' + repr(v) + ' is longer than 200 characters')
-            if _PATTERN109.search(v) is None:
-                e.append('error/unhandled-exception.raised_at.function: ' + repr(v) + ' does not match ' + repr(_PATTERN109.pattern))
+            if _PATTERN118.search(v) is None:
+                e.append('error/unhandled-exception.raised_at.function: ' + repr(v) + ' does not match ' + repr(_PATTERN118.pattern))
     v = d.get('in_app', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -920,8 +931,8 @@ def check_error_unhandled_exception__raised_at(d: dict[str, Any], e: list[str]) 
 
 
 def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS107:
-        e.extend('error/unhandled-exception.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS107)))
+    if not d.keys() <= _KEYS116:
+        e.extend('error/unhandled-exception.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS116)))
     v = d.get('chained', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -931,7 +942,7 @@ def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
         e.append('error/unhandled-exception.command: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES2):
-            e.append('error/unhandled-exception.command: ' + repr(v) + _LISTING67)
+            e.append('error/unhandled-exception.command: ' + repr(v) + _LISTING76)
     v = d.get('exception_type', _MISSING)
     if v is _MISSING:
         e.append('error/unhandled-exception.exception_type: required field is missing')
@@ -941,8 +952,8 @@ def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 200:
                 e.append('error/unhandled-exception.exception_type: ' + repr(v) + ' is longer than 200 characters')
-            if _PATTERN30.search(v) is None:
-                e.append('error/unhandled-exception.exception_type: ' + repr(v) + ' does not match ' + repr(_PATTERN30.pattern))
+            if _PATTERN32.search(v) is None:
+                e.append('error/unhandled-exception.exception_type: ' + repr(v) + ' does not match ' + repr(_PATTERN32.pattern))
     v = d.get('fingerprint', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, str):
@@ -950,8 +961,8 @@ def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 16:
                 e.append('error/unhandled-exception.fingerprint: ' + repr(v) + ' is longer than 16 characters')
-            if _PATTERN32.search(v) is None:
-                e.append('error/unhandled-exception.fingerprint: ' + repr(v) + ' does not match ' + repr(_PATTERN32.pattern))
+            if _PATTERN36.search(v) is None:
+                e.append('error/unhandled-exception.fingerprint: ' + repr(v) + ' does not match ' + repr(_PATTERN36.pattern))
     v = d.get('module', _MISSING)
     if v is _MISSING:
         e.append('error/unhandled-exception.module: required field is missing')
@@ -961,8 +972,8 @@ def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 200:
                 e.append('error/unhandled-exception.module: ' + repr(v) + ' is longer than 200 characters')
-            if _PATTERN31.search(v) is None:
-                e.append('error/unhandled-exception.module: ' + repr(v) + ' does not match ' + repr(_PATTERN31.pattern))
+            if _PATTERN34.search(v) is None:
+                e.append('error/unhandled-exception.module: ' + repr(v) + ' does not match ' + repr(_PATTERN34.pattern))
     v = d.get('raised_at', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, dict):
@@ -971,8 +982,8 @@ def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
             check_error_unhandled_exception__raised_at(v, e)
     v = d.get('report_source', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES33):
-            e.append('error/unhandled-exception.report_source: ' + repr(v) + _LISTING110)
+        if not (isinstance(v, str) and v in _VALUES38):
+            e.append('error/unhandled-exception.report_source: ' + repr(v) + _LISTING119)
     v = d.get('stack_frames', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, list):
@@ -986,13 +997,13 @@ def check_error_unhandled_exception(d: dict[str, Any], e: list[str]) -> None:
                 else:
                     if len(v_item) > 300:
                         e.append('error/unhandled-exception.stack_frames' + '[' + str(v_index) + ']: ' + repr(v_item) + ' is longer than 300 characters')
-                    if _PATTERN34.search(v_item) is None:
-                        e.append('error/unhandled-exception.stack_frames' + '[' + str(v_index) + ']: ' + repr(v_item) + ' does not match ' + repr(_PATTERN34.pattern))
+                    if _PATTERN39.search(v_item) is None:
+                        e.append('error/unhandled-exception.stack_frames' + '[' + str(v_index) + ']: ' + repr(v_item) + ' does not match ' + repr(_PATTERN39.pattern))
 
 
 def check_perf_command_timing__phases(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS112:
-        e.extend('perf/command-timing.phases.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS112)))
+    if not d.keys() <= _KEYS121:
+        e.extend('perf/command-timing.phases.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS121)))
     v = d.get('config_ms', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and _isfinite(v))):
@@ -1028,14 +1039,14 @@ def check_perf_command_timing__phases(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_perf_command_timing(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS111:
-        e.extend('perf/command-timing.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS111)))
+    if not d.keys() <= _KEYS120:
+        e.extend('perf/command-timing.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS120)))
     v = d.get('command', _MISSING)
     if v is _MISSING:
         e.append('perf/command-timing.command: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES2):
-            e.append('perf/command-timing.command: ' + repr(v) + _LISTING67)
+            e.append('perf/command-timing.command: ' + repr(v) + _LISTING76)
     v = d.get('peak_memory_bytes', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -1063,14 +1074,14 @@ def check_perf_command_timing(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_perf_price_fetch_latency(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS113:
-        e.extend('perf/price-fetch-latency.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS113)))
+    if not d.keys() <= _KEYS122:
+        e.extend('perf/price-fetch-latency.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS122)))
     v = d.get('exchange', _MISSING)
     if v is _MISSING:
         e.append('perf/price-fetch-latency.exchange: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES14):
-            e.append('perf/price-fetch-latency.exchange: ' + repr(v) + _LISTING85)
+        if not (isinstance(v, str) and v in _VALUES15):
+            e.append('perf/price-fetch-latency.exchange: ' + repr(v) + _LISTING94)
     v = d.get('latency_samples_ms', _MISSING)
     if v is _MISSING:
         e.append('perf/price-fetch-latency.latency_samples_ms: required field is missing')
@@ -1104,12 +1115,12 @@ def check_perf_price_fetch_latency(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_settings_changed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS114:
-        e.extend('settings/changed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS114)))
+    if not d.keys() <= _KEYS123:
+        e.extend('settings/changed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS123)))
     v = d.get('changed_via', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES37):
-            e.append('settings/changed.changed_via: ' + repr(v) + _LISTING115)
+        if not (isinstance(v, str) and v in _VALUES44):
+            e.append('settings/changed.changed_via: ' + repr(v) + _LISTING124)
     v = d.get('new_value', _MISSING)
     if v is _MISSING:
         e.append('settings/changed.new_value: required field is missing')
@@ -1119,25 +1130,25 @@ def check_settings_changed(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 16:
                 e.append('settings/changed.new_value: ' + repr(v) + ' is longer than 16 characters')
-            if _PATTERN35.search(v) is None:
-                e.append('settings/changed.new_value: ' + repr(v) + ' does not match ' + repr(_PATTERN35.pattern))
+            if _PATTERN41.search(v) is None:
+                e.append('settings/changed.new_value: ' + repr(v) + ' does not match ' + repr(_PATTERN41.pattern))
     v = d.get('setting', _MISSING)
     if v is _MISSING:
         e.append('settings/changed.setting: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES36):
-            e.append('settings/changed.setting: ' + repr(v) + _LISTING116)
+        if not (isinstance(v, str) and v in _VALUES43):
+            e.append('settings/changed.setting: ' + repr(v) + _LISTING125)
 
 
 def check_settings_config_loaded(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS117:
-        e.extend('settings/config-loaded.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS117)))
+    if not d.keys() <= _KEYS126:
+        e.extend('settings/config-loaded.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS126)))
     v = d.get('config_format', _MISSING)
     if v is _MISSING:
         e.append('settings/config-loaded.config_format: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES38):
-            e.append('settings/config-loaded.config_format: ' + repr(v) + _LISTING118)
+        if not (isinstance(v, str) and v in _VALUES45):
+            e.append('settings/config-loaded.config_format: ' + repr(v) + _LISTING127)
     v = d.get('deprecated_options', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, list):
@@ -1151,8 +1162,8 @@ def check_settings_config_loaded(d: dict[str, Any], e: list[str]) -> None:
                 else:
                     if len(v_item) > 64:
                         e.append('settings/config-loaded.deprecated_options' + '[' + str(v_index) + ']: ' + repr(v_item) + ' is longer than 64 characters')
-                    if _PATTERN39.search(v_item) is None:
-                        e.append('settings/config-loaded.deprecated_options' + '[' + str(v_index) + ']: ' + repr(v_item) + ' does not match ' + repr(_PATTERN39.pattern))
+                    if _PATTERN46.search(v_item) is None:
+                        e.append('settings/config-loaded.deprecated_options' + '[' + str(v_index) + ']: ' + repr(v_item) + ' does not match ' + repr(_PATTERN46.pattern))
             if _has_duplicates(v):
                 e.append('settings/config-loaded.deprecated_options: ' + repr(v) + ' has repeated items')
     v = d.get('sections_present', _MISSING)
@@ -1163,8 +1174,8 @@ def check_settings_config_loaded(d: dict[str, Any], e: list[str]) -> None:
             if len(v) > 8:
                 e.append('settings/config-loaded.sections_present: ' + repr(v) + ' has more than 8 items')
             for v_index, v_item in enumerate(v):
-                if not (isinstance(v_item, str) and v_item in _VALUES40):
-                    e.append('settings/config-loaded.sections_present' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING119)
+                if not (isinstance(v_item, str) and v_item in _VALUES48):
+                    e.append('settings/config-loaded.sections_present' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING128)
             if _has_duplicates(v):
                 e.append('settings/config-loaded.sections_present: ' + repr(v) + ' has repeated items')
     v = d.get('unknown_option_count', _MISSING)
@@ -1178,20 +1189,20 @@ def check_settings_config_loaded(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_transaction_broadcast_failed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS120:
-        e.extend('transaction/broadcast-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS120)))
+    if not d.keys() <= _KEYS129:
+        e.extend('transaction/broadcast-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS129)))
     v = d.get('asset', _MISSING)
     if v is _MISSING:
         e.append('transaction/broadcast-failed.asset: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES9):
-            e.append('transaction/broadcast-failed.asset: ' + repr(v) + _LISTING79)
+            e.append('transaction/broadcast-failed.asset: ' + repr(v) + _LISTING88)
     v = d.get('backend', _MISSING)
     if v is _MISSING:
         e.append('transaction/broadcast-failed.backend: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES41):
-            e.append('transaction/broadcast-failed.backend: ' + repr(v) + _LISTING121)
+        if not (isinstance(v, str) and v in _VALUES49):
+            e.append('transaction/broadcast-failed.backend: ' + repr(v) + _LISTING130)
     v = d.get('http_status', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -1204,8 +1215,8 @@ def check_transaction_broadcast_failed(d: dict[str, Any], e: list[str]) -> None:
     if v is _MISSING:
         e.append('transaction/broadcast-failed.reason: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES42):
-            e.append('transaction/broadcast-failed.reason: ' + repr(v) + _LISTING122)
+        if not (isinstance(v, str) and v in _VALUES50):
+            e.append('transaction/broadcast-failed.reason: ' + repr(v) + _LISTING131)
     v = d.get('retry_count', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -1217,8 +1228,8 @@ def check_transaction_broadcast_failed(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_transaction_created__options(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS126:
-        e.extend('transaction/created.options.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS126)))
+    if not d.keys() <= _KEYS135:
+        e.extend('transaction/created.options.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS135)))
     v = d.get('coin_control', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -1234,26 +1245,26 @@ def check_transaction_created__options(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_transaction_created(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS123:
-        e.extend('transaction/created.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS123)))
+    if not d.keys() <= _KEYS132:
+        e.extend('transaction/created.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS132)))
     v = d.get('asset', _MISSING)
     if v is _MISSING:
         e.append('transaction/created.asset: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES9):
-            e.append('transaction/created.asset: ' + repr(v) + _LISTING79)
+            e.append('transaction/created.asset: ' + repr(v) + _LISTING88)
     v = d.get('fee_level', _MISSING)
     if v is _MISSING:
         e.append('transaction/created.fee_level: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES43):
-            e.append('transaction/created.fee_level: ' + repr(v) + _LISTING124)
+        if not (isinstance(v, str) and v in _VALUES51):
+            e.append('transaction/created.fee_level: ' + repr(v) + _LISTING133)
     v = d.get('network', _MISSING)
     if v is _MISSING:
         e.append('transaction/created.network: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES44):
-            e.append('transaction/created.network: ' + repr(v) + _LISTING125)
+        if not (isinstance(v, str) and v in _VALUES52):
+            e.append('transaction/created.network: ' + repr(v) + _LISTING134)
     v = d.get('options', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, dict):
@@ -1262,8 +1273,8 @@ def check_transaction_created(d: dict[str, Any], e: list[str]) -> None:
             check_transaction_created__options(v, e)
     v = d.get('origin', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES45):
-            e.append('transaction/created.origin: ' + repr(v) + _LISTING127)
+        if not (isinstance(v, str) and v in _VALUES53):
+            e.append('transaction/created.origin: ' + repr(v) + _LISTING136)
     v = d.get('output_count', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -1274,19 +1285,19 @@ def check_transaction_created(d: dict[str, Any], e: list[str]) -> None:
             e.append('transaction/created.output_count: ' + repr(v) + ' is greater than the maximum of 100')
     v = d.get('size_bucket', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES12):
-            e.append('transaction/created.size_bucket: ' + repr(v) + _LISTING80)
+        if not (isinstance(v, str) and v in _VALUES13):
+            e.append('transaction/created.size_bucket: ' + repr(v) + _LISTING89)
 
 
 def check_transaction_signing_finished(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS128:
-        e.extend('transaction/signing-finished.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS128)))
+    if not d.keys() <= _KEYS137:
+        e.extend('transaction/signing-finished.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS137)))
     v = d.get('asset', _MISSING)
     if v is _MISSING:
         e.append('transaction/signing-finished.asset: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES9):
-            e.append('transaction/signing-finished.asset: ' + repr(v) + _LISTING79)
+            e.append('transaction/signing-finished.asset: ' + repr(v) + _LISTING88)
     v = d.get('confirm_seconds', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and _isfinite(v))):
@@ -1297,19 +1308,19 @@ def check_transaction_signing_finished(d: dict[str, Any], e: list[str]) -> None:
             e.append('transaction/signing-finished.confirm_seconds: ' + repr(v) + ' is greater than the maximum of 3600')
     v = d.get('device_model', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES19):
-            e.append('transaction/signing-finished.device_model: ' + repr(v) + _LISTING92)
+        if not (isinstance(v, str) and v in _VALUES20):
+            e.append('transaction/signing-finished.device_model: ' + repr(v) + _LISTING101)
     v = d.get('outcome', _MISSING)
     if v is _MISSING:
         e.append('transaction/signing-finished.outcome: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES46):
-            e.append('transaction/signing-finished.outcome: ' + repr(v) + _LISTING129)
+        if not (isinstance(v, str) and v in _VALUES54):
+            e.append('transaction/signing-finished.outcome: ' + repr(v) + _LISTING138)
 
 
 def check_update_check_failed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS130:
-        e.extend('update/check-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS130)))
+    if not d.keys() <= _KEYS139:
+        e.extend('update/check-failed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS139)))
     v = d.get('http_status', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -1322,8 +1333,8 @@ def check_update_check_failed(d: dict[str, Any], e: list[str]) -> None:
     if v is _MISSING:
         e.append('update/check-failed.reason: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES131):
-            e.append('update/check-failed.reason: ' + repr(v) + _LISTING132)
+        if not (isinstance(v, str) and v in _VALUES140):
+            e.append('update/check-failed.reason: ' + repr(v) + _LISTING141)
     v = d.get('via_tor', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
@@ -1331,16 +1342,16 @@ def check_update_check_failed(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_update_checked(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS133:
-        e.extend('update/checked.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS133)))
+    if not d.keys() <= _KEYS142:
+        e.extend('update/checked.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS142)))
     v = d.get('automatic', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):
             e.append('update/checked.automatic: ' + repr(v) + ' is not a boolean')
     v = d.get('channel', _MISSING)
     if v is not _MISSING:
-        if not (isinstance(v, str) and v in _VALUES48):
-            e.append('update/checked.channel: ' + repr(v) + _LISTING134)
+        if not (isinstance(v, str) and v in _VALUES57):
+            e.append('update/checked.channel: ' + repr(v) + _LISTING143)
     v = d.get('check_ms', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and _isfinite(v))):
@@ -1358,8 +1369,8 @@ def check_update_checked(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 32:
                 e.append('update/checked.latest_version: ' + repr(v) + ' is longer than 32 characters')
-            if _PATTERN47.search(v) is None:
-                e.append('update/checked.latest_version: ' + repr(v) + ' does not match ' + repr(_PATTERN47.pattern))
+            if _PATTERN55.search(v) is None:
+                e.append('update/checked.latest_version: ' + repr(v) + ' does not match ' + repr(_PATTERN55.pattern))
     v = d.get('update_available', _MISSING)
     if v is _MISSING:
         e.append('update/checked.update_available: required field is missing')
@@ -1369,8 +1380,8 @@ def check_update_checked(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_update_installed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS135:
-        e.extend('update/installed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS135)))
+    if not d.keys() <= _KEYS144:
+        e.extend('update/installed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS144)))
     v = d.get('from_version', _MISSING)
     if v is _MISSING:
         e.append('update/installed.from_version: required field is missing')
@@ -1380,19 +1391,19 @@ def check_update_installed(d: dict[str, Any], e: list[str]) -> None:
         else:
             if len(v) > 32:
                 e.append('update/installed.from_version: ' + repr(v) + ' is longer than 32 characters')
-            if _PATTERN47.search(v) is None:
-                e.append('update/installed.from_version: ' + repr(v) + ' does not match ' + repr(_PATTERN47.pattern))
+            if _PATTERN55.search(v) is None:
+                e.append('update/installed.from_version: ' + repr(v) + ' does not match ' + repr(_PATTERN55.pattern))
     v = d.get('install_method', _MISSING)
     if v is _MISSING:
         e.append('update/installed.install_method: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES1):
-            e.append('update/installed.install_method: ' + repr(v) + _LISTING65)
+            e.append('update/installed.install_method: ' + repr(v) + _LISTING74)
 
 
 def check_wallet_discovery_completed(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS136:
-        e.extend('wallet/discovery-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS136)))
+    if not d.keys() <= _KEYS145:
+        e.extend('wallet/discovery-completed.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS145)))
     v = d.get('discovered_count', _MISSING)
     if v is not _MISSING:
         if not ((isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())):
@@ -1421,8 +1432,8 @@ def check_wallet_discovery_completed(d: dict[str, Any], e: list[str]) -> None:
             if len(v) > 8:
                 e.append('wallet/discovery-completed.networks_scanned: ' + repr(v) + ' has more than 8 items')
             for v_index, v_item in enumerate(v):
-                if not (isinstance(v_item, str) and v_item in _VALUES49):
-                    e.append('wallet/discovery-completed.networks_scanned' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING137)
+                if not (isinstance(v_item, str) and v_item in _VALUES58):
+                    e.append('wallet/discovery-completed.networks_scanned' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING146)
             if _has_duplicates(v):
                 e.append('wallet/discovery-completed.networks_scanned: ' + repr(v) + ' has repeated items')
     v = d.get('used_tor', _MISSING)
@@ -1432,8 +1443,8 @@ def check_wallet_discovery_completed(d: dict[str, Any], e: list[str]) -> None:
 
 
 def check_wallet_opened(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS138:
-        e.extend('wallet/opened.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS138)))
+    if not d.keys() <= _KEYS147:
+        e.extend('wallet/opened.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS147)))
     v = d.get('assets_enabled', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, list):
@@ -1443,26 +1454,26 @@ def check_wallet_opened(d: dict[str, Any], e: list[str]) -> None:
                 e.append('wallet/opened.assets_enabled: ' + repr(v) + ' has more than 8 items')
             for v_index, v_item in enumerate(v):
                 if not (isinstance(v_item, str) and v_item in _VALUES9):
-                    e.append('wallet/opened.assets_enabled' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING79)
+                    e.append('wallet/opened.assets_enabled' + '[' + str(v_index) + ']: ' + repr(v_item) + _LISTING88)
             if _has_duplicates(v):
                 e.append('wallet/opened.assets_enabled: ' + repr(v) + ' has repeated items')
     v = d.get('wallet_kind', _MISSING)
     if v is _MISSING:
         e.append('wallet/opened.wallet_kind: required field is missing')
     else:
-        if not (isinstance(v, str) and v in _VALUES50):
-            e.append('wallet/opened.wallet_kind: ' + repr(v) + _LISTING139)
+        if not (isinstance(v, str) and v in _VALUES59):
+            e.append('wallet/opened.wallet_kind: ' + repr(v) + _LISTING148)
 
 
 def check_wallet_receive_shown(d: dict[str, Any], e: list[str]) -> None:
-    if not d.keys() <= _KEYS140:
-        e.extend('wallet/receive-shown.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS140)))
+    if not d.keys() <= _KEYS149:
+        e.extend('wallet/receive-shown.' + str(k) + ': unexpected field' for k in sorted(map(str, d.keys() - _KEYS149)))
     v = d.get('asset', _MISSING)
     if v is _MISSING:
         e.append('wallet/receive-shown.asset: required field is missing')
     else:
         if not (isinstance(v, str) and v in _VALUES9):
-            e.append('wallet/receive-shown.asset: ' + repr(v) + _LISTING79)
+            e.append('wallet/receive-shown.asset: ' + repr(v) + _LISTING88)
     v = d.get('copied', _MISSING)
     if v is not _MISSING:
         if not isinstance(v, bool):

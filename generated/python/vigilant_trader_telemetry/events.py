@@ -16,20 +16,21 @@ from builtins import map as _map
 from builtins import set as _set
 from builtins import str as _str
 from builtins import type as _type
+from time import time as _time
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
 from ._checks import (
+    _MATCHES12,
+    _MATCHES22,
+    _MATCHES33,
+    _MATCHES35,
+    _MATCHES37,
+    _MATCHES40,
+    _MATCHES42,
+    _MATCHES47,
+    _MATCHES56,
     _ONLY3,
-    _PATTERN11,
-    _PATTERN20,
-    _PATTERN30,
-    _PATTERN31,
-    _PATTERN32,
-    _PATTERN34,
-    _PATTERN35,
-    _PATTERN39,
-    _PATTERN47,
     _VALUES0,
     _VALUES1,
     _VALUES2,
@@ -40,7 +41,6 @@ from ._checks import (
     _VALUES8,
     _VALUES9,
     _VALUES10,
-    _VALUES12,
     _VALUES13,
     _VALUES14,
     _VALUES15,
@@ -48,8 +48,7 @@ from ._checks import (
     _VALUES17,
     _VALUES18,
     _VALUES19,
-    _VALUES21,
-    _VALUES22,
+    _VALUES20,
     _VALUES23,
     _VALUES24,
     _VALUES25,
@@ -57,24 +56,26 @@ from ._checks import (
     _VALUES27,
     _VALUES28,
     _VALUES29,
-    _VALUES33,
-    _VALUES36,
-    _VALUES37,
+    _VALUES30,
+    _VALUES31,
     _VALUES38,
-    _VALUES40,
-    _VALUES41,
-    _VALUES42,
     _VALUES43,
     _VALUES44,
     _VALUES45,
-    _VALUES46,
     _VALUES48,
     _VALUES49,
     _VALUES50,
+    _VALUES51,
+    _VALUES52,
+    _VALUES53,
+    _VALUES54,
+    _VALUES57,
+    _VALUES58,
+    _VALUES59,
 )
 
 _gate = _catalog.client.gate
-_accept = _catalog.client.accept
+_client = _catalog.client  # its `put` changes with consent and sinks: looked up on each event
 _emit = _catalog.client.emit
 
 
@@ -147,7 +148,7 @@ def app_exited(
         and (events_dropped is None or (_type(events_dropped) is _int and 0 <= events_dropped <= 1000000))
         and (exit_code is None or (_type(exit_code) is _int and 0 <= exit_code <= 255))
     ):
-        _accept(_catalog.APP_EXITED, _data)
+        _client.put((_catalog.APP_EXITED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.APP_EXITED, _data)
 
@@ -178,7 +179,7 @@ def app_instance_created(
         (install_method is None or (_type(install_method) is _str and install_method in _VALUES1))
         and (replaces_deleted_id is None or _type(replaces_deleted_id) is _bool)
     ):
-        _accept(_catalog.APP_INSTANCE_CREATED, _data)
+        _client.put((_catalog.APP_INSTANCE_CREATED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.APP_INSTANCE_CREATED, _data)
 
@@ -216,11 +217,13 @@ def app_started(
     if (
         _type(command) is _str and command in _VALUES2
         and _type(interactive) is _bool
-        and (enabled_features is None or (_type(enabled_features) is _list and _len(enabled_features) <= 5 and _ONLY3.issuperset(_map(_type, enabled_features)) and _VALUES4.issuperset(enabled_features) and _len(_set(enabled_features)) == _len(enabled_features)))
+        and (enabled_features is None or (_type(enabled_features) is _list and _len(enabled_features) <= 5 and _ONLY3.issuperset(_map(_type, enabled_features)) and _len(_VALUES4.intersection(enabled_features)) == _len(enabled_features)))
         and (is_first_start is None or _type(is_first_start) is _bool)
         and (run_environment is None or (_type(run_environment) is _str and run_environment in _VALUES5))
     ):
-        _accept(_catalog.APP_STARTED, _data)
+        if enabled_features is not None:
+            _data['enabled_features'] = [*enabled_features]
+        _client.put((_catalog.APP_STARTED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.APP_STARTED, _data)
 
@@ -260,14 +263,15 @@ def command_evaluate_completed(
     if output_format is not None:
         _data['output_format'] = output_format
     if (
-        _type(strategy_kinds) is _list and _len(strategy_kinds) <= 4 and _ONLY3.issuperset(_map(_type, strategy_kinds)) and _VALUES6.issuperset(strategy_kinds) and _len(_set(strategy_kinds)) == _len(strategy_kinds)
+        _type(strategy_kinds) is _list and _len(strategy_kinds) <= 4 and _ONLY3.issuperset(_map(_type, strategy_kinds)) and _len(_VALUES6.intersection(strategy_kinds)) == _len(strategy_kinds)
         and _type(succeeded) is _bool
         and (data_points is None or (_type(data_points) is _int and 0 <= data_points <= 100000000))
         and (duration_ms is None or ((_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 86400000))
         and (history_days is None or (_type(history_days) is _int and 1 <= history_days <= 7300))
         and (output_format is None or (_type(output_format) is _str and output_format in _VALUES7))
     ):
-        _accept(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
+        _data['strategy_kinds'] = [*strategy_kinds]
+        _client.put((_catalog.COMMAND_EVALUATE_COMPLETED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
 
@@ -318,11 +322,13 @@ def command_test_drive_completed(
     if duration_seconds is not None:
         _data['duration_seconds'] = duration_seconds
     if (
-        _type(checks_failed) is _list and _len(checks_failed) <= 7 and _ONLY3.issuperset(_map(_type, checks_failed)) and _VALUES8.issuperset(checks_failed) and _len(_set(checks_failed)) == _len(checks_failed)
-        and _type(checks_run) is _list and _len(checks_run) <= 7 and _ONLY3.issuperset(_map(_type, checks_run)) and _VALUES8.issuperset(checks_run) and _len(_set(checks_run)) == _len(checks_run)
+        _type(checks_failed) is _list and _len(checks_failed) <= 7 and _ONLY3.issuperset(_map(_type, checks_failed)) and _len(_VALUES8.intersection(checks_failed)) == _len(checks_failed)
+        and _type(checks_run) is _list and _len(checks_run) <= 7 and _ONLY3.issuperset(_map(_type, checks_run)) and _len(_VALUES8.intersection(checks_run)) == _len(checks_run)
         and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
     ):
-        _accept(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
+        _data['checks_failed'] = [*checks_failed]
+        _data['checks_run'] = [*checks_run]
+        _client.put((_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
 
@@ -361,11 +367,11 @@ def command_trigger_fired(
         _type(asset) is _str and asset in _VALUES9
         and _type(dry_run) is _bool
         and _type(trigger_kind) is _str and trigger_kind in _VALUES10
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN11.search(watch_session_id) is not None
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and (watch_session_id in _MATCHES12.known or _MATCHES12.matches(watch_session_id))
         and (order_latency_ms is None or ((_type(order_latency_ms) is _float or _type(order_latency_ms) is _int) and 0 <= order_latency_ms <= 600000))
-        and (order_size_bucket is None or (_type(order_size_bucket) is _str and order_size_bucket in _VALUES12))
+        and (order_size_bucket is None or (_type(order_size_bucket) is _str and order_size_bucket in _VALUES13))
     ):
-        _accept(_catalog.COMMAND_TRIGGER_FIRED, _data)
+        _client.put((_catalog.COMMAND_TRIGGER_FIRED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.COMMAND_TRIGGER_FIRED, _data)
 
@@ -396,11 +402,11 @@ def command_watch_session_ended(
         _data['triggers_fired'] = triggers_fired
     if (
         (_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 31536000
-        and _type(stop_reason) is _str and stop_reason in _VALUES13
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN11.search(watch_session_id) is not None
+        and _type(stop_reason) is _str and stop_reason in _VALUES14
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and (watch_session_id in _MATCHES12.known or _MATCHES12.matches(watch_session_id))
         and (triggers_fired is None or (_type(triggers_fired) is _int and 0 <= triggers_fired <= 1000000))
     ):
-        _accept(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
+        _client.put((_catalog.COMMAND_WATCH_SESSION_ENDED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
 
@@ -444,15 +450,19 @@ def command_watch_session_started(
     if trigger_kinds is not None:
         _data['trigger_kinds'] = trigger_kinds
     if (
-        _type(exchange) is _str and exchange in _VALUES14
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and _PATTERN11.search(watch_session_id) is not None
+        _type(exchange) is _str and exchange in _VALUES15
+        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and (watch_session_id in _MATCHES12.known or _MATCHES12.matches(watch_session_id))
         and (dry_run is None or _type(dry_run) is _bool)
-        and (notification_channels is None or (_type(notification_channels) is _list and _len(notification_channels) <= 4 and _ONLY3.issuperset(_map(_type, notification_channels)) and _VALUES15.issuperset(notification_channels) and _len(_set(notification_channels)) == _len(notification_channels)))
+        and (notification_channels is None or (_type(notification_channels) is _list and _len(notification_channels) <= 4 and _ONLY3.issuperset(_map(_type, notification_channels)) and _len(_VALUES16.intersection(notification_channels)) == _len(notification_channels)))
         and (polling_interval_seconds is None or (_type(polling_interval_seconds) is _int and 1 <= polling_interval_seconds <= 86400))
         and (trigger_count is None or (_type(trigger_count) is _int and 0 <= trigger_count <= 1000))
-        and (trigger_kinds is None or (_type(trigger_kinds) is _list and _len(trigger_kinds) <= 4 and _ONLY3.issuperset(_map(_type, trigger_kinds)) and _VALUES10.issuperset(trigger_kinds) and _len(_set(trigger_kinds)) == _len(trigger_kinds)))
+        and (trigger_kinds is None or (_type(trigger_kinds) is _list and _len(trigger_kinds) <= 4 and _ONLY3.issuperset(_map(_type, trigger_kinds)) and _len(_VALUES10.intersection(trigger_kinds)) == _len(trigger_kinds)))
     ):
-        _accept(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
+        if notification_channels is not None:
+            _data['notification_channels'] = [*notification_channels]
+        if trigger_kinds is not None:
+            _data['trigger_kinds'] = [*trigger_kinds]
+        _client.put((_catalog.COMMAND_WATCH_SESSION_STARTED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
 
@@ -480,11 +490,11 @@ def consent_changed(
     if changed_via is not None:
         _data['changed_via'] = changed_via
     if (
-        _type(new_level) is _str and new_level in _VALUES16
-        and _type(previous_level) is _str and previous_level in _VALUES17
-        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES18))
+        _type(new_level) is _str and new_level in _VALUES17
+        and _type(previous_level) is _str and previous_level in _VALUES18
+        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES19))
     ):
-        _accept(_catalog.CONSENT_CHANGED, _data)
+        _client.put((_catalog.CONSENT_CHANGED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.CONSENT_CHANGED, _data)
 
@@ -520,13 +530,13 @@ def device_connected(
     if transport is not None:
         _data['transport'] = transport
     if (
-        _type(device_model) is _str and device_model in _VALUES19
-        and _type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN20.search(firmware_version) is not None
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(firmware_version) is _str and _len(firmware_version) <= 20 and (firmware_version in _MATCHES22.known or _MATCHES22.matches(firmware_version))
         and (bootloader_mode is None or _type(bootloader_mode) is _bool)
         and (initialized is None or _type(initialized) is _bool)
-        and (transport is None or (_type(transport) is _str and transport in _VALUES21))
+        and (transport is None or (_type(transport) is _str and transport in _VALUES23))
     ):
-        _accept(_catalog.DEVICE_CONNECTED, _data)
+        _client.put((_catalog.DEVICE_CONNECTED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.DEVICE_CONNECTED, _data)
 
@@ -564,14 +574,14 @@ def device_firmware_update_finished(
     if image_bytes is not None:
         _data['image_bytes'] = image_bytes
     if (
-        _type(device_model) is _str and device_model in _VALUES19
-        and _type(outcome) is _str and outcome in _VALUES22
-        and _type(to_version) is _str and _len(to_version) <= 20 and _PATTERN20.search(to_version) is not None
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(outcome) is _str and outcome in _VALUES24
+        and _type(to_version) is _str and _len(to_version) <= 20 and (to_version in _MATCHES22.known or _MATCHES22.matches(to_version))
         and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
-        and (from_version is None or (_type(from_version) is _str and _len(from_version) <= 20 and _PATTERN20.search(from_version) is not None))
+        and (from_version is None or (_type(from_version) is _str and _len(from_version) <= 20 and (from_version in _MATCHES22.known or _MATCHES22.matches(from_version))))
         and (image_bytes is None or (_type(image_bytes) is _int and 0 <= image_bytes <= 16777216))
     ):
-        _accept(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
+        _client.put((_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
 
@@ -613,15 +623,17 @@ def device_setup_completed(
     if steps_deferred is not None:
         _data['steps_deferred'] = steps_deferred
     if (
-        _type(device_model) is _str and device_model in _VALUES19
-        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN11.search(setup_flow_id) is not None
-        and _type(setup_kind) is _str and setup_kind in _VALUES23
-        and (backup_kind is None or (_type(backup_kind) is _str and backup_kind in _VALUES24))
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and (setup_flow_id in _MATCHES12.known or _MATCHES12.matches(setup_flow_id))
+        and _type(setup_kind) is _str and setup_kind in _VALUES25
+        and (backup_kind is None or (_type(backup_kind) is _str and backup_kind in _VALUES26))
         and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 86400))
         and (protection_enabled is None or _type(protection_enabled) is _bool)
-        and (steps_deferred is None or (_type(steps_deferred) is _list and _len(steps_deferred) <= 4 and _ONLY3.issuperset(_map(_type, steps_deferred)) and _VALUES25.issuperset(steps_deferred) and _len(_set(steps_deferred)) == _len(steps_deferred)))
+        and (steps_deferred is None or (_type(steps_deferred) is _list and _len(steps_deferred) <= 4 and _ONLY3.issuperset(_map(_type, steps_deferred)) and _len(_VALUES27.intersection(steps_deferred)) == _len(steps_deferred)))
     ):
-        _accept(_catalog.DEVICE_SETUP_COMPLETED, _data)
+        if steps_deferred is not None:
+            _data['steps_deferred'] = [*steps_deferred]
+        _client.put((_catalog.DEVICE_SETUP_COMPLETED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.DEVICE_SETUP_COMPLETED, _data)
 
@@ -653,13 +665,13 @@ def device_setup_failed(
     if firmware_version is not None:
         _data['firmware_version'] = firmware_version
     if (
-        _type(device_model) is _str and device_model in _VALUES19
-        and _type(failed_step) is _str and failed_step in _VALUES26
-        and _type(failure_kind) is _str and failure_kind in _VALUES27
-        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and _PATTERN11.search(setup_flow_id) is not None
-        and (firmware_version is None or (_type(firmware_version) is _str and _len(firmware_version) <= 20 and _PATTERN20.search(firmware_version) is not None))
+        _type(device_model) is _str and device_model in _VALUES20
+        and _type(failed_step) is _str and failed_step in _VALUES28
+        and _type(failure_kind) is _str and failure_kind in _VALUES29
+        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and (setup_flow_id in _MATCHES12.known or _MATCHES12.matches(setup_flow_id))
+        and (firmware_version is None or (_type(firmware_version) is _str and _len(firmware_version) <= 20 and (firmware_version in _MATCHES22.known or _MATCHES22.matches(firmware_version))))
     ):
-        _accept(_catalog.DEVICE_SETUP_FAILED, _data)
+        _client.put((_catalog.DEVICE_SETUP_FAILED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.DEVICE_SETUP_FAILED, _data)
 
@@ -724,14 +736,14 @@ def error_exchange_request_failed(
     if retry_count is not None:
         _data['retry_count'] = retry_count
     if (
-        _type(error_class) is _str and error_class in _VALUES28
-        and _type(exchange) is _str and exchange in _VALUES14
-        and _type(operation) is _str and operation in _VALUES29
+        _type(error_class) is _str and error_class in _VALUES30
+        and _type(exchange) is _str and exchange in _VALUES15
+        and _type(operation) is _str and operation in _VALUES31
         and (exchange_error_code is None or (_type(exchange_error_code) is _str and _len(exchange_error_code) <= 64))
         and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
         and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 20))
     ):
-        _accept(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
+        _client.put((_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
 
@@ -778,15 +790,17 @@ def error_unhandled_exception(
         _data['stack_frames'] = stack_frames
     if (
         _type(command) is _str and command in _VALUES2
-        and _type(exception_type) is _str and _len(exception_type) <= 200 and _PATTERN30.search(exception_type) is not None
-        and _type(module) is _str and _len(module) <= 200 and _PATTERN31.search(module) is not None
+        and _type(exception_type) is _str and _len(exception_type) <= 200 and (exception_type in _MATCHES33.known or _MATCHES33.matches(exception_type))
+        and _type(module) is _str and _len(module) <= 200 and (module in _MATCHES35.known or _MATCHES35.matches(module))
         and (chained is None or _type(chained) is _bool)
-        and (fingerprint is None or (_type(fingerprint) is _str and _len(fingerprint) <= 16 and _PATTERN32.search(fingerprint) is not None))
+        and (fingerprint is None or (_type(fingerprint) is _str and _len(fingerprint) <= 16 and (fingerprint in _MATCHES37.known or _MATCHES37.matches(fingerprint))))
         and raised_at is None
-        and (report_source is None or (_type(report_source) is _str and report_source in _VALUES33))
-        and (stack_frames is None or (_type(stack_frames) is _list and _len(stack_frames) <= 50 and _all(_type(_item) is _str and _len(_item) <= 300 and _PATTERN34.search(_item) is not None for _item in stack_frames)))
+        and (report_source is None or (_type(report_source) is _str and report_source in _VALUES38))
+        and (stack_frames is None or (_type(stack_frames) is _list and _len(stack_frames) <= 50 and _all(_type(_item) is _str and _len(_item) <= 300 and (_item in _MATCHES40.known or _MATCHES40.matches(_item)) for _item in stack_frames)))
     ):
-        _accept(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
+        if stack_frames is not None:
+            _data['stack_frames'] = [*stack_frames]
+        _client.put((_catalog.ERROR_UNHANDLED_EXCEPTION, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
 
@@ -823,7 +837,7 @@ def perf_command_timing(
         and (peak_memory_bytes is None or (_type(peak_memory_bytes) is _int and 0 <= peak_memory_bytes <= 68719476736))
         and phases is None
     ):
-        _accept(_catalog.PERF_COMMAND_TIMING, _data)
+        _client.put((_catalog.PERF_COMMAND_TIMING, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.PERF_COMMAND_TIMING, _data)
 
@@ -882,11 +896,11 @@ def settings_changed(
     if changed_via is not None:
         _data['changed_via'] = changed_via
     if (
-        _type(new_value) is _str and _len(new_value) <= 16 and _PATTERN35.search(new_value) is not None
-        and _type(setting) is _str and setting in _VALUES36
-        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES37))
+        _type(new_value) is _str and _len(new_value) <= 16 and (new_value in _MATCHES42.known or _MATCHES42.matches(new_value))
+        and _type(setting) is _str and setting in _VALUES43
+        and (changed_via is None or (_type(changed_via) is _str and changed_via in _VALUES44))
     ):
-        _accept(_catalog.SETTINGS_CHANGED, _data)
+        _client.put((_catalog.SETTINGS_CHANGED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.SETTINGS_CHANGED, _data)
 
@@ -920,12 +934,16 @@ def settings_config_loaded(
     if unknown_option_count is not None:
         _data['unknown_option_count'] = unknown_option_count
     if (
-        _type(config_format) is _str and config_format in _VALUES38
-        and (deprecated_options is None or (_type(deprecated_options) is _list and _len(deprecated_options) <= 20 and _all(_type(_item) is _str and _len(_item) <= 64 and _PATTERN39.search(_item) is not None for _item in deprecated_options) and _len(_set(deprecated_options)) == _len(deprecated_options)))
-        and (sections_present is None or (_type(sections_present) is _list and _len(sections_present) <= 8 and _ONLY3.issuperset(_map(_type, sections_present)) and _VALUES40.issuperset(sections_present) and _len(_set(sections_present)) == _len(sections_present)))
+        _type(config_format) is _str and config_format in _VALUES45
+        and (deprecated_options is None or (_type(deprecated_options) is _list and _len(deprecated_options) <= 20 and _all(_type(_item) is _str and _len(_item) <= 64 and (_item in _MATCHES47.known or _MATCHES47.matches(_item)) for _item in deprecated_options) and _len(_set(deprecated_options)) == _len(deprecated_options)))
+        and (sections_present is None or (_type(sections_present) is _list and _len(sections_present) <= 8 and _ONLY3.issuperset(_map(_type, sections_present)) and _len(_VALUES48.intersection(sections_present)) == _len(sections_present)))
         and (unknown_option_count is None or (_type(unknown_option_count) is _int and 0 <= unknown_option_count <= 1000))
     ):
-        _accept(_catalog.SETTINGS_CONFIG_LOADED, _data)
+        if deprecated_options is not None:
+            _data['deprecated_options'] = [*deprecated_options]
+        if sections_present is not None:
+            _data['sections_present'] = [*sections_present]
+        _client.put((_catalog.SETTINGS_CONFIG_LOADED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.SETTINGS_CONFIG_LOADED, _data)
 
@@ -960,12 +978,12 @@ def transaction_broadcast_failed(
         _data['retry_count'] = retry_count
     if (
         _type(asset) is _str and asset in _VALUES9
-        and _type(backend) is _str and backend in _VALUES41
-        and _type(reason) is _str and reason in _VALUES42
+        and _type(backend) is _str and backend in _VALUES49
+        and _type(reason) is _str and reason in _VALUES50
         and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
         and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 10))
     ):
-        _accept(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
+        _client.put((_catalog.TRANSACTION_BROADCAST_FAILED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
 
@@ -1008,14 +1026,14 @@ def transaction_created(
         _data['size_bucket'] = size_bucket
     if (
         _type(asset) is _str and asset in _VALUES9
-        and _type(fee_level) is _str and fee_level in _VALUES43
-        and _type(network) is _str and network in _VALUES44
+        and _type(fee_level) is _str and fee_level in _VALUES51
+        and _type(network) is _str and network in _VALUES52
         and options is None
-        and (origin is None or (_type(origin) is _str and origin in _VALUES45))
+        and (origin is None or (_type(origin) is _str and origin in _VALUES53))
         and (output_count is None or (_type(output_count) is _int and 1 <= output_count <= 100))
-        and (size_bucket is None or (_type(size_bucket) is _str and size_bucket in _VALUES12))
+        and (size_bucket is None or (_type(size_bucket) is _str and size_bucket in _VALUES13))
     ):
-        _accept(_catalog.TRANSACTION_CREATED, _data)
+        _client.put((_catalog.TRANSACTION_CREATED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.TRANSACTION_CREATED, _data)
 
@@ -1048,11 +1066,11 @@ def transaction_signing_finished(
         _data['device_model'] = device_model
     if (
         _type(asset) is _str and asset in _VALUES9
-        and _type(outcome) is _str and outcome in _VALUES46
+        and _type(outcome) is _str and outcome in _VALUES54
         and (confirm_seconds is None or ((_type(confirm_seconds) is _float or _type(confirm_seconds) is _int) and 0 <= confirm_seconds <= 3600))
-        and (device_model is None or (_type(device_model) is _str and device_model in _VALUES19))
+        and (device_model is None or (_type(device_model) is _str and device_model in _VALUES20))
     ):
-        _accept(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
+        _client.put((_catalog.TRANSACTION_SIGNING_FINISHED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
 
@@ -1117,13 +1135,13 @@ def update_checked(
     if check_ms is not None:
         _data['check_ms'] = check_ms
     if (
-        _type(latest_version) is _str and _len(latest_version) <= 32 and _PATTERN47.search(latest_version) is not None
+        _type(latest_version) is _str and _len(latest_version) <= 32 and (latest_version in _MATCHES56.known or _MATCHES56.matches(latest_version))
         and _type(update_available) is _bool
         and (automatic is None or _type(automatic) is _bool)
-        and (channel is None or (_type(channel) is _str and channel in _VALUES48))
+        and (channel is None or (_type(channel) is _str and channel in _VALUES57))
         and (check_ms is None or ((_type(check_ms) is _float or _type(check_ms) is _int) and 0 <= check_ms <= 120000))
     ):
-        _accept(_catalog.UPDATE_CHECKED, _data)
+        _client.put((_catalog.UPDATE_CHECKED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.UPDATE_CHECKED, _data)
 
@@ -1147,10 +1165,10 @@ def update_installed(
         return
     _data: dict[str, Any] = {'from_version': from_version, 'install_method': install_method}
     if (
-        _type(from_version) is _str and _len(from_version) <= 32 and _PATTERN47.search(from_version) is not None
+        _type(from_version) is _str and _len(from_version) <= 32 and (from_version in _MATCHES56.known or _MATCHES56.matches(from_version))
         and _type(install_method) is _str and install_method in _VALUES1
     ):
-        _accept(_catalog.UPDATE_INSTALLED, _data)
+        _client.put((_catalog.UPDATE_INSTALLED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.UPDATE_INSTALLED, _data)
 
@@ -1183,11 +1201,12 @@ def wallet_discovery_completed(
         _data['used_tor'] = used_tor
     if (
         (_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 3600000
-        and _type(networks_scanned) is _list and _len(networks_scanned) <= 8 and _ONLY3.issuperset(_map(_type, networks_scanned)) and _VALUES49.issuperset(networks_scanned) and _len(_set(networks_scanned)) == _len(networks_scanned)
+        and _type(networks_scanned) is _list and _len(networks_scanned) <= 8 and _ONLY3.issuperset(_map(_type, networks_scanned)) and _len(_VALUES58.intersection(networks_scanned)) == _len(networks_scanned)
         and (discovered_count is None or (_type(discovered_count) is _int and 0 <= discovered_count <= 100))
         and (used_tor is None or _type(used_tor) is _bool)
     ):
-        _accept(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
+        _data['networks_scanned'] = [*networks_scanned]
+        _client.put((_catalog.WALLET_DISCOVERY_COMPLETED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
 
@@ -1213,10 +1232,12 @@ def wallet_opened(
     if assets_enabled is not None:
         _data['assets_enabled'] = assets_enabled
     if (
-        _type(wallet_kind) is _str and wallet_kind in _VALUES50
-        and (assets_enabled is None or (_type(assets_enabled) is _list and _len(assets_enabled) <= 8 and _ONLY3.issuperset(_map(_type, assets_enabled)) and _VALUES9.issuperset(assets_enabled) and _len(_set(assets_enabled)) == _len(assets_enabled)))
+        _type(wallet_kind) is _str and wallet_kind in _VALUES59
+        and (assets_enabled is None or (_type(assets_enabled) is _list and _len(assets_enabled) <= 8 and _ONLY3.issuperset(_map(_type, assets_enabled)) and _len(_VALUES9.intersection(assets_enabled)) == _len(assets_enabled)))
     ):
-        _accept(_catalog.WALLET_OPENED, _data)
+        if assets_enabled is not None:
+            _data['assets_enabled'] = [*assets_enabled]
+        _client.put((_catalog.WALLET_OPENED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.WALLET_OPENED, _data)
 

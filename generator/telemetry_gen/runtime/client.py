@@ -33,7 +33,7 @@ from .consent import (
     switched_on,
 )
 from .context import context_values
-from .delivery import Dispatcher, Queued
+from .delivery import Dispatcher, Pending
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
@@ -112,6 +112,16 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _detached(value: Any) -> Any:
+    """`value` with every list and dict in it copied: what is checked is what is sent, whatever the
+    app does to its own lists and dicts after the call."""
+    if isinstance(value, dict):
+        return {key: _detached(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_detached(item) for item in value]
+    return value
+
+
 class Telemetry:
     def __init__(self, app: AppInfo) -> None:
         self.app = app
@@ -128,8 +138,11 @@ class Telemetry:
         self._started: tuple[Sink, ...] = ()  # the sinks in use while telemetry is on
         self._sync_sinks: tuple[Sink, ...] = ()
         self._dispatcher: Dispatcher | None = None
-        # (queue, context) while every sink is a background one: `accept` needs nothing else.
-        self._queue_with_context: tuple[Callable[[Queued], None], dict[str, Any]] | None = None
+        # Where emitters hand events their quick test vouched for, and `emit` the ones it checked:
+        # straight to the queue while every sink is a background one (the delivery thread makes
+        # the envelopes), else `_deliver_now`. Expiry is not asked here: only `emit` asks, and
+        # the emitter of an event with an `expires:` always calls `emit`.
+        self.put: Callable[[Pending], None] = self._deliver_now
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
@@ -321,6 +334,8 @@ class Telemetry:
         self._dispatcher = (
             Dispatcher(
                 background,
+                context,
+                self._accepted.add,
                 self._count,
                 queue_size=settings.queue_size,
                 batch_size=settings.batch_size,
@@ -337,11 +352,11 @@ class Telemetry:
         return level
 
     def _route_events(self) -> None:
-        dispatcher, context = self._dispatcher, self._context
-        if dispatcher is None or context is None or self._sync_sinks:
-            self._queue_with_context = None
+        dispatcher = self._dispatcher
+        if dispatcher is None or self._context is None or self._sync_sinks:
+            self.put = self._deliver_now
         else:
-            self._queue_with_context = (dispatcher.put, context)
+            self.put = dispatcher.put
 
     def _sinks(self, settings: _Settings) -> tuple[Sink, ...]:
         if self._override is not None:
@@ -356,7 +371,8 @@ class Telemetry:
         if session is None:
             return
         self.gate.set("off")
-        self._session = self._context = self._dispatcher = self._queue_with_context = None
+        self._session = self._context = self._dispatcher = None
+        self.put = self._deliver_now
         if dispatcher is not None:
             if not forget and self._settings is not None:
                 dispatcher.flush(self._settings.flush_timeout)
@@ -387,8 +403,8 @@ class Telemetry:
         names = [c.name for c in self.app.context if c.source == "session_id"]
         if self._context is not None and names:
             self._context = {**self._context, **dict.fromkeys(names, self._session_id)}
-        if self._dispatcher is not None:
-            self._dispatcher.after_fork_in_child()
+        if self._dispatcher is not None and self._context is not None:
+            self._dispatcher.after_fork_in_child(self._context)
         self._route_events()
 
     # -- prompts and error reports -------------------------------------------------------
@@ -486,6 +502,7 @@ class Telemetry:
             return
         violations: list[str] = []
         try:
+            data = _detached(data)
             spec.check_data(data, violations)
         except Exception as exc:  # telemetry never breaks the host app
             self._internal_error(spec, exc)
@@ -493,36 +510,20 @@ class Telemetry:
         if violations:
             self._violation(EventValidationError(spec.name, violations))
         else:
-            self.accept(spec, data)
+            self.put((spec, data, time.time()))
 
-    def accept(self, spec: EventSpec, data: dict[str, Any]) -> None:
-        """Deliver one event whose data is known to be valid (its emitter's quick test, or `emit`).
-
-        This runs on every event the app sends, on the app's thread: the usual case (background
-        sinks only) is one queue append, the envelope is made later on the delivery thread. It
-        does not ask whether the event expired: only `emit` does, and the emitter of an event with
-        an `expires:` always calls `emit`.
-        """
-        route = self._queue_with_context  # read once: consent may be withdrawn meanwhile
-        try:
-            if route is not None:
-                route[0]((spec, route[1], data, time.time()))
-                self._accepted.add()
-            else:
-                self._deliver(spec, data, time.time())
-        except Exception as exc:
-            self._internal_error(spec, exc)
-
-    def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
-        self._count(f"{spec.name}: internal error", 1)
-        self._log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
-
-    def _deliver(self, spec: EventSpec, data: dict[str, Any], at: float) -> None:
-        """Write the envelope on this thread for the synchronous sinks, then queue it for the others."""
+    def _deliver_now(self, event: Pending) -> None:
+        """Deliver one valid event on the caller's thread: write its envelope to the sinks that
+        write there, and queue it for the others."""
+        spec, data, at = event
         context, dispatcher, sync_sinks = self._context, self._dispatcher, self._sync_sinks
         if context is None:
             return  # consent was withdrawn while the event was on its way
-        envelope = make_envelope(spec, context, data, at)
+        try:
+            envelope = make_envelope(spec, context, data, at)
+        except Exception as exc:
+            self._internal_error(spec, exc)
+            return
         for sink in sync_sinks:
             try:
                 sink.write([envelope])
@@ -530,8 +531,13 @@ class Telemetry:
                 self._count(f"sink {type(sink).__name__} failed", 1)
                 self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
         if dispatcher is not None:
-            dispatcher.put(envelope)
-        self._accepted.add()
+            dispatcher.put(envelope)  # which counts it
+        else:
+            self._accepted.add()
+
+    def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
+        self._count(f"{spec.name}: internal error", 1)
+        self._log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
 
     def _violation(self, error: EventValidationError) -> None:
         if self.strict:

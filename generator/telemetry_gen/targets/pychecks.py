@@ -198,8 +198,9 @@ class CheckModule:
             length = f"{self._builtin('len')}({var})"
             parts.append(_length_range(length, value_type.min_length, value_type.max_length))
             if value_type.pattern is not None:
-                regex = self.quick_constant("PATTERN", f"re.compile({value_type.pattern!r})")
-                parts.append(f"{regex}.search({var}) is not None")
+                regex = self.constant("PATTERN", f"re.compile({value_type.pattern!r})")
+                seen = self.quick_constant("MATCHES", f"_KnownMatches({regex})")
+                parts.append(f"({var} in {seen}.known or {seen}.matches({var}))")
             return " and ".join(parts)
         if isinstance(value_type, EnumType):
             allowed = self.quick_constant("VALUES", f"frozenset({sorted(set(value_type.values))!r})")
@@ -232,7 +233,10 @@ class CheckModule:
             only_strings = self.quick_constant("ONLY", "frozenset([str])")
             allowed = self.quick_constant("VALUES", f"frozenset({sorted(set(items.values))!r})")
             every_type = f"{self._builtin('map')}({self._builtin('type')}, {var})"
-            parts += [f"{only_strings}.issuperset({every_type})", f"{allowed}.issuperset({var})"]
+            parts.append(f"{only_strings}.issuperset({every_type})")
+            if value_type.unique:  # as many allowed values in common as items: all allowed, none repeated
+                return " and ".join([*parts, f"{self._builtin('len')}({allowed}.intersection({var})) == {length}"])
+            parts.append(f"{allowed}.issuperset({var})")
         else:
             item_test = self.quick_test(items, "_item")
             if item_test is None:

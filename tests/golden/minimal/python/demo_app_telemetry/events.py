@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from builtins import str as _str
 from builtins import type as _type
+from time import time as _time
 from typing import Any, Literal
 
 from . import _catalog
@@ -16,7 +17,7 @@ from ._checks import (
 )
 
 _gate = _catalog.client.gate
-_accept = _catalog.client.accept
+_client = _catalog.client  # its `put` changes with consent and sinks: looked up on each event
 _emit = _catalog.client.emit
 
 
@@ -39,6 +40,6 @@ def app_started(
     if (
         _type(mode) is _str and mode in _VALUES0
     ):
-        _accept(_catalog.APP_STARTED, _data)
+        _client.put((_catalog.APP_STARTED, _data, _time()))
     else:  # the full check decides, and names what is wrong
         _emit(_catalog.APP_STARTED, _data)

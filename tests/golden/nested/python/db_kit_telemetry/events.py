@@ -6,12 +6,13 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
+from time import time as _time
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
 
 _gate = _catalog.client.gate
-_accept = _catalog.client.accept
+_client = _catalog.client  # its `put` changes with consent and sinks: looked up on each event
 _emit = _catalog.client.emit
 
 
@@ -75,7 +76,7 @@ def cli_exited() -> None:
     if not _gate.usage:
         return
     _data: dict[str, Any] = {}
-    _accept(_catalog.CLI_EXITED, _data)
+    _client.put((_catalog.CLI_EXITED, _data, _time()))
 
 
 def error_report_sent(

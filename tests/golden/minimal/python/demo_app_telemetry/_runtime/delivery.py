@@ -15,16 +15,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .envelope import make_envelope
 from .sinks import DropCounter, Sink
 from .spec import EventSpec
 
-# An envelope already made (when sinks on the caller's thread needed it first), or what makes one:
-# the event's spec, the context and data, and when it was emitted (seconds since the epoch).
-Pending = tuple[EventSpec, dict[str, Any], dict[str, Any], float]
+# What an emitter queues: the event's spec, its validated data, and when it was emitted (seconds
+# since the epoch); the thread makes the envelope with the session's context. Or an envelope
+# already made, when sinks on the caller's thread needed it first.
+Pending = tuple[EventSpec, dict[str, Any], float]
 Queued = dict[str, Any] | Pending
 
 
@@ -32,6 +33,8 @@ class Dispatcher:
     def __init__(
         self,
         sinks: Sequence[Sink],
+        context: dict[str, Any],
+        count_accepted: Callable[[], object],
         count_dropped: DropCounter,
         *,
         queue_size: int,
@@ -39,6 +42,8 @@ class Dispatcher:
         batch_interval: float,
     ) -> None:
         self._sinks = tuple(sinks)
+        self._context = context
+        self._count_accepted = count_accepted
         self._count_dropped = count_dropped
         self._queue_size = queue_size
         self._batch_size = batch_size
@@ -48,6 +53,9 @@ class Dispatcher:
     def _reset(self) -> None:
         """A fresh queue and no thread; also what a forked child starts from."""
         self._queue: deque[Queued] = deque()
+        # While the queue is shorter than this, `put` needs to do nothing but append: the thread
+        # runs, no batch is full, there is room. 0 until the thread runs, so the first event starts it.
+        self._quiet_below = 0
         self._wake = threading.Event()
         self._idle = threading.Condition()
         self._busy = False
@@ -55,18 +63,36 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
-    def after_fork_in_child(self) -> None:
+    def after_fork_in_child(self, context: dict[str, Any]) -> None:
+        """Start afresh in a forked child, whose events carry its own session's context."""
+        self._context = context
         self._reset()
 
     def put(self, event: Queued) -> None:
-        """Queue one event (an envelope, or what makes one) for the background sinks; never blocks."""
+        """Queue one event for the background sinks; never blocks, never raises.
+
+        Emitters call this on the app's thread for every event, so the usual case is one length
+        test and one append; the rest waits until the queue needs attention.
+        """
+        queue = self._queue
+        if len(queue) < self._quiet_below:
+            queue.append(event)
+            self._count_accepted()
+        else:
+            self._put_with_attention(event)
+
+    def _put_with_attention(self, event: Queued) -> None:
         queue = self._queue
         if len(queue) >= self._queue_size:
             self._count_dropped("queue full", 1)
             return
         queue.append(event)
-        if self._thread is None:
-            self._start_thread()
+        self._count_accepted()
+        try:
+            if self._thread is None:
+                self._start_thread()
+        except RuntimeError:  # no thread can start (the interpreter is exiting); the event stays queued
+            self._count_dropped("delivery thread failed to start", 1)
         if len(queue) >= self._batch_size:
             self._wake.set()
 
@@ -78,6 +104,7 @@ class Dispatcher:
             if self._thread is None and not self._stop:
                 self._thread = threading.Thread(target=self._run, name="telemetry-delivery", daemon=True)
                 self._thread.start()
+                self._quiet_below = min(self._batch_size, self._queue_size) - 1
 
     def _run(self) -> None:
         while True:
@@ -97,10 +124,15 @@ class Dispatcher:
 
     def _next_batch(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
+        context = self._context
         try:
             while len(batch) < self._batch_size:
                 event = self._queue.popleft()
-                batch.append(event if isinstance(event, dict) else make_envelope(*event))
+                if isinstance(event, dict):
+                    batch.append(event)
+                else:
+                    spec, data, at = event
+                    batch.append(make_envelope(spec, context, data, at))
         except IndexError:
             pass
         return batch
