@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import subprocess
@@ -133,6 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), Path(args.child[1]), args.models)
+        gc.freeze()  # as `telemetry-gen` does before it exits (see `telemetry_gen.cli.main`)
         return
     catalogs = {int(size): (Path(a), Path(b)) for size, (a, b) in json.loads(args.catalogs).items()}
     emit_json(measure(catalogs, args.reference, args.glean, args.telemetry_gen, args.repeats))
