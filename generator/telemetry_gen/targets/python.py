@@ -246,9 +246,9 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
     )
     typing_names += ["TypedDict"] if model.typed_dicts else []
     constants = model.checks.constants.values()
-    bodies = "\n".join(line for function in model.checks.functions for line in function.body)
     check_imports = ["import re"] if any(c.startswith("re.compile(") for c in constants) else []
-    check_imports += ["from math import isfinite as _isfinite"] if "_isfinite(" in bodies else []
+    if any("_isfinite(" in function.body for function in model.checks.functions):
+        check_imports.append("from math import isfinite as _isfinite")
     values = {
         "header": header,
         "events_doc": docstring_literal(
