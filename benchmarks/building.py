@@ -13,15 +13,17 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from .stats import Figure, emit_json
+# The child is the process measured, start-up included: this module imports at its top only what
+# the child needs. The parent's own modules (subprocess, the statistics helpers) are imported
+# where it uses them.
 
 
 def child(catalog_path: Path, out: Path, with_models: bool) -> None:
@@ -30,7 +32,6 @@ def child(catalog_path: Path, out: Path, with_models: bool) -> None:
     from telemetry_gen.cache import today
     from telemetry_gen.catalog import gc_paused, load_catalog
     from telemetry_gen.catalog.lint import run_lints
-    from telemetry_gen.targets import models
     from telemetry_gen.write import write_tree
 
     stages: dict[str, float] = {}
@@ -55,12 +56,16 @@ def child(catalog_path: Path, out: Path, with_models: bool) -> None:
         write_tree(sorted(files, key=lambda f: f.path), out)
         stage("write")
         if with_models:
+            from telemetry_gen.targets import models
+
             models.render(catalog, None)
             stage("models")
     print(json.dumps({"stages": stages, "files": len(files)}))
 
 
 def _run(command: list[str]) -> tuple[float, str]:
+    import subprocess
+
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -91,6 +96,8 @@ def measure(
     catalogs: dict[int, tuple[Path, Path]], reference: int, glean: Path, telemetry_gen: Path, repeats: int
 ) -> dict[str, object]:
     """Every size is built `repeats` times, alternating telemetry-gen and glean_parser."""
+    from .stats import Figure
+
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -133,7 +140,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), Path(args.child[1]), args.models)
+        gc.freeze()  # as `telemetry-gen` does before it exits (see `telemetry_gen.cli.main`)
         return
+    from .stats import emit_json
+
     catalogs = {int(size): (Path(a), Path(b)) for size, (a, b) in json.loads(args.catalogs).items()}
     emit_json(measure(catalogs, args.reference, args.glean, args.telemetry_gen, args.repeats))
 

@@ -11,7 +11,7 @@ from .catalog import gc_paused, load_catalog
 from .catalog.lint import run_lints
 from .catalog.model import Catalog
 from .diagnostics import Diagnostic, Severity, has_errors
-from .targets import docs, jsonschema, models, python
+from .targets import docs, jsonschema, python
 from .targets.common import GeneratedFile
 from .write import manifest, write_tree
 
@@ -50,6 +50,8 @@ def render_all(catalog: Catalog, previous: Path | None = None) -> list[Generated
     files = [catalog_format_file()]
     for render in TARGETS.values():
         files += render(catalog)
+    from .targets import models  # it loads importlib.metadata, which is slow to import and no other target needs
+
     files += models.render(catalog, previous)
     return sorted(files, key=lambda f: f.path)
 

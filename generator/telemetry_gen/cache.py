@@ -22,7 +22,6 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,8 @@ def today() -> datetime.date:
 @functools.cache  # the key is worked out before a build and again after it, in one process
 def toolkit_fingerprint() -> str:
     """A hash of telemetry-gen's version, every file of the package (templates included) and the libraries' versions."""
+    from importlib import metadata  # slow to import, and a build that keeps no cache never needs it
+
     package = Path(__file__).parent
     digest = hashlib.sha256(__version__.encode("utf-8"))
     for folder, subfolders, names in os.walk(package, followlinks=True):  # templates/ is a symlink in a checkout
@@ -139,7 +140,7 @@ class BuildCache:
                 return None  # the cache must never become part of the output
             place = hashlib.sha256(f"{request.catalog.resolve()}\0{out}".encode()).hexdigest()[:16]
             return cls(request, folder / f"build-{place}.json", request.key())
-        except (OSError, metadata.PackageNotFoundError):
+        except (OSError, ImportError):  # importlib.metadata.PackageNotFoundError is an ImportError
             return None
 
     def load(self) -> Outcome | None:
@@ -151,7 +152,7 @@ class BuildCache:
 
     def store(self, outcome: Outcome) -> None:
         """Record `outcome`, unless an input changed while it was built (then its key is unknown)."""
-        with contextlib.suppress(OSError, metadata.PackageNotFoundError):
+        with contextlib.suppress(OSError, ImportError):  # as in `open`
             if self.request.key() != self.key:
                 return
             self.record.parent.mkdir(exist_ok=True)

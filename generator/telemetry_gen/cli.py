@@ -8,6 +8,7 @@ cannot be read), 3 an internal error in telemetry-gen itself.
 from __future__ import annotations
 
 import enum
+import gc
 import json
 import sys
 import traceback
@@ -370,6 +371,10 @@ def main() -> None:
     try:
         app()
     except SystemExit:
+        # The process ends now. What a build leaves (the catalog model, hundreds of thousands of
+        # objects) would be walked by the final garbage collections only to be freed as the process
+        # dies (a tenth of a second for 1,000 events); frozen, it is skipped. Exit handlers still run.
+        gc.freeze()
         raise
     except BaseException as exc:  # a bug in telemetry-gen, not in the user's catalog
         if isinstance(exc, KeyboardInterrupt):

@@ -74,16 +74,31 @@ def compare(expected: Manifest, out: Path) -> Staleness:
     return Staleness(tuple(changed), tuple(sorted(set(expected) - present)), tuple(sorted(present - set(expected))))
 
 
+def _write_new_file(path: str, content: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        remaining = memoryview(content)
+        while remaining:  # a write may take less than it was given
+            remaining = remaining[os.write(descriptor, remaining) :]
+    finally:
+        os.close(descriptor)
+
+
 def write_tree(files: list[GeneratedFile], out: Path) -> None:
     """Replace `out` with exactly `files`, atomically as far as the file system allows."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        # Plain strings and os calls, one mkdir per folder: pathlib and a mkdir per file took half as long again.
+        root = str(staging)
+        folders = {""}  # made so far, relative to the staging folder
         for file in files:
-            target = staging / file.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(file.content.encode("utf-8"))
+            folder = file.path.rpartition("/")[0]
+            if folder not in folders:
+                os.makedirs(os.path.join(root, folder), exist_ok=True)
+                folders.add(folder)
+            _write_new_file(os.path.join(root, file.path), file.content.encode("utf-8"))
         old = out.parent / f".{out.name}.old"
         if old.exists():
             shutil.rmtree(old)

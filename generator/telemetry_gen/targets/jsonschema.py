@@ -24,6 +24,7 @@ from ..catalog.model import (
 from ..runtime.envelope import EVENT_ID_PATTERN, TIMESTAMP_MAX_LENGTH, TIMESTAMP_PATTERN
 from ..runtime.envelope import KEYS as ENVELOPE_KEYS
 from .common import GeneratedFile, banner
+from .jsontext import dumps
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 EVENT_ID = {"type": "string", "minLength": 32, "maxLength": 32, "pattern": EVENT_ID_PATTERN}
@@ -133,7 +134,7 @@ def event_schema(catalog: Catalog, event: Event) -> dict[str, Any]:
 
 
 def dump(schema: dict[str, Any]) -> str:
-    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    return dumps(schema) + "\n"
 
 
 def bundle_text(catalog: Catalog, schemas: list[dict[str, Any]], texts: list[str]) -> str:

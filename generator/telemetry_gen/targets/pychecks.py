@@ -48,7 +48,7 @@ class CheckFunction:
     """A generated `def name(d: dict[str, Any], e: list[str]) -> None` appending violations to `e`."""
 
     name: str
-    body: tuple[str, ...]
+    body: str  # its lines, indented and joined: laid out one by one, thousands of them were slow in Jinja
 
 
 @dataclass
@@ -92,7 +92,7 @@ class CheckModule:
             else:
                 lines.append("if v is not _MISSING:")
             lines += [INDENT + line for line in checks]
-        self.functions.append(CheckFunction(name, tuple(lines)))
+        self.functions.append(CheckFunction(name, "\n".join(INDENT + line for line in lines)))
         return name
 
     def _value_checks(
