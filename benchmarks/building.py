@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import shutil
 import sys
 import tempfile
 import time
@@ -78,7 +77,6 @@ def build_once(catalog: Path, work: Path, with_models: bool = False) -> tuple[fl
     out = Path(tempfile.mkdtemp(dir=work))
     command = [sys.executable, "-m", "benchmarks.building", "--child", str(catalog), str(out)]
     elapsed, output = _run([*command, "--models"] if with_models else command)
-    shutil.rmtree(out)
     stages: dict[str, float] = json.loads(output)["stages"]
     if with_models:
         elapsed -= stages["models"]
@@ -88,14 +86,18 @@ def build_once(catalog: Path, work: Path, with_models: bool = False) -> tuple[fl
 def glean_once(glean: Path, metrics: Path, work: Path) -> float:
     out = Path(tempfile.mkdtemp(dir=work))
     elapsed, _ = _run([str(glean), "translate", str(metrics), "-f", "markdown", "-o", str(out)])
-    shutil.rmtree(out)
     return elapsed
 
 
 def measure(
     catalogs: dict[int, tuple[Path, Path]], reference: int, glean: Path, telemetry_gen: Path, repeats: int
 ) -> dict[str, object]:
-    """Every size is built `repeats` times, alternating telemetry-gen and glean_parser."""
+    """Every size is built `repeats` times, alternating telemetry-gen and glean_parser.
+
+    Outputs are deleted together at the end, not after each build: on a file system that discards
+    freed blocks at once (ext4 mounted with `discard`, as on these machines), creating files soon
+    after deleting a thousand stalls, which would charge each build for the previous one's clean-up.
+    """
     from .stats import Figure
 
     results: dict[str, object] = {}
