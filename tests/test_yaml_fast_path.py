@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, MINIMAL_CATALOG, REPO
 from telemetry_gen.catalog.source import (
+    _LIBYAML_DIFFERS,
     LIBYAML_MAX_DEPTH,
+    _libyaml_may_differ,
     _load_pure,
     _load_with_libyaml,
     load_yaml,
@@ -142,3 +144,10 @@ def test_text_with_inserted_characters_loads_as_on_the_pure_path(data: st.DataOb
         position = data.draw(st.integers(0, len(text)))
         text = text[:position] + data.draw(INSERTS) + text[position:]
     assert_same_as_pure(text)
+
+
+@settings(deadline=None, database=None, max_examples=400)
+@given(st.text(alphabet=st.sampled_from(list(":-?[]{},#&*!|>%+0 \t\n\r\ufeff\u0085\u2028\u2029x")), max_size=30))
+def test_the_search_by_lines_agrees_with_the_search_of_the_whole_text(text: str) -> None:
+    for start in (0, 1):
+        assert _libyaml_may_differ(text, start) == bool(_LIBYAML_DIFFERS.search(text, start))
