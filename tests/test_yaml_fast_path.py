@@ -20,6 +20,7 @@ from conftest import FIXTURES, MINIMAL_CATALOG, REPO
 from telemetry_gen.catalog.source import (
     _LIBYAML_DIFFERS,
     LIBYAML_MAX_DEPTH,
+    SourceMap,
     _libyaml_may_differ,
     _load_pure,
     _load_with_libyaml,
@@ -49,7 +50,14 @@ def assert_same_as_pure(text: str) -> None:
     assert (fast[0] is None) == (pure[0] is None)
     if fast[0] is not None and pure[0] is not None:
         assert repr(fast[0].data) == repr(pure[0].data)  # repr: NaN is not equal to itself
-        assert fast[0].source_map == pure[0].source_map
+        assert _places(fast[0].source_map) == _places(pure[0].source_map)
+
+
+def _places(source_map: SourceMap) -> tuple[object, object, object]:
+    """The line and column of every value and key: the marks of PyYAML and of libyaml differ in type."""
+    values = {path: (mark.line, mark.column) for path, mark in source_map.values.items()}
+    keys = {path: (mark.line, mark.column) for path, mark in source_map.keys.items()}
+    return source_map.file, values, keys
 
 
 @pytest.mark.parametrize("path", CATALOG_FILES, ids=lambda path: path.relative_to(REPO).as_posix())

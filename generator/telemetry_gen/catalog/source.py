@@ -12,15 +12,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import yaml
 
 from ..diagnostics import Diagnostic, Location, Severity
 
 Path = tuple[str | int, ...]
-# A 1-based line and column. The source map keeps these rather than Locations: a large catalog
-# has a hundred thousand values, and only the few that are reported need a Location.
-Position = tuple[int, int]
+
+
+class Mark(Protocol):
+    """Where the parser (PyYAML's or libyaml's) found a node: 0-based line and column."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
+
 
 # The codes of this stage; documented in docs/diagnostics.md.
 YAML_SYNTAX = "CF001"
@@ -29,25 +38,32 @@ NON_STRING_KEY = "CF003"
 UNSUPPORTED_YAML = "CF004"
 
 
-@dataclass
+@dataclass(eq=False)
 class SourceMap:
-    """Where each value (and each mapping key) of the loaded document stands."""
+    """Where each value (and each mapping key) of the loaded document stands.
+
+    It keeps the parser's marks and makes a Location only of those asked for: a large catalog
+    has a hundred thousand values, and few are ever reported.
+    """
 
     file: str
-    values: dict[Path, Position] = field(default_factory=dict)
-    keys: dict[Path, Position] = field(default_factory=dict)
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
 
     def value(self, path: Path) -> Location:
         """The closest known position of `path`: itself, else its nearest ancestor."""
         for end in range(len(path), -1, -1):
-            position = self.values.get(path[:end])
-            if position is not None:
-                return Location(self.file, *position)
+            mark = self.values.get(path[:end])
+            if mark is not None:
+                return self._location(mark)
         return Location(self.file, 1, 1)
 
     def key(self, path: Path) -> Location:
-        position = self.keys.get(path)
-        return self.value(path) if position is None else Location(self.file, *position)
+        mark = self.keys.get(path)
+        return self.value(path) if mark is None else self._location(mark)
+
+    def _location(self, mark: Mark) -> Location:
+        return Location(self.file, mark.line + 1, mark.column + 1)
 
 
 @dataclass
@@ -56,13 +72,9 @@ class LoadedSource:
     source_map: SourceMap
 
 
-def _position(node: yaml.Node) -> Position:
-    mark = node.start_mark
-    return (mark.line + 1, mark.column + 1)
-
-
 def _location(file: str, node: yaml.Node) -> Location:
-    return Location(file, *_position(node))
+    mark = node.start_mark
+    return Location(file, mark.line + 1, mark.column + 1)
 
 
 _TAG = "tag:yaml.org,2002:"
@@ -152,7 +164,7 @@ class _Builder:
                 "remove the tag; the catalog uses plain YAML values only",
             )
             return None
-        self.map.values[path] = _position(node)
+        self.map.values[path] = node.start_mark
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         self._open.add(node_id)
@@ -202,11 +214,11 @@ class _Builder:
                 self.error(
                     DUPLICATE_KEY,
                     key_node,
-                    f"duplicate key {key!r} (first defined at line {keys[key_path][0]})",
+                    f"duplicate key {key!r} (first defined at line {keys[key_path].line + 1})",
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
                 continue
-            keys[key_path] = _position(key_node)
+            keys[key_path] = key_node.start_mark
             result[key] = self.build(value_node, key_path)
         return result
 
@@ -320,8 +332,8 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
         return LoadedSource({}, SourceMap(file))
     read_plain = _PlainScalarReader(loader)
     plain_values: dict[str, object] = {}  # each plain scalar's value, by its text: most recur
-    values: dict[Path, Position] = {}
-    keys: dict[Path, Position] = {}
+    values: dict[Path, Mark] = {}
+    keys: dict[Path, Mark] = {}
     bom = 1 if text.startswith("\ufeff") else 0  # libyaml's marks count characters from after it
     document: list[object] = []
     # The collection being read (a mapping or a sequence), where it stands and where it starts if
@@ -361,14 +373,13 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
             raise _StepAside
         mark = event.start_mark
         assert mark is not None
-        position = (mark.line + 1, mark.column + 1)
         if mapping is not None:
             if key is None:
                 if not isinstance(value, str) or value in mapping:
                     raise _StepAside
                 key = value
                 key_path = (*path, key)
-                keys[key_path] = position
+                keys[key_path] = mark
                 continue
             here = key_path
             mapping[key] = value
@@ -377,7 +388,7 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
             assert sequence is not None
             here = () if sequence is document else (*path, len(sequence))
             sequence.append(value)
-        values[here] = position
+        values[here] = mark
         if isinstance(event, yaml.CollectionStartEvent):
             if len(here) >= LIBYAML_MAX_DEPTH:
                 raise _StepAside
