@@ -322,9 +322,10 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
     every value, and walking it once more; on a large catalog that was most of the load. Raises
     `_StepAside` wherever the builder would report something or libyaml may read the text
     differently: tags, anchors and aliases, keys that are not strings or repeat, merge keys,
-    values their kind cannot read, more than `LIBYAML_MAX_DEPTH` levels, and a flow collection
-    ([...] or {...}) holding `?` (libyaml takes it inside a plain value where PyYAML ends the
-    value) or a CR (libyaml places an empty value before a CRLF line break on the next line).
+    values their kind cannot read, more values than `max_values`, more than `LIBYAML_MAX_DEPTH`
+    levels, and a flow collection ([...] or {...}) holding `?` (libyaml takes it inside a plain
+    value where PyYAML ends the value) or a CR (libyaml places an empty value before a CRLF line
+    break on the next line).
     """
     next_event = loader.get_event
     next_event()  # the stream's start
@@ -413,7 +414,7 @@ class _PlainScalarReader:
         self._construct = _ScalarConstructor()
 
     def __call__(self, text: str) -> object:
-        tag = self._resolve(yaml.ScalarNode, text, (True, False))
+        tag = self._resolve(yaml.ScalarNode, text, (True, False))  # (plain, not quoted)
         if tag not in _PLAIN_TAGS:  # `<<` (a merge key) and `=`
             raise _StepAside
         try:
