@@ -99,10 +99,14 @@ class _TooLarge(Exception):
     pass
 
 
+# What PyYAML's constructors raise for a text their tag cannot read.
+_UNREADABLE_SCALAR = (ValueError, KeyError, IndexError, yaml.YAMLError)
+
+
 class _ScalarConstructor:
     """The value of a scalar node with one of `_PLAIN_TAGS`. Strings, and dates such as 2027-01-31,
-    stay the text the user wrote. Raises ValueError, KeyError or yaml.YAMLError where the tag
-    cannot read the text (e.g. `!!int abc`, `!!bool maybe`)."""
+    stay the text the user wrote. Raises one of `_UNREADABLE_SCALAR` where the tag cannot read
+    the text (e.g. `!!int abc`, `!!bool maybe`, an empty `!!int`)."""
 
     def __init__(self) -> None:
         constructor = yaml.SafeLoader("")
@@ -178,7 +182,7 @@ class _Builder:
     def _scalar(self, node: yaml.ScalarNode) -> object:
         try:
             return self._construct_scalar(node)
-        except (ValueError, KeyError, yaml.YAMLError):
+        except _UNREADABLE_SCALAR:
             kind = node.tag.rsplit(":", 1)[-1]
             self.error(
                 UNSUPPORTED_YAML,
@@ -419,7 +423,7 @@ class _PlainScalarReader:
             raise _StepAside
         try:
             return self._construct(yaml.ScalarNode(tag, text))
-        except (ValueError, KeyError, yaml.YAMLError) as exc:
+        except _UNREADABLE_SCALAR as exc:
             raise _StepAside from exc
 
 
