@@ -102,6 +102,8 @@ def test_positions_after_non_ascii_text_are_the_pure_paths(text: str) -> None:
         "a: 'unclosed\n",
         "%YAML 1.3\n---\na: 1\n",  # libyaml refuses, PyYAML reads it
         "a: 1\n---\nb: 2\n",
+        "x:\n  ? a",  # libyaml places an empty value at the very end on a line after the last
+        "---\n ",
     ],
 )
 def test_the_fast_path_steps_aside_for_whatever_the_pure_path_must_judge(text: str) -> None:

@@ -405,6 +405,11 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
     # Past the document's end only the stream's end may come (not an alias, not another document).
     if not isinstance(event, yaml.DocumentEndEvent) or not isinstance(next_event(), yaml.StreamEndEvent):
         raise _StepAside
+    # An empty value at the very end of a text without a final line break: libyaml may place it on
+    # a line after the last (`? key`, `---` then spaces), where PyYAML places it on the last.
+    assert mark is not None  # the start of the document's last value: a document has at least one
+    if mark.index + bom >= len(text) and not text.endswith("\n"):
+        raise _StepAside
     if len(values) > max_values(text):
         raise _StepAside
     return LoadedSource(document[0], SourceMap(file, values, keys))
