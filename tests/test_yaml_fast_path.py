@@ -104,6 +104,8 @@ def test_positions_after_non_ascii_text_are_the_pure_paths(text: str) -> None:
         "a: 1\n---\nb: 2\n",
         "x:\n  ? a",  # libyaml places an empty value at the very end on a line after the last
         "---\n ",
+        "x: {a: }\n",  # libyaml places an empty value in [...] or {...} at the next token
+        "[a: , b]\n",
     ],
 )
 def test_the_fast_path_steps_aside_for_whatever_the_pure_path_must_judge(text: str) -> None:

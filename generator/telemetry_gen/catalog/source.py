@@ -356,6 +356,8 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
         event = next_event()
         if isinstance(event, yaml.ScalarEvent):
             if event.implicit[0]:  # plain, so its kind is told by its text
+                if flow_start >= 0 and not event.value:
+                    raise _StepAside  # an empty value in [...] or {...}: libyaml places it at the next token
                 value = plain_values.get(event.value, plain_values)
                 if value is plain_values:
                     value = plain_values[event.value] = read_plain(event.value)
