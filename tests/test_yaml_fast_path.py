@@ -163,3 +163,15 @@ def test_text_with_inserted_characters_loads_as_on_the_pure_path(data: st.DataOb
 def test_the_search_by_lines_agrees_with_the_search_of_the_whole_text(text: str) -> None:
     for start in (0, 1):
         assert _libyaml_may_differ(text, start) == bool(_LIBYAML_DIFFERS.search(text, start))
+
+
+# Short texts of YAML's punctuation, in flow and block style, with and without a final line break.
+PIECES = st.sampled_from(
+    ["a", "1", "é", ":", ": ", "- ", "? ", "\n", "\n  ", "[", "]", "{", "}", ", ", " ", "#c\n", "'q'"]
+)
+
+
+@settings(deadline=None, database=None, max_examples=1000)
+@given(st.lists(PIECES, min_size=1, max_size=14).map("".join))
+def test_short_texts_of_punctuation_load_as_on_the_pure_path(text: str) -> None:
+    assert_same_as_pure(text)
