@@ -329,7 +329,7 @@ def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource
     values their kind cannot read, more values than `max_values`, more than `LIBYAML_MAX_DEPTH`
     levels, and a flow collection ([...] or {...}) holding `?` (libyaml takes it inside a plain
     value where PyYAML ends the value) or a CR (libyaml places an empty value before a CRLF line
-    break on the next line).
+    break on the next line), and the other empty values libyaml places elsewhere (marked below).
     """
     next_event = loader.get_event
     next_event()  # the stream's start
