@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from benchmarks.catalogs import events_yaml
 from conftest import FIXTURES, MINIMAL_CATALOG, REPO
-from telemetry_gen.catalog.schema_gate import compile_gate
+from telemetry_gen.catalog.schema_gate import _cases_by_member, compile_gate
 from telemetry_gen.catalog.source import load_yaml
 from telemetry_gen.catalog.validate import catalog_meta_schema
 
@@ -171,3 +171,32 @@ def test_recursive_references_are_followed() -> None:
     gate = compile_gate(schema)
     assert gate([[], [[]]])
     assert not gate([[], [[1]]])
+
+
+# An allOf of if/then cases on one member, as the meta-schema has for field types, which the gate
+# answers with one lookup of the member; with cases that overlap, under `not` too.
+CASES = {
+    "allOf": [
+        {
+            "if": {"properties": {"kind": {"const": "a"}}, "required": ["kind"]},
+            "then": {"type": "object", "required": ["x"]},
+        },
+        {
+            "if": {"properties": {"kind": {"enum": ["a", "b"]}}, "required": ["kind"]},
+            "then": {"properties": {"x": {"type": "integer"}}},
+        },
+    ]
+}
+CASE_VALUES = st.recursive(
+    st.sampled_from(["a", "b", "c", "", 1, 1.0, True, None]),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.sampled_from(["kind", "x", "y"]), inner),
+    max_leaves=4,
+)
+
+
+@settings(deadline=None, database=None, max_examples=300)
+@given(CASE_VALUES)
+def test_cases_on_one_member_follow_json_schema(value: Any) -> None:
+    assert _cases_by_member(CASES["allOf"]) is not None
+    for schema in (CASES, {"not": CASES}):
+        assert compile_gate(schema)(value) == jsonschema.Draft202012Validator(schema).is_valid(value)

@@ -14,9 +14,10 @@ tests/test_schema_gate.py checks the gate against jsonschema.
 
 from __future__ import annotations
 
+import math
 import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 
 Check = Callable[[Any], bool]
@@ -73,8 +74,8 @@ def _one_of(constants: list[Any]) -> Check:
     others = [constant for constant in constants if not isinstance(constant, str)]
 
     def one_of(value: object) -> bool:
-        if isinstance(value, str) and value in strings:
-            return True
+        if isinstance(value, str):
+            return value in strings  # a string equals only a string
         return any(_equals(value, constant) for constant in others)
 
     return one_of
@@ -135,7 +136,7 @@ class _Compiler:
                 raise NotImplementedError("patternProperties")
             return self.object_members(schema, exact=exact)
         if keyword == "required":
-            return _required(tuple(argument))
+            return _required(frozenset(argument))
         if keyword == "propertyNames":
             return _property_names(self.schema(argument, exact=exact))
         if keyword == "items":
@@ -153,6 +154,9 @@ class _Compiler:
         if keyword == "pattern":
             return _pattern(re.compile(argument).search)
         if keyword == "allOf":
+            cases = _cases_by_member(argument)
+            if cases is not None:
+                return self.cases_by_member(*cases, exact=exact)
             return _all_of([self.schema(subschema, exact=exact) for subschema in argument])
         if keyword == "not":
             return _negation(self.schema(argument, exact=True))
@@ -173,17 +177,48 @@ class _Compiler:
         members = {
             name: self.schema(subschema, exact=exact) for name, subschema in schema.get("properties", {}).items()
         }
-        other = self.schema(schema["additionalProperties"], exact=exact) if "additionalProperties" in schema else None
+        if "additionalProperties" not in schema:
+            # Only the named members are checked: looking each up beats walking all of the value's.
+            named = tuple(members.items())
+
+            def named_members(value: object) -> bool:
+                if isinstance(value, dict):
+                    for name, member in named:
+                        if name in value and not member(value[name]):
+                            return False
+                return True
+
+            return named_members
+        other = self.schema(schema["additionalProperties"], exact=exact)
 
         def object_members(value: object) -> bool:
             if isinstance(value, dict):
                 for name, member in value.items():
-                    check = members.get(name, other)
-                    if check is not None and not check(member):
+                    if not members.get(name, other)(member):
                         return False
             return True
 
         return object_members
+
+    def cases_by_member(self, name: str, cases: list[tuple[frozenset[str], object]], *, exact: bool) -> Check:
+        """An allOf of `if` (the member `name` is one of some strings) `then` (a schema): one lookup
+        of the member finds the schemas that apply, instead of testing every `if` in turn."""
+        compiled = [(values, self.schema(then, exact=exact)) for values, then in cases]
+        every_case = _all_of([check for _, check in compiled])
+        by_value = {
+            value: _all_of([check for values, check in compiled if value in values])
+            for value in frozenset().union(*(values for values, _ in compiled))
+        }
+
+        def case_of_member(value: object) -> bool:
+            if not isinstance(value, dict):
+                return every_case(value)  # `properties` and `required` hold for other values: every `if` does
+            member = value.get(name)
+            # A missing member fails `required`, and a value that is not a string equals no constant.
+            check = by_value.get(member) if isinstance(member, str) else None
+            return check is None or check(value)
+
+        return case_of_member
 
     def reference(self, pointer: str, *, exact: bool) -> Check:
         if not pointer.startswith("#/") or "~" in pointer:
@@ -208,16 +243,53 @@ class _Compiler:
         return recursive
 
 
-def _required(names: tuple[str, ...]) -> Check:
+def _cases_by_member(subschemas: list[Any]) -> tuple[str, list[tuple[frozenset[str], object]]] | None:
+    """The member name and the cases when `subschemas` (of an allOf) are all of the form
+    {"if": {"properties": {name: {"const" or "enum": strings}}, "required": [name]}, "then": schema}
+    with the same name; None otherwise."""
+    names = set()
+    cases = []
+    for subschema in subschemas:
+        if not isinstance(subschema, dict) or subschema.keys() != {"if", "then"}:
+            return None
+        condition = subschema["if"]
+        if not isinstance(condition, dict) or condition.keys() != {"properties", "required"}:
+            return None
+        members, required = condition["properties"], condition["required"]
+        if not isinstance(members, dict) or len(members) != 1 or list(members) != required:
+            return None
+        name, member = next(iter(members.items()))
+        if not isinstance(member, dict):
+            return None
+        if member.keys() == {"const"}:
+            constants = [member["const"]]
+        elif member.keys() == {"enum"}:
+            constants = list(member["enum"])
+        else:
+            return None
+        if not all(isinstance(constant, str) for constant in constants):
+            return None
+        names.add(name)
+        cases.append((frozenset(constants), subschema["then"]))
+    if len(names) != 1:
+        return None
+    return names.pop(), cases
+
+
+def _required(names: frozenset[str]) -> Check:
     def required(value: object) -> bool:
-        return not isinstance(value, dict) or all(name in value for name in names)
+        return not isinstance(value, dict) or value.keys() >= names
 
     return required
 
 
 def _property_names(check: Check) -> Check:
     def property_names(value: object) -> bool:
-        return not isinstance(value, dict) or all(check(name) for name in value)
+        if isinstance(value, dict):
+            for name in value:
+                if not check(name):
+                    return False
+        return True
 
     return property_names
 
@@ -261,21 +333,28 @@ def _conditional(condition: Check, then: Check, otherwise: Check) -> Check:
     return conditional
 
 
-def _limit(applies: Check, within: Callable[[Any], bool]) -> Check:
-    def limit(value: object) -> bool:
-        return not applies(value) or within(value)
+def _length_limit(kind: type[Sized], low: float = 0, high: float = math.inf) -> Check:
+    def length_limit(value: object) -> bool:
+        return not isinstance(value, kind) or low <= len(value) <= high
 
-    return limit
+    return length_limit
 
 
-# The size and range keywords: which values they apply to, and the test, as jsonschema words it.
+def _number_limit(low: float = -math.inf, high: float = math.inf) -> Check:
+    def number_limit(value: Any) -> bool:
+        return not _is_number(value) or not (value < low or value > high)  # as jsonschema words it: NaN is within
+
+    return number_limit
+
+
+# The size and range keywords: the values they apply to and their bounds.
 _SIZE_LIMITS: dict[str, Callable[[Any], Check]] = {
-    "minLength": lambda n: _limit(_IS_TYPE["string"], lambda value: not len(value) < n),
-    "maxLength": lambda n: _limit(_IS_TYPE["string"], lambda value: not len(value) > n),
-    "minItems": lambda n: _limit(_IS_TYPE["array"], lambda value: not len(value) < n),
-    "minProperties": lambda n: _limit(_IS_TYPE["object"], lambda value: not len(value) < n),
-    "minimum": lambda n: _limit(_is_number, lambda value: not value < n),
-    "maximum": lambda n: _limit(_is_number, lambda value: not value > n),
+    "minLength": lambda n: _length_limit(str, low=n),
+    "maxLength": lambda n: _length_limit(str, high=n),
+    "minItems": lambda n: _length_limit(list, low=n),
+    "minProperties": lambda n: _length_limit(dict, low=n),
+    "minimum": lambda n: _number_limit(low=n),
+    "maximum": lambda n: _number_limit(high=n),
 }
 
 
