@@ -63,10 +63,14 @@ def child(catalog_path: Path, out: Path, with_models: bool) -> None:
 
 
 def _run(command: list[str]) -> tuple[float, str]:
+    import os
     import subprocess
 
+    # Every tool runs from compiled bytecode, as an installed package does (see `measure`).
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    os.sync()  # no run waits while the file system writes back an earlier run's files
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
@@ -98,8 +102,17 @@ def measure(
     freed blocks at once (ext4 mounted with `discard`, as on these machines), creating files soon
     after deleting a thousand stalls, which would charge each build for the previous one's clean-up.
     """
+    import compileall
+    import importlib.util
+
     from .stats import Figure
 
+    # pip compiles a package's `.pyc` files when it installs it (glean_parser's, in `.venv-compare`);
+    # telemetry-gen is installed editable here, so its files, and this harness's, are compiled now.
+    toolkit = importlib.util.find_spec("telemetry_gen")
+    assert toolkit is not None and toolkit.submodule_search_locations
+    for folder in [*toolkit.submodule_search_locations, str(Path(__file__).parent)]:
+        compileall.compile_dir(folder, quiet=1)
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
