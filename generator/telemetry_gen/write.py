@@ -75,7 +75,8 @@ def compare(expected: Manifest, out: Path) -> Staleness:
 
 
 def _write_new_file(path: str, content: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    # O_BINARY: on Windows a descriptor is otherwise in text mode, and would write \n as \r\n.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         remaining = memoryview(content)
         while remaining:  # a write may take less than it was given
