@@ -146,6 +146,26 @@ def test_what_is_checked_is_what_is_sent_whatever_the_app_does_to_its_list(
     assert [event["data"]["enabled_features"] for batch in batches for event in batch] == [["tor", "dry-run"]]
 
 
+def test_status_counts_every_accepted_event_across_reconfiguration(package: ModuleType, tmp_path: Path) -> None:
+    """Queued events are counted by the delivery queue, not on the emit path: none may go missing."""
+
+    class Background(package.Sink):  # type: ignore[name-defined,misc]
+        def write(self, events: object) -> None:
+            pass
+
+    package.configure(app_version="3.2.0", sinks=[Background()], data_dir=tmp_path, consent="all")
+    for _ in range(3):
+        package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
+    assert package.status().accepted == 3  # waiting or taken, whichever the thread has got to
+    assert package.flush(5.0)
+    package.configure(app_version="3.2.0", sinks=[Background(), package.MemorySink()], data_dir=tmp_path, consent="all")
+    package.events.app_exited(exit_reason="normal", uptime_seconds=1.0)
+    package.events.app_exited(exit_reason="normal", uptime_seconds=-1.0)  # invalid: dropped, not accepted
+    package.disable()
+    status = package.status()
+    assert (status.accepted, status.dropped) == (4, {"app/exited.uptime_seconds: invalid": 1})
+
+
 def test_invalid_event_raises_in_strict_mode_and_is_dropped_in_production(package: ModuleType, tmp_path: Path) -> None:
     sink = package.MemorySink()
     package.configure(app_version="3.2.0", sinks=[sink], strict=True, data_dir=tmp_path, consent="all")

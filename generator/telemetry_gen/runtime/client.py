@@ -147,9 +147,11 @@ class Telemetry:
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
         # caller waiting for that very thread (a flush). Accepted events, the common case, are
-        # counted without it.
+        # counted without it: by the dispatcher in use (see `Dispatcher.accepted`), by earlier
+        # dispatchers (added up when each is dropped), and here when no dispatcher takes them.
         self._counter_lock = threading.Lock()
         self._accepted = Tally()
+        self._accepted_by_earlier_dispatchers = 0
         self._dropped: Counter[str] = Counter()
         self._logged_kinds: set[str] = set()
         _CLIENTS.add(self)
@@ -244,9 +246,11 @@ class Telemetry:
     def status(self) -> Status:
         with self._lock:
             instance = self._session.instance_id if self._session is not None else None
-            queued = self._dispatcher.queued() if self._dispatcher is not None else 0
+            dispatcher = self._dispatcher
+            queued = dispatcher.queued() if dispatcher is not None else 0
+            accepted = self._accepted_by_earlier_dispatchers + (dispatcher.accepted() if dispatcher is not None else 0)
             with self._counter_lock:
-                accepted, dropped = self._accepted.read(), dict(self._dropped)
+                accepted, dropped = accepted + self._accepted.read(), dict(self._dropped)
             return Status(self._level, self._source, instance, str(self.data_dir), accepted, queued, dropped)
 
     @property
@@ -335,7 +339,6 @@ class Telemetry:
             Dispatcher(
                 background,
                 context,
-                self._accepted.add,
                 self._count,
                 queue_size=settings.queue_size,
                 batch_size=settings.batch_size,
@@ -376,6 +379,7 @@ class Telemetry:
         if dispatcher is not None:
             if not forget and self._settings is not None:
                 dispatcher.flush(self._settings.flush_timeout)
+            self._accepted_by_earlier_dispatchers += dispatcher.accepted()
             dispatcher.discard()
         for sink in self._started:
             try:
@@ -485,6 +489,7 @@ class Telemetry:
             self._settings = self._explicit = None
             with self._counter_lock:
                 self._accepted = Tally()
+                self._accepted_by_earlier_dispatchers = 0
                 self._dropped.clear()
             self._apply()
 
@@ -531,7 +536,7 @@ class Telemetry:
                 self._count(f"sink {type(sink).__name__} failed", 1)
                 self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
         if dispatcher is not None:
-            dispatcher.put(envelope)  # which counts it
+            dispatcher.put(envelope)  # counted there
         else:
             self._accepted.add()
 

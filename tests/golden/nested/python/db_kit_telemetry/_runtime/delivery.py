@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .envelope import make_envelope
@@ -34,7 +34,6 @@ class Dispatcher:
         self,
         sinks: Sequence[Sink],
         context: dict[str, Any],
-        count_accepted: Callable[[], object],
         count_dropped: DropCounter,
         *,
         queue_size: int,
@@ -43,7 +42,6 @@ class Dispatcher:
     ) -> None:
         self._sinks = tuple(sinks)
         self._context = context
-        self._count_accepted = count_accepted
         self._count_dropped = count_dropped
         self._queue_size = queue_size
         self._batch_size = batch_size
@@ -53,6 +51,7 @@ class Dispatcher:
     def _reset(self) -> None:
         """A fresh queue and no thread; also what a forked child starts from."""
         self._queue: deque[Queued] = deque()
+        self._taken = 0  # events the thread has taken from the queue; it alone adds to this
         # While the queue is shorter than this, `put` needs to do nothing but append: the thread
         # runs, no batch is full, there is room. 0 until the thread runs, so the first event starts it.
         self._quiet_below = 0
@@ -72,12 +71,12 @@ class Dispatcher:
         """Queue one event for the background sinks; never blocks, never raises.
 
         Emitters call this on the app's thread for every event, so the usual case is one length
-        test and one append; the rest waits until the queue needs attention.
+        test and one append (not even a count: see `accepted`); the rest waits until the queue
+        needs attention.
         """
         queue = self._queue
         if len(queue) < self._quiet_below:
             queue.append(event)
-            self._count_accepted()
         else:
             self._put_with_attention(event)
 
@@ -87,7 +86,6 @@ class Dispatcher:
             self._count_dropped("queue full", 1)
             return
         queue.append(event)
-        self._count_accepted()
         try:
             if self._thread is None:
                 self._start_thread()
@@ -98,6 +96,10 @@ class Dispatcher:
 
     def queued(self) -> int:
         return len(self._queue)
+
+    def accepted(self) -> int:
+        """Events queued so far: those the thread has taken and those still waiting."""
+        return self._taken + len(self._queue)
 
     def _start_thread(self) -> None:
         with self._start_lock:
@@ -128,6 +130,7 @@ class Dispatcher:
         try:
             while len(batch) < self._batch_size:
                 event = self._queue.popleft()
+                self._taken += 1
                 if isinstance(event, dict):
                     batch.append(event)
                 else:
