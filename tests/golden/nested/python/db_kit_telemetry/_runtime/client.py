@@ -41,7 +41,6 @@ from .expiry import expired_events
 from .identity import ensure_id
 from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
-from .tally import Tally
 
 log = logging.getLogger("telemetry")
 
@@ -147,12 +146,11 @@ class Telemetry:
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
-        # caller waiting for that very thread (a flush). Accepted events, the common case, are
-        # counted without it: by the dispatcher in use (see `Dispatcher.accepted`), by earlier
-        # dispatchers (added up when each is dropped), and here when no dispatcher takes them.
+        # caller waiting for that very thread (a flush). Accepted events are counted by the
+        # dispatcher in use (see `Dispatcher.accepted`: nothing is counted on the emit path), and
+        # here: those of dispatchers already dropped, and those delivered with no dispatcher.
         self._counter_lock = threading.Lock()
-        self._accepted = Tally()
-        self._accepted_by_earlier_dispatchers = 0
+        self._accepted = 0
         self._dropped: Counter[str] = Counter()
         self._logged_kinds: set[str] = set()
         _CLIENTS.add(self)
@@ -249,9 +247,9 @@ class Telemetry:
             instance = self._session.instance_id if self._session is not None else None
             dispatcher = self._dispatcher
             queued = dispatcher.queued() if dispatcher is not None else 0
-            accepted = self._accepted_by_earlier_dispatchers + (dispatcher.accepted() if dispatcher is not None else 0)
+            accepted = dispatcher.accepted() if dispatcher is not None else 0
             with self._counter_lock:
-                accepted, dropped = accepted + self._accepted.read(), dict(self._dropped)
+                accepted, dropped = accepted + self._accepted, dict(self._dropped)
             return Status(self._level, self._source, instance, str(self.data_dir), accepted, queued, dropped)
 
     @property
@@ -380,7 +378,8 @@ class Telemetry:
         if dispatcher is not None:
             if not forget and self._settings is not None:
                 dispatcher.flush(self._settings.flush_timeout)
-            self._accepted_by_earlier_dispatchers += dispatcher.accepted()
+            with self._counter_lock:
+                self._accepted += dispatcher.accepted()
             dispatcher.discard()
         for sink in self._started:
             try:
@@ -489,8 +488,7 @@ class Telemetry:
             self._override = None
             self._settings = self._explicit = None
             with self._counter_lock:
-                self._accepted = Tally()
-                self._accepted_by_earlier_dispatchers = 0
+                self._accepted = 0
                 self._dropped.clear()
             self._apply()
 
@@ -539,7 +537,8 @@ class Telemetry:
         if dispatcher is not None:
             dispatcher.put(envelope)  # counted there
         else:
-            self._accepted.add()
+            with self._counter_lock:
+                self._accepted += 1
 
     def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
         self._count(f"{spec.name}: internal error", 1)
