@@ -235,15 +235,16 @@ class CheckModule:
             every_type = f"{self._builtin('map')}({self._builtin('type')}, {var})"
             parts.append(f"{only_strings}.issuperset({every_type})")
             if value_type.unique:  # as many allowed values in common as items: all allowed, none repeated
-                return " and ".join([*parts, f"{self._builtin('len')}({allowed}.intersection({var})) == {length}"])
-            parts.append(f"{allowed}.issuperset({var})")
+                parts.append(f"{self._builtin('len')}({allowed}.intersection({var})) == {length}")
+            else:
+                parts.append(f"{allowed}.issuperset({var})")
         else:
             item_test = self.quick_test(items, "_item")
             if item_test is None:
                 return None
             parts.append(f"{self._builtin('all')}({item_test} for _item in {var})")
-        if value_type.unique:  # the items are exact strs, ints, floats or bools here: all hashable
-            parts.append(f"{self._builtin('len')}({self._builtin('set')}({var})) == {length}")
+            if value_type.unique:  # the items are exact strs, ints, floats or bools here: all hashable
+                parts.append(f"{self._builtin('len')}({self._builtin('set')}({var})) == {length}")
         return " and ".join(parts)
 
 
