@@ -6,14 +6,13 @@
   (datamodel-code-generator) are timed apart in the same process, after the rest is written.
 - glean_parser: `glean_parser translate metrics.yaml -f markdown -o OUT` on the same events as a
   glean metrics file (from `.venv-compare`), the whole process too.
-- `telemetry-gen build --check` on unchanged output (from a full `telemetry-gen build`, models
-  included, which leaves the build cache that answers the check), the whole process.
+- `telemetry-gen build --check` on unchanged output (after a full `telemetry-gen build`, which
+  leaves the consumer models in the cache), the whole process.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 import tempfile
@@ -27,38 +26,36 @@ from pathlib import Path
 
 def child(catalog_path: Path, out: Path, with_models: bool) -> None:
     """One build, stage by stage, as `telemetry-gen build` runs it."""
-    from telemetry_gen.build import TARGETS, catalog_format_file
-    from telemetry_gen.cache import today
-    from telemetry_gen.catalog import gc_paused, load_catalog
+    from telemetry_gen.build import TARGETS, catalog_format_file, today
+    from telemetry_gen.catalog import load_catalog
     from telemetry_gen.catalog.lint import run_lints
     from telemetry_gen.write import write_tree
 
     stages: dict[str, float] = {}
-    with gc_paused():
-        mark = time.perf_counter()
+    mark = time.perf_counter()
 
-        def stage(name: str) -> None:
-            nonlocal mark
-            now = time.perf_counter()
-            stages[name] = now - mark
-            mark = now
+    def stage(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        stages[name] = now - mark
+        mark = now
 
-        catalog, diagnostics = load_catalog(catalog_path)
-        assert catalog is not None, [d.render() for d in diagnostics]
-        stage("load")
-        assert not run_lints(catalog, today())
-        stage("lint")
-        files = [catalog_format_file()]
-        for name, render in TARGETS.items():
-            files += render(catalog)
-            stage(name)
-        write_tree(sorted(files, key=lambda f: f.path), out)
-        stage("write")
-        if with_models:
-            from telemetry_gen.targets import models
+    catalog, diagnostics = load_catalog(catalog_path)
+    assert catalog is not None, [d.render() for d in diagnostics]
+    stage("load")
+    assert not run_lints(catalog, today())
+    stage("lint")
+    files = [catalog_format_file()]
+    for name, render in TARGETS.items():
+        files += render(catalog)
+        stage(name)
+    write_tree(sorted(files, key=lambda f: f.path), out)
+    stage("write")
+    if with_models:
+        from telemetry_gen.targets import models
 
-            models.render(catalog, None)
-            stage("models")
+        models.render(catalog, None)
+        stage("models")
     print(json.dumps({"stages": stages, "files": len(files)}))
 
 
@@ -155,7 +152,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         child(Path(args.child[0]), Path(args.child[1]), args.models)
-        gc.freeze()  # as `telemetry-gen` does before it exits (see `telemetry_gen.cli.main`)
         return
     from .stats import emit_json
 

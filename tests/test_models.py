@@ -2,8 +2,8 @@
 
 They are imported from the generated file and used the way a consumer uses them: events emitted by
 the generated package parse and round-trip, invalid ones are rejected. The file stays out of the
-emitter package, is cached by the hash of its input (datamodel-code-generator takes seconds) and is
-byte-identical across fresh builds.
+emitter package, is cached outside the output by the hash of its input (datamodel-code-generator
+takes seconds) and is byte-identical across fresh builds.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pytest
 
 from conftest import FIXTURES, REPO, arguments, import_generated, run_cli
 from telemetry_gen.build import check_catalog, render_all
+from telemetry_gen.cache import ModelsCache
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
     Catalog,
@@ -77,11 +78,6 @@ def emit_all(catalog: Catalog, out: Path, data_dir: Path) -> list[dict[str, Any]
 
 def dump(model: pydantic.BaseModel) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
-
-
-def header(text: str) -> tuple[str, str, str]:
-    banner, key, body_hash, _ = text.split("\n", 3)
-    return banner, key, body_hash
 
 
 def counting_generate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -343,20 +339,21 @@ def test_emitter_package_never_imports_pydantic(fresh: Path) -> None:
 # ------------------------------------------------------------------------------ cache and --check
 
 
-def test_unchanged_catalog_reuses_the_models_file(fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "generated"
-    shutil.copytree(fresh, out)
-    before = (out / MODELS).read_text("utf-8")
+def test_unchanged_catalog_takes_the_models_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
+    example = load(EXAMPLE)
+    (first,) = models_target.render(example, cache)
     forbid_generate(monkeypatch)
-    code, output = run_cli("build", str(EXAMPLE), "--out", str(out))
-    assert code == 0, output
-    assert (out / MODELS).read_text("utf-8") == before
-    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check")
-    assert code == 0, output
+    (again,) = models_target.render(example, cache)
+    assert again == first
 
 
-def test_changes_outside_the_models_input_keep_the_body(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A new never_collected item changes the catalog hash (the banner) but not what the models are made from."""
+def test_changes_outside_the_models_input_keep_the_cached_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new never_collected item changes the docs, not what the models are made from."""
+    cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
+    (before,) = models_target.render(load(EXAMPLE), cache)
     text = EXAMPLE.read_text("utf-8")
     anchor = "never_collected:\n"
     assert text.count(anchor) == 1
@@ -364,16 +361,12 @@ def test_changes_outside_the_models_input_keep_the_body(fresh: Path, monkeypatch
     catalog, diagnostics = parse_catalog(changed, "events.yaml")
     assert catalog is not None, diagnostics
     forbid_generate(monkeypatch)
-    (content,) = [f.content for f in models_target.render(catalog, fresh)]
-    before = (fresh / MODELS).read_text("utf-8")
-    assert header(content)[0] != header(before)[0]  # the banner names the new catalog hash
-    assert header(content)[1:] == header(before)[1:]
-    assert content.split("\n", 3)[3] == before.split("\n", 3)[3]
+    (after,) = models_target.render(catalog, cache)
+    assert after == before
 
 
-def test_changed_catalog_regenerates_the_models(
-    example: Catalog, fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_changed_catalog_regenerates_the_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TELEMETRY_GEN_NO_CACHE")
     text = EXAMPLE.read_text("utf-8")
     anchor = "      exit_reason:\n"
     assert text.count(anchor) == 1
@@ -386,16 +379,15 @@ def test_changed_catalog_regenerates_the_models(
         "        privacy: technical\n"
     )
     catalog_path = tmp_path / "events.yaml"
+    catalog_path.write_text(text, "utf-8")
+    code, output = run_cli("build", str(catalog_path))
+    assert code == 0, output
     catalog_path.write_text(text.replace(anchor, added + anchor), "utf-8")
-    out = tmp_path / "generated"
-    shutil.copytree(fresh, out)
     calls = counting_generate(monkeypatch)
-    code, output = run_cli("build", str(catalog_path), "--out", str(out))
+    code, output = run_cli("build", str(catalog_path))
     assert code == 0, output
     assert len(calls) == 1
-    content = (out / MODELS).read_text("utf-8")
-    assert header(content)[1] != header((fresh / MODELS).read_text("utf-8"))[1]
-    module = import_models(out / MODELS, "changed_models")
+    module = import_models(tmp_path / "generated" / MODELS, "changed_models")
     try:
         assert "restart_count" in module.AppExitedData.model_fields
         data = module.AppExitedData.model_validate({"exit_reason": "normal", "uptime_seconds": 1, "restart_count": 2})
@@ -406,47 +398,48 @@ def test_changed_catalog_regenerates_the_models(
         sys.modules.pop("changed_models", None)
 
 
-def test_new_toolkit_version_regenerates(example: Catalog, fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_toolkit_version_misses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache key covers telemetry-gen's version (and datamodel-code-generator's)."""
+    cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
+    example = load(EXAMPLE)
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(models_target, "_generate", lambda document: calls.append(document) or "x = 1\n")
-    models_target.render(example, fresh)
-    assert calls == []
+    models_target.render(example, cache)
+    models_target.render(example, cache)
+    assert len(calls) == 1
     monkeypatch.setattr(models_target, "__version__", "99.0.0")
-    content = next(f.content for f in models_target.render(example, fresh) if f.path == MODELS)
-    assert len(calls) == 1 and content.endswith("\nx = 1\n")
+    (content,) = [f.content for f in models_target.render(example, cache)]
+    assert len(calls) == 2 and content.endswith("\nx = 1\n")
 
 
-def test_hand_edited_models_are_not_reused_and_check_reports_them(
-    example: Catalog, fresh: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_damaged_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
+    example = load(EXAMPLE)
+    (first,) = models_target.render(example, cache)
+    cache.entry.write_text('{"key": "', "utf-8")
+    calls = counting_generate(monkeypatch)
+    (again,) = models_target.render(example, cache)
+    assert len(calls) == 1 and again == first
+
+
+def test_hand_edited_models_are_reported_by_check(fresh: Path, tmp_path: Path) -> None:
     out = tmp_path / "generated"
     shutil.copytree(fresh, out)
     path = out / MODELS
     original = path.read_text("utf-8")
-    body = original.split("\n", 3)[3]
-    # What datamodel-code-generator makes of this input (test_models_are_identical_across_fresh_builds).
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(models_target, "_generate", lambda document: calls.append(document) or body)
-
     assert original.count("le=255") == 1
-    path.write_text(original.replace("le=255", "le=999"), "utf-8")  # header (key and body hash) untouched
+    path.write_text(original.replace("le=255", "le=999"), "utf-8")
     code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check")
     assert code == 1 and f"changed: {MODELS}" in output, output
     assert "changed: docs" not in output and "changed: python" not in output
-    assert len(calls) == 1 and path.read_text("utf-8") != original  # --check writes nothing
-
+    assert path.read_text("utf-8") != original  # --check writes nothing
     code, output = run_cli("build", str(EXAMPLE), "--out", str(out))
     assert code == 0, output
-    assert len(calls) == 2 and path.read_text("utf-8") == original
-
-    path.write_text("\n".join(original.split("\n")[:3]) + "\n", "utf-8")  # header only, body gone
-    (content,) = [f.content for f in models_target.render(example, out)]
-    assert len(calls) == 3 and content == original
+    assert path.read_text("utf-8") == original
 
 
 def test_models_are_identical_across_fresh_builds(example: Catalog, fresh: Path, tmp_path: Path) -> None:
-    (content,) = [f.content for f in models_target.render(example, previous=tmp_path / "nothing-here")]
+    (content,) = [f.content for f in models_target.render(example)]
     assert content == (fresh / MODELS).read_text("utf-8")
     assert str(tmp_path) not in content and str(fresh) not in content
     compile(content, MODELS, "exec")

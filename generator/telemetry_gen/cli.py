@@ -8,7 +8,6 @@ cannot be read), 3 an internal error in telemetry-gen itself.
 from __future__ import annotations
 
 import enum
-import gc
 import json
 import sys
 import traceback
@@ -19,12 +18,11 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .cache import BuildCache, BuildRequest, Outcome
 from .diagnostics import Diagnostic, Severity
-from .write import Staleness, compare
+from .write import compare
 
-# Every command imports what it needs when it runs: loading the catalog pipeline, the collector and
-# their libraries (YAML, JSON Schema, Jinja) takes longer than a cached `build --check` may.
+# Every command imports what it needs when it runs: the catalog pipeline, the collector and their
+# libraries (YAML, JSON Schema, Jinja) are loaded only by the commands that use them.
 if TYPE_CHECKING:
     from .catalog.model import Catalog
     from .collector.schemas import Registry
@@ -122,47 +120,31 @@ def build(
         typer.Option(
             "--no-cache",
             envvar="TELEMETRY_GEN_NO_CACHE",
-            help="Neither use nor update the build cache (.telemetry-gen-cache/ beside the catalog).",
+            help="Neither use nor update the cache of consumer models (.telemetry-gen-cache/ beside the catalog).",
         ),
     ] = False,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
+    from .build import BuildRequest, run, why_stale
+
     out_dir = out if out is not None else catalog_path.parent / "generated"
-    request = BuildRequest(catalog_path, out_dir, fatal_warnings, app_version)
-    cache = None if no_cache else BuildCache.open(request)
-    recorded = cache.load() if cache is not None else None
-    if recorded is not None:
-        staleness = _staleness(recorded, out_dir)
-        # A check can always answer from the record; a build only when there is nothing to write.
-        if check or staleness is None or staleness.up_to_date:
-            _conclude(recorded, out_dir, staleness)
-            return
-    from .build import run
-
+    request = BuildRequest(catalog_path, out_dir, fatal_warnings, app_version, use_cache=not no_cache)
     outcome = run(request, write=not check)
-    if cache is not None and recorded is None:  # a record that was there already holds this outcome
-        cache.store(outcome)
-    _conclude(outcome, out_dir, _staleness(outcome, out_dir) if check else None)
-
-
-def _staleness(outcome: Outcome, out_dir: Path) -> Staleness | None:
-    return None if outcome.manifest is None else compare(outcome.manifest, out_dir)
-
-
-def _conclude(outcome: Outcome, out_dir: Path, staleness: Staleness | None) -> None:
-    """Print what a build came to, the same whether it ran or was recalled; `staleness` is None after writing."""
     _report(outcome.diagnostics)
-    if outcome.manifest is None:
+    if outcome.files is None:
         raise typer.Exit(1)
-    if staleness is None:
-        typer.echo(f"wrote {len(outcome.manifest)} files to {out_dir.as_posix()} ({outcome.events} events)")
+    if not check:
+        typer.echo(f"wrote {len(outcome.files)} files to {out_dir.as_posix()} ({outcome.events} events)")
         return
+    staleness = compare(outcome.files, out_dir)
     if not staleness.up_to_date:
         for line in staleness.lines():
             typer.echo(f"{out_dir.as_posix()}: {line}", err=True)
+        for line in why_stale(outcome.files, out_dir, staleness):
+            typer.echo(line, err=True)
         typer.echo("generated output is stale: run `telemetry-gen build`", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.manifest)} files)")
+    typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.files)} files)")
 
 
 @app.command()
@@ -371,10 +353,6 @@ def main() -> None:
     try:
         app()
     except SystemExit:
-        # The process ends now. What a build leaves (the catalog model, hundreds of thousands of
-        # objects) would be walked by the final garbage collections only to be freed as the process
-        # dies (a tenth of a second for 1,000 events); frozen, it is skipped. Exit handlers still run.
-        gc.freeze()
         raise
     except BaseException as exc:  # a bug in telemetry-gen, not in the user's catalog
         if isinstance(exc, KeyboardInterrupt):

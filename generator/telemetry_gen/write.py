@@ -1,42 +1,18 @@
 """Write step: put generated files in place all at once, or say which are stale.
 
 Files are written to a temporary folder beside the output and swapped in, so a failed build
-leaves the previous output whole. Staleness is judged against a manifest (each file's size and
-sha256), so the build cache can check an output folder without rendering anything.
+leaves the previous output whole.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # only named here: importing the targets would load Jinja, which a cached check never needs
-    from .targets.common import GeneratedFile
-
-
-@dataclass(frozen=True)
-class FileDigest:
-    """What a file must hold: its size (a cheap first test) and the sha256 of its bytes."""
-
-    size: int
-    sha256: str
-
-    @classmethod
-    def of(cls, content: bytes) -> FileDigest:
-        return cls(len(content), hashlib.sha256(content).hexdigest())
-
-    def matches(self, path: Path) -> bool:
-        return path.stat().st_size == self.size and FileDigest.of(path.read_bytes()) == self
-
-
-# Each output file's digest, by its path relative to the output folder.
-Manifest = Mapping[str, FileDigest]
+from .targets.common import GeneratedFile
 
 
 @dataclass(frozen=True)
@@ -63,14 +39,11 @@ def _existing_files(out: Path) -> set[str]:
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
-def manifest(files: list[GeneratedFile]) -> dict[str, FileDigest]:
-    return {f.path: FileDigest.of(f.content.encode("utf-8")) for f in files}
-
-
-def compare(expected: Manifest, out: Path) -> Staleness:
+def compare(files: list[GeneratedFile], out: Path) -> Staleness:
     """How the output folder differs from the files a build would write."""
     present = _existing_files(out)
-    changed = sorted(path for path in expected if path in present and not expected[path].matches(out / path))
+    expected = {f.path: f.content.encode("utf-8") for f in files}
+    changed = sorted(path for path in expected if path in present and (out / path).read_bytes() != expected[path])
     return Staleness(tuple(changed), tuple(sorted(set(expected) - present)), tuple(sorted(present - set(expected))))
 
 

@@ -3,8 +3,10 @@
 All event schemas go to datamodel-code-generator in one call, as one document with local
 references only (so it never looks anything up on the network). The result lands in
 `models/<package>_models.py`, outside the emitter package, so apps never import pydantic by
-accident. A run costs seconds, so the file's header records the hash of its input and a build
-whose input is unchanged reuses the file already in the output folder.
+accident. datamodel-code-generator writes this file's body, so the body depends on its version:
+telemetry-gen requires the one version its golden tests cover, and formats with the generator's
+built-in formatter rather than black or isort, whose versions would change the output too. A run
+costs seconds, so its result is kept in the build's cache (see `cache.py`), outside the output.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..cache import ModelsCache
 from ..catalog.model import Catalog
 from .common import GeneratedFile, banner
 from .jsonschema import context_schema, event_schema
 from .python import camel
 
-INPUT_HASH_PREFIX = "# models input sha256 "
-BODY_HASH_PREFIX = "# models body sha256 "
+TOOL = "datamodel-code-generator"
+# The formatter's settings, shipped with telemetry-gen; see the pyproject.toml there.
+FORMAT_SETTINGS = Path(__file__).parent / "models_format"
 
 
 def models_path(catalog: Catalog) -> str:
@@ -63,10 +67,10 @@ def models_input(catalog: Catalog) -> dict[str, Any]:
 
 
 def _generate(document: dict[str, Any]) -> str:
-    # Imported here: loading the generator takes a while, and an unchanged catalog never needs it.
+    # Imported here: loading the generator takes a while, and a cached build never needs it.
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import DataModelType, InputFileType
-    from datamodel_code_generator.format import PythonVersion
+    from datamodel_code_generator.format import Formatter, PythonVersion
     from datamodel_code_generator.parser import LiteralType
     from datamodel_code_generator.types import StrictTypes  # type: ignore[attr-defined]
 
@@ -84,6 +88,8 @@ def _generate(document: dict[str, Any]) -> str:
             # JSON Schema never coerces: "3" is not an integer and 1 is not a boolean. Floats stay
             # lax because a JSON integer is a valid number.
             strict_types=[StrictTypes.int, StrictTypes.bool, StrictTypes.str],
+            formatters=[Formatter.BUILTIN],
+            settings_path=FORMAT_SETTINGS,
             disable_timestamp=True,
             custom_file_header="",
         )
@@ -91,34 +97,28 @@ def _generate(document: dict[str, Any]) -> str:
     return code
 
 
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def cache_key(document: dict[str, Any]) -> str:
+    """Everything the models' text depends on: its input, how it is generated and by which versions."""
+    recipe = {
+        "document": document,
+        "telemetry-gen": __version__,
+        TOOL: metadata.version(TOOL),
+        # How `_generate` calls the generator and formats its output.
+        "recipe": [
+            hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in (Path(__file__), FORMAT_SETTINGS / "pyproject.toml")
+        ],
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def render(catalog: Catalog, previous: Path | None = None) -> list[GeneratedFile]:
-    """The models file; its body is reused from `previous` (the output folder) when its input is unchanged.
-
-    The header's second line keys the cache (input, telemetry-gen and datamodel-code-generator
-    versions, and this module's source); the third holds the body's own hash, so a hand-edited file is never reused.
-    """
+def render(catalog: Catalog, cache: ModelsCache | None = None) -> list[GeneratedFile]:
+    """The models file, generated or taken from `cache`."""
     document = models_input(catalog)
-    # This module's own text is part of the key: changing how the models are generated must
-    # invalidate every cached file, even before the version is raised.
-    recipe = [__version__, metadata.version("datamodel-code-generator"), _sha256(Path(__file__).read_text("utf-8"))]
-    key = _sha256(json.dumps([document, recipe], sort_keys=True))
-    path = models_path(catalog)
-    key_line = f"{INPUT_HASH_PREFIX}{key}"
-    body = _reusable_body(previous / path, key_line) if previous is not None else None
+    key = cache_key(document) if cache is not None else ""
+    body = cache.load(key) if cache is not None else None
     if body is None:
         body = _generate(document).lstrip("\n")
-    return [GeneratedFile(path, f"# {banner(catalog)}\n{key_line}\n{BODY_HASH_PREFIX}{_sha256(body)}\n{body}")]
-
-
-def _reusable_body(existing: Path, key_line: str) -> str | None:
-    try:
-        _banner, key, body_hash, body = existing.read_text("utf-8").split("\n", 3)
-    except (OSError, ValueError):
-        return None
-    if key != key_line or body_hash != f"{BODY_HASH_PREFIX}{_sha256(body)}":
-        return None
-    return body
+        if cache is not None:
+            cache.store(key, body)
+    return [GeneratedFile(models_path(catalog), f"# {banner(catalog)}\n{body}", written_by=TOOL)]

@@ -59,15 +59,17 @@ class CheckModule:
     functions: list[CheckFunction] = field(default_factory=list)
     quick_constants: set[str] = field(default_factory=set)  # the ones emitters' quick tests use
     quick_builtins: set[str] = field(default_factory=set)  # and the builtins they use
-    _by_expression: dict[str, str] = field(default_factory=dict)
 
-    def constant(self, prefix: str, expression: str) -> str:
-        """Name a module-level constant for `expression`, sharing equal ones."""
-        name = self._by_expression.get(expression)
-        if name is None:
-            name = f"_{prefix}{len(self.constants)}"
-            self.constants[name] = expression
-            self._by_expression[expression] = name
+    def constant(self, scope: str, kind: str, expression: str) -> str:
+        """Name the module-level constant of kind `kind` for the event, field or context `scope`.
+
+        Names come from the catalog (`check_app_started__mode` → `_APP_STARTED__MODE_VALUES`), so a
+        change to one field renames nothing else. An empty `scope` names a constant all checks share.
+        """
+        owner = scope.removeprefix("check_").upper()
+        name = f"_{owner}_{kind}" if owner else f"_{kind}"
+        known = self.constants.setdefault(name, expression)
+        assert known == expression, f"{name} stands for {known} and {expression}"
         return name
 
     def object_checker(self, name: str, label: str, members: tuple[Member, ...]) -> str:
@@ -77,7 +79,7 @@ class CheckModule:
         underscore, so it cannot collide with an event's `check_<event>`.
         """
         names = sorted(m.name for m in members)
-        keys = self.constant("KEYS", f"frozenset({names!r})" if names else "frozenset[str]()")
+        keys = self.constant(name, "KEYS", f"frozenset({names!r})" if names else "frozenset[str]()")
         lines = [
             f"if not d.keys() <= {keys}:",
             f"{INDENT}e.extend({label + '.'!r} + str(k) + ': unexpected field'"
@@ -116,7 +118,7 @@ class CheckModule:
                 INDENT * 2 + fail(repr(f" is longer than {value_type.max_length} characters")),
             ]
             if value_type.pattern is not None:
-                regex = self.constant("PATTERN", f"re.compile({value_type.pattern!r})")
+                regex = self.constant(scope, "PATTERN", f"re.compile({value_type.pattern!r})")
                 lines += [
                     f"{INDENT}if {regex}.search({var}) is None:",
                     INDENT * 2 + fail(f"' does not match ' + repr({regex}.pattern)"),
@@ -124,8 +126,8 @@ class CheckModule:
             return lines
         if isinstance(value_type, EnumType):
             values = list(dict.fromkeys(value_type.values))
-            allowed = self.constant("VALUES", f"frozenset({sorted(values)!r})")
-            listing = self.constant("LISTING", repr(f" is not one of {values!r}"))
+            allowed = self.constant(scope, "VALUES", f"frozenset({sorted(values)!r})")
+            listing = self.constant(scope, "LISTING", repr(f" is not one of {values!r}"))
             return [f"if not (isinstance({var}, str) and {var} in {allowed}):", INDENT + fail(listing)]
         if isinstance(value_type, NumericType):
             # jsonschema's Draft 2020-12 rules: bools are not numbers, and 2.0 is an integer.
@@ -176,8 +178,8 @@ class CheckModule:
             f"{INDENT}{checker}({var}, e)",
         ]
 
-    def quick_constant(self, prefix: str, expression: str) -> str:
-        name = self.constant(prefix, expression)
+    def quick_constant(self, scope: str, kind: str, expression: str) -> str:
+        name = self.constant(scope, kind, expression)
         self.quick_constants.add(name)
         return name
 
@@ -186,10 +188,13 @@ class CheckModule:
         self.quick_builtins.add(name)
         return f"_{name}"
 
-    def quick_test(self, value_type: ValueType, var: str) -> str | None:
-        """An expression true only for values in `var` the full check accepts; None if no cheap one exists."""
+    def quick_test(self, value_type: ValueType, var: str, scope: str) -> str | None:
+        """An expression true only for values in `var` the full check accepts; None if no cheap one exists.
+
+        `scope` names the field as the full check does, so both share its constants.
+        """
         if isinstance(value_type, ArrayType):
-            return self._quick_array_test(value_type, var)
+            return self._quick_array_test(value_type, var, scope)
         if isinstance(value_type, ObjectType):
             return None  # nested objects: the full check walks them
         type_of = f"{self._builtin('type')}({var})"
@@ -198,12 +203,12 @@ class CheckModule:
             length = f"{self._builtin('len')}({var})"
             parts.append(_length_range(length, value_type.min_length, value_type.max_length))
             if value_type.pattern is not None:
-                regex = self.constant("PATTERN", f"re.compile({value_type.pattern!r})")
-                seen = self.quick_constant("MATCHES", f"_KnownMatches({regex})")
+                regex = self.constant(scope, "PATTERN", f"re.compile({value_type.pattern!r})")
+                seen = self.quick_constant(scope, "MATCHES", f"_KnownMatches({regex})")
                 parts.append(f"({var} in {seen}.known or {seen}.matches({var}))")
             return " and ".join(parts)
         if isinstance(value_type, EnumType):
-            allowed = self.quick_constant("VALUES", f"frozenset({sorted(set(value_type.values))!r})")
+            allowed = self.quick_constant(scope, "VALUES", f"frozenset({sorted(set(value_type.values))!r})")
             return f"{type_of} is {self._builtin('str')} and {var} in {allowed}"
         if isinstance(value_type, NumericType):
             low, high = value_type.minimum, value_type.maximum
@@ -217,21 +222,21 @@ class CheckModule:
                 # NaN fails every comparison and the infinities fail a finite bound, so a
                 # number is always tested against two bounds.
                 if not (lower and upper):
-                    infinity = self.quick_constant("INFINITY", "float('inf')")
+                    infinity = self.quick_constant("", "INFINITY", "float('inf')")
                     lower, upper = lower or f"-{infinity} < ", upper or f" < {infinity}"
             return f"{kind} and {lower}{var}{upper}" if lower or upper else kind
         assert isinstance(value_type, BooleanType)
         return f"{type_of} is {self._builtin('bool')}"
 
-    def _quick_array_test(self, value_type: ArrayType, var: str) -> str | None:
+    def _quick_array_test(self, value_type: ArrayType, var: str, scope: str) -> str | None:
         length = f"{self._builtin('len')}({var})"
         parts = [f"{self._builtin('type')}({var}) is {self._builtin('list')}"]
         parts.append(_length_range(length, value_type.min_items, value_type.max_items))
         items = value_type.items
         if isinstance(items, EnumType):
             # Set operations in C: every item an exact str (so hashing cannot fail), every one allowed.
-            only_strings = self.quick_constant("ONLY", "frozenset([str])")
-            allowed = self.quick_constant("VALUES", f"frozenset({sorted(set(items.values))!r})")
+            only_strings = self.quick_constant("", "ONLY_STR", "frozenset([str])")
+            allowed = self.quick_constant(scope, "VALUES", f"frozenset({sorted(set(items.values))!r})")
             every_type = f"{self._builtin('map')}({self._builtin('type')}, {var})"
             parts.append(f"{only_strings}.issuperset({every_type})")
             if value_type.unique:  # as many allowed values in common as items: all allowed, none repeated
@@ -239,7 +244,7 @@ class CheckModule:
             else:
                 parts.append(f"{allowed}.issuperset({var})")
         else:
-            item_test = self.quick_test(items, "_item")
+            item_test = self.quick_test(items, "_item", scope)
             if item_test is None:
                 return None
             parts.append(f"{self._builtin('all')}({item_test} for _item in {var})")

@@ -208,7 +208,9 @@ class _PythonModel:
             )
             for f in fields
         )
-        quick_condition, quick_copies = self.quick_condition(fields, ordered) if event.expires.never else (None, ())
+        quick_condition, quick_copies = (
+            self.quick_condition(event, fields, ordered) if event.expires.never else (None, ())
+        )
         return Emitter(
             function=event.identifier,
             spec=event.identifier.upper(),
@@ -221,13 +223,13 @@ class _PythonModel:
         )
 
     def quick_condition(
-        self, fields: list[Field], parameters: tuple[Parameter, ...]
+        self, event: Event, fields: list[Field], parameters: tuple[Parameter, ...]
     ) -> tuple[str | None, tuple[Parameter, ...]]:
         """The fast path's condition, and the list arguments it lets through (to be copied)."""
         tests, copies = [], []
         for f, parameter in zip(fields, parameters, strict=True):
             name = parameter.name
-            test = self.checks.quick_test(f.type, name)
+            test = self.checks.quick_test(f.type, name, f"check_{event.identifier}__{f.name}")
             if test is not None and isinstance(f.type, ArrayType):
                 copies.append(parameter)
             if f.required:
@@ -303,10 +305,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "emitters": model.emitters,
         "typed_dicts": model.typed_dicts,
         "checks": model.checks,
-        # In the order ruff's isort keeps: by prefix, then by number.
-        "quick_constants": sorted(
-            model.checks.quick_constants, key=lambda name: (name.rstrip("0123456789"), len(name), name)
-        ),
+        "quick_constants": sorted(model.checks.quick_constants),
         "quick_builtins": sorted(model.checks.quick_builtins),
         "context_check": model.context_check,
         "events": [

@@ -1,0 +1,160 @@
+"""The output depends only on the catalog and telemetry-gen's version, and a small catalog change is a small diff.
+
+Generated output is committed and reviewed, so a reviewer must see the change and nothing else:
+names in generated code come from the catalog, not from positions, and no file carries a hash of
+the catalog, a dependency's version or a path. `build --check` says why the output differs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, file_tree, run_cli
+from telemetry_gen import __version__
+from telemetry_gen.targets import models as models_target
+
+EXAMPLE = REPO / "events.yaml"
+MODELS = "models/vigilant_trader_telemetry_models.py"
+
+# One optional enum field, added to the first event of the example catalog.
+NEW_FIELD = """\
+      update_channel:
+        type: enum
+        description: The release channel the app follows.
+        privacy: technical
+        values: [stable, beta, nightly]
+        examples: [stable]
+"""
+ANCHOR = "      is_first_start:\n"
+
+
+def _build(catalog_text: str, project: Path) -> Path:
+    project.mkdir(parents=True)
+    (project / "events.yaml").write_text(catalog_text, "utf-8")
+    code, output = run_cli("build", str(project / "events.yaml"))
+    assert code == 0, output
+    return project / "generated"
+
+
+def _changed_lines(before: bytes, after: bytes) -> int:
+    diff = difflib.unified_diff(before.decode().splitlines(), after.decode().splitlines(), lineterm="", n=0)
+    return sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def test_one_new_field_is_a_small_diff(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text("utf-8")
+    assert text.count(ANCHOR) == 1
+    before = file_tree(_build(text, tmp_path / "before"))
+    after = file_tree(_build(text.replace(ANCHOR, NEW_FIELD + ANCHOR), tmp_path / "after"))
+
+    assert sorted(before) == sorted(after)
+    changed = {path: _changed_lines(before[path], after[path]) for path in before if before[path] != after[path]}
+    assert len(changed) <= 12, sorted(changed)
+    python_lines = sum(lines for path, lines in changed.items() if path.startswith("python/"))
+    assert 0 < python_lines <= 40, changed
+    # Only what is about app/started (and the listings of every event) changes.
+    assert {p for p in changed if p.startswith("schemas/")} == {
+        "schemas/app/started.v2.schema.json",
+        "schemas/bundle.schema.json",
+    }
+    assert "schemas/app/exited.v1.schema.json" not in changed
+    assert MODELS in changed
+    for path in changed:
+        assert b"update_channel" in after[path] or b"update-channel" in after[path], path
+
+
+def test_output_holds_no_path_hash_or_dependency_version(tmp_path: Path) -> None:
+    """The same catalog built in two places gives the same bytes, naming neither place."""
+    text = EXAMPLE.read_text("utf-8")
+    first = file_tree(_build(text, tmp_path / "one"))
+    second = file_tree(_build(text, tmp_path / "elsewhere" / "two"))
+    assert first == second
+    catalog_hash = hashlib.sha256(text.encode("utf-8")).hexdigest().encode()
+    dependency_versions = {
+        metadata.version(name).encode() for name in ("datamodel-code-generator", "Jinja2", "PyYAML", "jsonschema")
+    }
+    for path, content in first.items():
+        assert str(tmp_path).encode() not in content, path
+        assert catalog_hash[:12] not in content, path
+        for version in dependency_versions:
+            assert b" " + version + b"\n" not in content and b"==" + version not in content, (path, version)
+
+
+def test_committed_output_is_what_a_fresh_build_writes(tmp_path: Path) -> None:
+    """A fresh clone's `build --check` passes, with no cache to lean on."""
+    project = tmp_path / "clone"
+    project.mkdir()
+    shutil.copy(EXAMPLE, project / "events.yaml")
+    shutil.copytree(REPO / "generated", project / "generated")
+    code, output = run_cli("build", str(project / "events.yaml"), "--check", "--no-cache")
+    assert code == 0, output
+    assert "up to date" in output
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    out = _build(EXAMPLE.read_text("utf-8"), tmp_path / "project")
+    return out.parent / "events.yaml"
+
+
+def test_check_says_the_catalog_changed(built: Path) -> None:
+    built.write_text(built.read_text("utf-8").replace(ANCHOR, NEW_FIELD + ANCHOR), "utf-8")
+    code, output = run_cli("build", str(built), "--check")
+    assert code == 1
+    assert "changed: python/vigilant_trader_telemetry/events.py" in output
+    assert "the catalog changed since the output was built" in output
+    assert "generated output is stale" in output
+
+
+def test_check_says_which_telemetry_gen_built_the_output(built: Path) -> None:
+    events = built.parent / "generated/python/vigilant_trader_telemetry/events.py"
+    text = events.read_text("utf-8")
+    events.write_text(
+        text.replace(f"Generated by telemetry-gen {__version__} ", "Generated by telemetry-gen 0.0.9 ", 1)
+        + "# another layout\n",
+        "utf-8",
+    )
+    code, output = run_cli("build", str(built), "--check")
+    assert code == 1
+    assert f"1 changed file(s): built by telemetry-gen 0.0.9; this is telemetry-gen {__version__}" in output
+
+
+def test_check_names_the_library_whose_version_differs(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A models file that differs because another datamodel-code-generator wrote it says so."""
+    required = models_target.metadata.version(models_target.TOOL)
+    models = built.parent / "generated" / MODELS
+    models.write_text(models.read_text("utf-8") + "# a newer release's output\n", "utf-8")
+    real_version = metadata.version
+    monkeypatch.setattr(
+        metadata, "version", lambda name: "99.1.0" if name == models_target.TOOL else real_version(name)
+    )
+    code, output = run_cli("build", str(built), "--check", "--no-cache")
+    assert code == 1
+    assert f"changed: {MODELS}" in output
+    assert (
+        f"its body is written by datamodel-code-generator: 99.1.0 is installed, "
+        f"telemetry-gen {__version__} requires {required}"
+    ) in output
+
+
+def test_models_are_cached_outside_the_output(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one slow step is cached beside the catalog; an unchanged catalog does not run it again."""
+    monkeypatch.delenv("TELEMETRY_GEN_NO_CACHE")
+    code, output = run_cli("build", str(built))
+    assert code == 0, output
+    cache = built.parent / ".telemetry-gen-cache"
+    assert [p.name for p in cache.iterdir() if p.name.startswith("models-")], "the build keeps its models in the cache"
+    assert not (built.parent / "generated" / ".telemetry-gen-cache").exists()
+
+    def no_generation(document: object) -> str:
+        raise AssertionError("datamodel-code-generator ran for an unchanged catalog")
+
+    monkeypatch.setattr(models_target, "_generate", no_generation)
+    code, output = run_cli("build", str(built), "--check")
+    assert code == 0, output
