@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import inspect
-import types
 from pathlib import Path
 
 import pytest
@@ -63,24 +62,6 @@ def test_an_expired_emitter_sends_nothing_and_counts_the_call(tmp_path: Path) ->
     package.configure(app_version="1.9", sinks=[sink], strict=True, consent="all", data_dir=tmp_path / "data")
     package.events.app_legacy_started()
     assert sink.names() == ["app/started", "app/legacy-started"]
-
-
-def test_only_the_emitters_of_expiring_events_take_the_full_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The client's `put` does not ask about expiry: an event that can expire always goes through `emit`."""
-    build_text(EXPIRING, tmp_path / "out")
-    events = import_generated(tmp_path / "out", "demo_app_telemetry").events
-    calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(events, "_gate", types.SimpleNamespace(usage=True, errors=True))
-    monkeypatch.setattr(
-        events, "_client", types.SimpleNamespace(put=lambda event: calls.append(("put", event[0].name)))
-    )
-    monkeypatch.setattr(events, "_emit", lambda spec, data: calls.append(("emit", spec.name)))
-    events.app_legacy_started()
-    events.app_trial_shown()
-    events.app_started(mode="cli")
-    assert calls == [("emit", "app/legacy-started"), ("emit", "app/trial-shown"), ("put", "app/started")]
 
 
 def test_the_emitter_and_the_docs_say_when_it_stops(tmp_path: Path) -> None:

@@ -6,99 +6,12 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
-from builtins import all as _all
-from builtins import bool as _bool
-from builtins import float as _float
-from builtins import int as _int
-from builtins import len as _len
-from builtins import list as _list
-from builtins import map as _map
-from builtins import set as _set
-from builtins import str as _str
-from builtins import type as _type
-from time import time as _time
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
-from ._checks import (
-    _APP_EXITED__EXIT_REASON_VALUES,
-    _APP_INSTANCE_CREATED__INSTALL_METHOD_VALUES,
-    _APP_STARTED__COMMAND_VALUES,
-    _APP_STARTED__ENABLED_FEATURES_VALUES,
-    _APP_STARTED__RUN_ENVIRONMENT_VALUES,
-    _COMMAND_EVALUATE_COMPLETED__OUTPUT_FORMAT_VALUES,
-    _COMMAND_EVALUATE_COMPLETED__STRATEGY_KINDS_VALUES,
-    _COMMAND_TEST_DRIVE_COMPLETED__CHECKS_FAILED_VALUES,
-    _COMMAND_TEST_DRIVE_COMPLETED__CHECKS_RUN_VALUES,
-    _COMMAND_TRIGGER_FIRED__ASSET_VALUES,
-    _COMMAND_TRIGGER_FIRED__ORDER_SIZE_BUCKET_VALUES,
-    _COMMAND_TRIGGER_FIRED__TRIGGER_KIND_VALUES,
-    _COMMAND_TRIGGER_FIRED__WATCH_SESSION_ID_MATCHES,
-    _COMMAND_WATCH_SESSION_ENDED__STOP_REASON_VALUES,
-    _COMMAND_WATCH_SESSION_ENDED__WATCH_SESSION_ID_MATCHES,
-    _COMMAND_WATCH_SESSION_STARTED__EXCHANGE_VALUES,
-    _COMMAND_WATCH_SESSION_STARTED__NOTIFICATION_CHANNELS_VALUES,
-    _COMMAND_WATCH_SESSION_STARTED__TRIGGER_KINDS_VALUES,
-    _COMMAND_WATCH_SESSION_STARTED__WATCH_SESSION_ID_MATCHES,
-    _CONSENT_CHANGED__CHANGED_VIA_VALUES,
-    _CONSENT_CHANGED__NEW_LEVEL_VALUES,
-    _CONSENT_CHANGED__PREVIOUS_LEVEL_VALUES,
-    _DEVICE_CONNECTED__DEVICE_MODEL_VALUES,
-    _DEVICE_CONNECTED__FIRMWARE_VERSION_MATCHES,
-    _DEVICE_CONNECTED__TRANSPORT_VALUES,
-    _DEVICE_FIRMWARE_UPDATE_FINISHED__DEVICE_MODEL_VALUES,
-    _DEVICE_FIRMWARE_UPDATE_FINISHED__FROM_VERSION_MATCHES,
-    _DEVICE_FIRMWARE_UPDATE_FINISHED__OUTCOME_VALUES,
-    _DEVICE_FIRMWARE_UPDATE_FINISHED__TO_VERSION_MATCHES,
-    _DEVICE_SETUP_COMPLETED__BACKUP_KIND_VALUES,
-    _DEVICE_SETUP_COMPLETED__DEVICE_MODEL_VALUES,
-    _DEVICE_SETUP_COMPLETED__SETUP_FLOW_ID_MATCHES,
-    _DEVICE_SETUP_COMPLETED__SETUP_KIND_VALUES,
-    _DEVICE_SETUP_COMPLETED__STEPS_DEFERRED_VALUES,
-    _DEVICE_SETUP_FAILED__DEVICE_MODEL_VALUES,
-    _DEVICE_SETUP_FAILED__FAILED_STEP_VALUES,
-    _DEVICE_SETUP_FAILED__FAILURE_KIND_VALUES,
-    _DEVICE_SETUP_FAILED__FIRMWARE_VERSION_MATCHES,
-    _DEVICE_SETUP_FAILED__SETUP_FLOW_ID_MATCHES,
-    _ERROR_EXCHANGE_REQUEST_FAILED__ERROR_CLASS_VALUES,
-    _ERROR_EXCHANGE_REQUEST_FAILED__EXCHANGE_VALUES,
-    _ERROR_EXCHANGE_REQUEST_FAILED__OPERATION_VALUES,
-    _ERROR_UNHANDLED_EXCEPTION__COMMAND_VALUES,
-    _ERROR_UNHANDLED_EXCEPTION__EXCEPTION_TYPE_MATCHES,
-    _ERROR_UNHANDLED_EXCEPTION__FINGERPRINT_MATCHES,
-    _ERROR_UNHANDLED_EXCEPTION__MODULE_MATCHES,
-    _ERROR_UNHANDLED_EXCEPTION__REPORT_SOURCE_VALUES,
-    _ERROR_UNHANDLED_EXCEPTION__STACK_FRAMES_MATCHES,
-    _ONLY_STR,
-    _PERF_COMMAND_TIMING__COMMAND_VALUES,
-    _SETTINGS_CHANGED__CHANGED_VIA_VALUES,
-    _SETTINGS_CHANGED__NEW_VALUE_MATCHES,
-    _SETTINGS_CHANGED__SETTING_VALUES,
-    _SETTINGS_CONFIG_LOADED__CONFIG_FORMAT_VALUES,
-    _SETTINGS_CONFIG_LOADED__DEPRECATED_OPTIONS_MATCHES,
-    _SETTINGS_CONFIG_LOADED__SECTIONS_PRESENT_VALUES,
-    _TRANSACTION_BROADCAST_FAILED__ASSET_VALUES,
-    _TRANSACTION_BROADCAST_FAILED__BACKEND_VALUES,
-    _TRANSACTION_BROADCAST_FAILED__REASON_VALUES,
-    _TRANSACTION_CREATED__ASSET_VALUES,
-    _TRANSACTION_CREATED__FEE_LEVEL_VALUES,
-    _TRANSACTION_CREATED__NETWORK_VALUES,
-    _TRANSACTION_CREATED__ORIGIN_VALUES,
-    _TRANSACTION_CREATED__SIZE_BUCKET_VALUES,
-    _TRANSACTION_SIGNING_FINISHED__ASSET_VALUES,
-    _TRANSACTION_SIGNING_FINISHED__DEVICE_MODEL_VALUES,
-    _TRANSACTION_SIGNING_FINISHED__OUTCOME_VALUES,
-    _UPDATE_CHECKED__CHANNEL_VALUES,
-    _UPDATE_CHECKED__LATEST_VERSION_MATCHES,
-    _UPDATE_INSTALLED__FROM_VERSION_MATCHES,
-    _UPDATE_INSTALLED__INSTALL_METHOD_VALUES,
-    _WALLET_DISCOVERY_COMPLETED__NETWORKS_SCANNED_VALUES,
-    _WALLET_OPENED__ASSETS_ENABLED_VALUES,
-    _WALLET_OPENED__WALLET_KIND_VALUES,
-)
+from ._runtime import copied
 
 _gate = _catalog.client.gate
-_client = _catalog.client  # its `put` changes with consent and sinks: looked up on each event
 _emit = _catalog.client.emit
 
 
@@ -160,20 +73,12 @@ def app_exited(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'exit_reason': exit_reason, 'uptime_seconds': uptime_seconds}
+    payload: dict[str, Any] = {'exit_reason': exit_reason, 'uptime_seconds': uptime_seconds}
     if events_dropped is not None:
-        _data['events_dropped'] = events_dropped
+        payload['events_dropped'] = events_dropped
     if exit_code is not None:
-        _data['exit_code'] = exit_code
-    if (
-        _type(exit_reason) is _str and exit_reason in _APP_EXITED__EXIT_REASON_VALUES
-        and (_type(uptime_seconds) is _float or _type(uptime_seconds) is _int) and 0 <= uptime_seconds <= 31536000
-        and (events_dropped is None or (_type(events_dropped) is _int and 0 <= events_dropped <= 1000000))
-        and (exit_code is None or (_type(exit_code) is _int and 0 <= exit_code <= 255))
-    ):
-        _client.put((_catalog.APP_EXITED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.APP_EXITED, _data)
+        payload['exit_code'] = exit_code
+    _emit(_catalog.APP_EXITED, payload)
 
 
 def app_instance_created(
@@ -193,18 +98,12 @@ def app_instance_created(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {}
+    payload: dict[str, Any] = {}
     if install_method is not None:
-        _data['install_method'] = install_method
+        payload['install_method'] = install_method
     if replaces_deleted_id is not None:
-        _data['replaces_deleted_id'] = replaces_deleted_id
-    if (
-        (install_method is None or (_type(install_method) is _str and install_method in _APP_INSTANCE_CREATED__INSTALL_METHOD_VALUES))
-        and (replaces_deleted_id is None or _type(replaces_deleted_id) is _bool)
-    ):
-        _client.put((_catalog.APP_INSTANCE_CREATED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.APP_INSTANCE_CREATED, _data)
+        payload['replaces_deleted_id'] = replaces_deleted_id
+    _emit(_catalog.APP_INSTANCE_CREATED, payload)
 
 
 def app_started(
@@ -230,25 +129,14 @@ def app_started(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'command': command, 'interactive': interactive}
+    payload: dict[str, Any] = {'command': command, 'interactive': interactive}
     if enabled_features is not None:
-        _data['enabled_features'] = enabled_features
+        payload['enabled_features'] = copied(enabled_features)
     if is_first_start is not None:
-        _data['is_first_start'] = is_first_start
+        payload['is_first_start'] = is_first_start
     if run_environment is not None:
-        _data['run_environment'] = run_environment
-    if (
-        _type(command) is _str and command in _APP_STARTED__COMMAND_VALUES
-        and _type(interactive) is _bool
-        and (enabled_features is None or (_type(enabled_features) is _list and _len(enabled_features) <= 5 and _ONLY_STR.issuperset(_map(_type, enabled_features)) and _len(_APP_STARTED__ENABLED_FEATURES_VALUES.intersection(enabled_features)) == _len(enabled_features)))
-        and (is_first_start is None or _type(is_first_start) is _bool)
-        and (run_environment is None or (_type(run_environment) is _str and run_environment in _APP_STARTED__RUN_ENVIRONMENT_VALUES))
-    ):
-        if enabled_features is not None:
-            _data['enabled_features'] = [*enabled_features]
-        _client.put((_catalog.APP_STARTED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.APP_STARTED, _data)
+        payload['run_environment'] = run_environment
+    _emit(_catalog.APP_STARTED, payload)
 
 
 def command_evaluate_completed(
@@ -276,27 +164,16 @@ def command_evaluate_completed(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'strategy_kinds': strategy_kinds, 'succeeded': succeeded}
+    payload: dict[str, Any] = {'strategy_kinds': copied(strategy_kinds), 'succeeded': succeeded}
     if data_points is not None:
-        _data['data_points'] = data_points
+        payload['data_points'] = data_points
     if duration_ms is not None:
-        _data['duration_ms'] = duration_ms
+        payload['duration_ms'] = duration_ms
     if history_days is not None:
-        _data['history_days'] = history_days
+        payload['history_days'] = history_days
     if output_format is not None:
-        _data['output_format'] = output_format
-    if (
-        _type(strategy_kinds) is _list and _len(strategy_kinds) <= 4 and _ONLY_STR.issuperset(_map(_type, strategy_kinds)) and _len(_COMMAND_EVALUATE_COMPLETED__STRATEGY_KINDS_VALUES.intersection(strategy_kinds)) == _len(strategy_kinds)
-        and _type(succeeded) is _bool
-        and (data_points is None or (_type(data_points) is _int and 0 <= data_points <= 100000000))
-        and (duration_ms is None or ((_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 86400000))
-        and (history_days is None or (_type(history_days) is _int and 1 <= history_days <= 7300))
-        and (output_format is None or (_type(output_format) is _str and output_format in _COMMAND_EVALUATE_COMPLETED__OUTPUT_FORMAT_VALUES))
-    ):
-        _data['strategy_kinds'] = [*strategy_kinds]
-        _client.put((_catalog.COMMAND_EVALUATE_COMPLETED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.COMMAND_EVALUATE_COMPLETED, _data)
+        payload['output_format'] = output_format
+    _emit(_catalog.COMMAND_EVALUATE_COMPLETED, payload)
 
 
 def command_invoked(
@@ -318,8 +195,8 @@ def command_invoked(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'command': command}
-    _emit(_catalog.COMMAND_INVOKED, _data)
+    payload: dict[str, Any] = {'command': command}
+    _emit(_catalog.COMMAND_INVOKED, payload)
 
 
 def command_test_drive_completed(
@@ -341,19 +218,10 @@ def command_test_drive_completed(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'checks_failed': checks_failed, 'checks_run': checks_run}
+    payload: dict[str, Any] = {'checks_failed': copied(checks_failed), 'checks_run': copied(checks_run)}
     if duration_seconds is not None:
-        _data['duration_seconds'] = duration_seconds
-    if (
-        _type(checks_failed) is _list and _len(checks_failed) <= 7 and _ONLY_STR.issuperset(_map(_type, checks_failed)) and _len(_COMMAND_TEST_DRIVE_COMPLETED__CHECKS_FAILED_VALUES.intersection(checks_failed)) == _len(checks_failed)
-        and _type(checks_run) is _list and _len(checks_run) <= 7 and _ONLY_STR.issuperset(_map(_type, checks_run)) and _len(_COMMAND_TEST_DRIVE_COMPLETED__CHECKS_RUN_VALUES.intersection(checks_run)) == _len(checks_run)
-        and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
-    ):
-        _data['checks_failed'] = [*checks_failed]
-        _data['checks_run'] = [*checks_run]
-        _client.put((_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.COMMAND_TEST_DRIVE_COMPLETED, _data)
+        payload['duration_seconds'] = duration_seconds
+    _emit(_catalog.COMMAND_TEST_DRIVE_COMPLETED, payload)
 
 
 def command_trigger_fired(
@@ -381,22 +249,12 @@ def command_trigger_fired(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'asset': asset, 'dry_run': dry_run, 'trigger_kind': trigger_kind, 'watch_session_id': watch_session_id}
+    payload: dict[str, Any] = {'asset': asset, 'dry_run': dry_run, 'trigger_kind': trigger_kind, 'watch_session_id': watch_session_id}
     if order_latency_ms is not None:
-        _data['order_latency_ms'] = order_latency_ms
+        payload['order_latency_ms'] = order_latency_ms
     if order_size_bucket is not None:
-        _data['order_size_bucket'] = order_size_bucket
-    if (
-        _type(asset) is _str and asset in _COMMAND_TRIGGER_FIRED__ASSET_VALUES
-        and _type(dry_run) is _bool
-        and _type(trigger_kind) is _str and trigger_kind in _COMMAND_TRIGGER_FIRED__TRIGGER_KIND_VALUES
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and (watch_session_id in _COMMAND_TRIGGER_FIRED__WATCH_SESSION_ID_MATCHES.known or _COMMAND_TRIGGER_FIRED__WATCH_SESSION_ID_MATCHES.matches(watch_session_id))
-        and (order_latency_ms is None or ((_type(order_latency_ms) is _float or _type(order_latency_ms) is _int) and 0 <= order_latency_ms <= 600000))
-        and (order_size_bucket is None or (_type(order_size_bucket) is _str and order_size_bucket in _COMMAND_TRIGGER_FIRED__ORDER_SIZE_BUCKET_VALUES))
-    ):
-        _client.put((_catalog.COMMAND_TRIGGER_FIRED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.COMMAND_TRIGGER_FIRED, _data)
+        payload['order_size_bucket'] = order_size_bucket
+    _emit(_catalog.COMMAND_TRIGGER_FIRED, payload)
 
 
 def command_watch_session_ended(
@@ -420,18 +278,10 @@ def command_watch_session_ended(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'duration_seconds': duration_seconds, 'stop_reason': stop_reason, 'watch_session_id': watch_session_id}
+    payload: dict[str, Any] = {'duration_seconds': duration_seconds, 'stop_reason': stop_reason, 'watch_session_id': watch_session_id}
     if triggers_fired is not None:
-        _data['triggers_fired'] = triggers_fired
-    if (
-        (_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 31536000
-        and _type(stop_reason) is _str and stop_reason in _COMMAND_WATCH_SESSION_ENDED__STOP_REASON_VALUES
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and (watch_session_id in _COMMAND_WATCH_SESSION_ENDED__WATCH_SESSION_ID_MATCHES.known or _COMMAND_WATCH_SESSION_ENDED__WATCH_SESSION_ID_MATCHES.matches(watch_session_id))
-        and (triggers_fired is None or (_type(triggers_fired) is _int and 0 <= triggers_fired <= 1000000))
-    ):
-        _client.put((_catalog.COMMAND_WATCH_SESSION_ENDED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.COMMAND_WATCH_SESSION_ENDED, _data)
+        payload['triggers_fired'] = triggers_fired
+    _emit(_catalog.COMMAND_WATCH_SESSION_ENDED, payload)
 
 
 def command_watch_session_started(
@@ -461,33 +311,18 @@ def command_watch_session_started(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'exchange': exchange, 'watch_session_id': watch_session_id}
+    payload: dict[str, Any] = {'exchange': exchange, 'watch_session_id': watch_session_id}
     if dry_run is not None:
-        _data['dry_run'] = dry_run
+        payload['dry_run'] = dry_run
     if notification_channels is not None:
-        _data['notification_channels'] = notification_channels
+        payload['notification_channels'] = copied(notification_channels)
     if polling_interval_seconds is not None:
-        _data['polling_interval_seconds'] = polling_interval_seconds
+        payload['polling_interval_seconds'] = polling_interval_seconds
     if trigger_count is not None:
-        _data['trigger_count'] = trigger_count
+        payload['trigger_count'] = trigger_count
     if trigger_kinds is not None:
-        _data['trigger_kinds'] = trigger_kinds
-    if (
-        _type(exchange) is _str and exchange in _COMMAND_WATCH_SESSION_STARTED__EXCHANGE_VALUES
-        and _type(watch_session_id) is _str and _len(watch_session_id) <= 32 and (watch_session_id in _COMMAND_WATCH_SESSION_STARTED__WATCH_SESSION_ID_MATCHES.known or _COMMAND_WATCH_SESSION_STARTED__WATCH_SESSION_ID_MATCHES.matches(watch_session_id))
-        and (dry_run is None or _type(dry_run) is _bool)
-        and (notification_channels is None or (_type(notification_channels) is _list and _len(notification_channels) <= 4 and _ONLY_STR.issuperset(_map(_type, notification_channels)) and _len(_COMMAND_WATCH_SESSION_STARTED__NOTIFICATION_CHANNELS_VALUES.intersection(notification_channels)) == _len(notification_channels)))
-        and (polling_interval_seconds is None or (_type(polling_interval_seconds) is _int and 1 <= polling_interval_seconds <= 86400))
-        and (trigger_count is None or (_type(trigger_count) is _int and 0 <= trigger_count <= 1000))
-        and (trigger_kinds is None or (_type(trigger_kinds) is _list and _len(trigger_kinds) <= 4 and _ONLY_STR.issuperset(_map(_type, trigger_kinds)) and _len(_COMMAND_WATCH_SESSION_STARTED__TRIGGER_KINDS_VALUES.intersection(trigger_kinds)) == _len(trigger_kinds)))
-    ):
-        if notification_channels is not None:
-            _data['notification_channels'] = [*notification_channels]
-        if trigger_kinds is not None:
-            _data['trigger_kinds'] = [*trigger_kinds]
-        _client.put((_catalog.COMMAND_WATCH_SESSION_STARTED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.COMMAND_WATCH_SESSION_STARTED, _data)
+        payload['trigger_kinds'] = copied(trigger_kinds)
+    _emit(_catalog.COMMAND_WATCH_SESSION_STARTED, payload)
 
 
 def consent_changed(
@@ -509,17 +344,10 @@ def consent_changed(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'new_level': new_level, 'previous_level': previous_level}
+    payload: dict[str, Any] = {'new_level': new_level, 'previous_level': previous_level}
     if changed_via is not None:
-        _data['changed_via'] = changed_via
-    if (
-        _type(new_level) is _str and new_level in _CONSENT_CHANGED__NEW_LEVEL_VALUES
-        and _type(previous_level) is _str and previous_level in _CONSENT_CHANGED__PREVIOUS_LEVEL_VALUES
-        and (changed_via is None or (_type(changed_via) is _str and changed_via in _CONSENT_CHANGED__CHANGED_VIA_VALUES))
-    ):
-        _client.put((_catalog.CONSENT_CHANGED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.CONSENT_CHANGED, _data)
+        payload['changed_via'] = changed_via
+    _emit(_catalog.CONSENT_CHANGED, payload)
 
 
 def device_connected(
@@ -545,23 +373,14 @@ def device_connected(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'device_model': device_model, 'firmware_version': firmware_version}
+    payload: dict[str, Any] = {'device_model': device_model, 'firmware_version': firmware_version}
     if bootloader_mode is not None:
-        _data['bootloader_mode'] = bootloader_mode
+        payload['bootloader_mode'] = bootloader_mode
     if initialized is not None:
-        _data['initialized'] = initialized
+        payload['initialized'] = initialized
     if transport is not None:
-        _data['transport'] = transport
-    if (
-        _type(device_model) is _str and device_model in _DEVICE_CONNECTED__DEVICE_MODEL_VALUES
-        and _type(firmware_version) is _str and _len(firmware_version) <= 20 and (firmware_version in _DEVICE_CONNECTED__FIRMWARE_VERSION_MATCHES.known or _DEVICE_CONNECTED__FIRMWARE_VERSION_MATCHES.matches(firmware_version))
-        and (bootloader_mode is None or _type(bootloader_mode) is _bool)
-        and (initialized is None or _type(initialized) is _bool)
-        and (transport is None or (_type(transport) is _str and transport in _DEVICE_CONNECTED__TRANSPORT_VALUES))
-    ):
-        _client.put((_catalog.DEVICE_CONNECTED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.DEVICE_CONNECTED, _data)
+        payload['transport'] = transport
+    _emit(_catalog.DEVICE_CONNECTED, payload)
 
 
 def device_firmware_update_finished(
@@ -589,24 +408,14 @@ def device_firmware_update_finished(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'device_model': device_model, 'outcome': outcome, 'to_version': to_version}
+    payload: dict[str, Any] = {'device_model': device_model, 'outcome': outcome, 'to_version': to_version}
     if duration_seconds is not None:
-        _data['duration_seconds'] = duration_seconds
+        payload['duration_seconds'] = duration_seconds
     if from_version is not None:
-        _data['from_version'] = from_version
+        payload['from_version'] = from_version
     if image_bytes is not None:
-        _data['image_bytes'] = image_bytes
-    if (
-        _type(device_model) is _str and device_model in _DEVICE_FIRMWARE_UPDATE_FINISHED__DEVICE_MODEL_VALUES
-        and _type(outcome) is _str and outcome in _DEVICE_FIRMWARE_UPDATE_FINISHED__OUTCOME_VALUES
-        and _type(to_version) is _str and _len(to_version) <= 20 and (to_version in _DEVICE_FIRMWARE_UPDATE_FINISHED__TO_VERSION_MATCHES.known or _DEVICE_FIRMWARE_UPDATE_FINISHED__TO_VERSION_MATCHES.matches(to_version))
-        and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 3600))
-        and (from_version is None or (_type(from_version) is _str and _len(from_version) <= 20 and (from_version in _DEVICE_FIRMWARE_UPDATE_FINISHED__FROM_VERSION_MATCHES.known or _DEVICE_FIRMWARE_UPDATE_FINISHED__FROM_VERSION_MATCHES.matches(from_version))))
-        and (image_bytes is None or (_type(image_bytes) is _int and 0 <= image_bytes <= 16777216))
-    ):
-        _client.put((_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, _data)
+        payload['image_bytes'] = image_bytes
+    _emit(_catalog.DEVICE_FIRMWARE_UPDATE_FINISHED, payload)
 
 
 def device_setup_completed(
@@ -636,29 +445,16 @@ def device_setup_completed(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'device_model': device_model, 'setup_flow_id': setup_flow_id, 'setup_kind': setup_kind}
+    payload: dict[str, Any] = {'device_model': device_model, 'setup_flow_id': setup_flow_id, 'setup_kind': setup_kind}
     if backup_kind is not None:
-        _data['backup_kind'] = backup_kind
+        payload['backup_kind'] = backup_kind
     if duration_seconds is not None:
-        _data['duration_seconds'] = duration_seconds
+        payload['duration_seconds'] = duration_seconds
     if protection_enabled is not None:
-        _data['protection_enabled'] = protection_enabled
+        payload['protection_enabled'] = protection_enabled
     if steps_deferred is not None:
-        _data['steps_deferred'] = steps_deferred
-    if (
-        _type(device_model) is _str and device_model in _DEVICE_SETUP_COMPLETED__DEVICE_MODEL_VALUES
-        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and (setup_flow_id in _DEVICE_SETUP_COMPLETED__SETUP_FLOW_ID_MATCHES.known or _DEVICE_SETUP_COMPLETED__SETUP_FLOW_ID_MATCHES.matches(setup_flow_id))
-        and _type(setup_kind) is _str and setup_kind in _DEVICE_SETUP_COMPLETED__SETUP_KIND_VALUES
-        and (backup_kind is None or (_type(backup_kind) is _str and backup_kind in _DEVICE_SETUP_COMPLETED__BACKUP_KIND_VALUES))
-        and (duration_seconds is None or ((_type(duration_seconds) is _float or _type(duration_seconds) is _int) and 0 <= duration_seconds <= 86400))
-        and (protection_enabled is None or _type(protection_enabled) is _bool)
-        and (steps_deferred is None or (_type(steps_deferred) is _list and _len(steps_deferred) <= 4 and _ONLY_STR.issuperset(_map(_type, steps_deferred)) and _len(_DEVICE_SETUP_COMPLETED__STEPS_DEFERRED_VALUES.intersection(steps_deferred)) == _len(steps_deferred)))
-    ):
-        if steps_deferred is not None:
-            _data['steps_deferred'] = [*steps_deferred]
-        _client.put((_catalog.DEVICE_SETUP_COMPLETED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.DEVICE_SETUP_COMPLETED, _data)
+        payload['steps_deferred'] = copied(steps_deferred)
+    _emit(_catalog.DEVICE_SETUP_COMPLETED, payload)
 
 
 def device_setup_failed(
@@ -684,19 +480,10 @@ def device_setup_failed(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'device_model': device_model, 'failed_step': failed_step, 'failure_kind': failure_kind, 'setup_flow_id': setup_flow_id}
+    payload: dict[str, Any] = {'device_model': device_model, 'failed_step': failed_step, 'failure_kind': failure_kind, 'setup_flow_id': setup_flow_id}
     if firmware_version is not None:
-        _data['firmware_version'] = firmware_version
-    if (
-        _type(device_model) is _str and device_model in _DEVICE_SETUP_FAILED__DEVICE_MODEL_VALUES
-        and _type(failed_step) is _str and failed_step in _DEVICE_SETUP_FAILED__FAILED_STEP_VALUES
-        and _type(failure_kind) is _str and failure_kind in _DEVICE_SETUP_FAILED__FAILURE_KIND_VALUES
-        and _type(setup_flow_id) is _str and _len(setup_flow_id) <= 32 and (setup_flow_id in _DEVICE_SETUP_FAILED__SETUP_FLOW_ID_MATCHES.known or _DEVICE_SETUP_FAILED__SETUP_FLOW_ID_MATCHES.matches(setup_flow_id))
-        and (firmware_version is None or (_type(firmware_version) is _str and _len(firmware_version) <= 20 and (firmware_version in _DEVICE_SETUP_FAILED__FIRMWARE_VERSION_MATCHES.known or _DEVICE_SETUP_FAILED__FIRMWARE_VERSION_MATCHES.matches(firmware_version))))
-    ):
-        _client.put((_catalog.DEVICE_SETUP_FAILED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.DEVICE_SETUP_FAILED, _data)
+        payload['firmware_version'] = firmware_version
+    _emit(_catalog.DEVICE_SETUP_FAILED, payload)
 
 
 def error_crash_reported(
@@ -720,10 +507,10 @@ def error_crash_reported(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'exception_type': exception_type}
+    payload: dict[str, Any] = {'exception_type': exception_type}
     if sentry_event_id is not None:
-        _data['sentry_event_id'] = sentry_event_id
-    _emit(_catalog.ERROR_CRASH_REPORTED, _data)
+        payload['sentry_event_id'] = sentry_event_id
+    _emit(_catalog.ERROR_CRASH_REPORTED, payload)
 
 
 def error_exchange_request_failed(
@@ -751,24 +538,14 @@ def error_exchange_request_failed(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'error_class': error_class, 'exchange': exchange, 'operation': operation}
+    payload: dict[str, Any] = {'error_class': error_class, 'exchange': exchange, 'operation': operation}
     if exchange_error_code is not None:
-        _data['exchange_error_code'] = exchange_error_code
+        payload['exchange_error_code'] = exchange_error_code
     if http_status is not None:
-        _data['http_status'] = http_status
+        payload['http_status'] = http_status
     if retry_count is not None:
-        _data['retry_count'] = retry_count
-    if (
-        _type(error_class) is _str and error_class in _ERROR_EXCHANGE_REQUEST_FAILED__ERROR_CLASS_VALUES
-        and _type(exchange) is _str and exchange in _ERROR_EXCHANGE_REQUEST_FAILED__EXCHANGE_VALUES
-        and _type(operation) is _str and operation in _ERROR_EXCHANGE_REQUEST_FAILED__OPERATION_VALUES
-        and (exchange_error_code is None or (_type(exchange_error_code) is _str and _len(exchange_error_code) <= 64))
-        and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
-        and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 20))
-    ):
-        _client.put((_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, _data)
+        payload['retry_count'] = retry_count
+    _emit(_catalog.ERROR_EXCHANGE_REQUEST_FAILED, payload)
 
 
 def error_unhandled_exception(
@@ -800,32 +577,18 @@ def error_unhandled_exception(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'command': command, 'exception_type': exception_type, 'module': module}
+    payload: dict[str, Any] = {'command': command, 'exception_type': exception_type, 'module': module}
     if chained is not None:
-        _data['chained'] = chained
+        payload['chained'] = chained
     if fingerprint is not None:
-        _data['fingerprint'] = fingerprint
+        payload['fingerprint'] = fingerprint
     if raised_at is not None:
-        _data['raised_at'] = raised_at
+        payload['raised_at'] = copied(raised_at)
     if report_source is not None:
-        _data['report_source'] = report_source
+        payload['report_source'] = report_source
     if stack_frames is not None:
-        _data['stack_frames'] = stack_frames
-    if (
-        _type(command) is _str and command in _ERROR_UNHANDLED_EXCEPTION__COMMAND_VALUES
-        and _type(exception_type) is _str and _len(exception_type) <= 200 and (exception_type in _ERROR_UNHANDLED_EXCEPTION__EXCEPTION_TYPE_MATCHES.known or _ERROR_UNHANDLED_EXCEPTION__EXCEPTION_TYPE_MATCHES.matches(exception_type))
-        and _type(module) is _str and _len(module) <= 200 and (module in _ERROR_UNHANDLED_EXCEPTION__MODULE_MATCHES.known or _ERROR_UNHANDLED_EXCEPTION__MODULE_MATCHES.matches(module))
-        and (chained is None or _type(chained) is _bool)
-        and (fingerprint is None or (_type(fingerprint) is _str and _len(fingerprint) <= 16 and (fingerprint in _ERROR_UNHANDLED_EXCEPTION__FINGERPRINT_MATCHES.known or _ERROR_UNHANDLED_EXCEPTION__FINGERPRINT_MATCHES.matches(fingerprint))))
-        and raised_at is None
-        and (report_source is None or (_type(report_source) is _str and report_source in _ERROR_UNHANDLED_EXCEPTION__REPORT_SOURCE_VALUES))
-        and (stack_frames is None or (_type(stack_frames) is _list and _len(stack_frames) <= 50 and _all(_type(_item) is _str and _len(_item) <= 300 and (_item in _ERROR_UNHANDLED_EXCEPTION__STACK_FRAMES_MATCHES.known or _ERROR_UNHANDLED_EXCEPTION__STACK_FRAMES_MATCHES.matches(_item)) for _item in stack_frames)))
-    ):
-        if stack_frames is not None:
-            _data['stack_frames'] = [*stack_frames]
-        _client.put((_catalog.ERROR_UNHANDLED_EXCEPTION, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.ERROR_UNHANDLED_EXCEPTION, _data)
+        payload['stack_frames'] = copied(stack_frames)
+    _emit(_catalog.ERROR_UNHANDLED_EXCEPTION, payload)
 
 
 def perf_command_timing(
@@ -849,20 +612,12 @@ def perf_command_timing(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'command': command, 'total_ms': total_ms}
+    payload: dict[str, Any] = {'command': command, 'total_ms': total_ms}
     if peak_memory_bytes is not None:
-        _data['peak_memory_bytes'] = peak_memory_bytes
+        payload['peak_memory_bytes'] = peak_memory_bytes
     if phases is not None:
-        _data['phases'] = phases
-    if (
-        _type(command) is _str and command in _PERF_COMMAND_TIMING__COMMAND_VALUES
-        and (_type(total_ms) is _float or _type(total_ms) is _int) and 0 <= total_ms <= 86400000
-        and (peak_memory_bytes is None or (_type(peak_memory_bytes) is _int and 0 <= peak_memory_bytes <= 68719476736))
-        and phases is None
-    ):
-        _client.put((_catalog.PERF_COMMAND_TIMING, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.PERF_COMMAND_TIMING, _data)
+        payload['phases'] = copied(phases)
+    _emit(_catalog.PERF_COMMAND_TIMING, payload)
 
 
 def perf_price_fetch_latency(
@@ -888,12 +643,12 @@ def perf_price_fetch_latency(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'exchange': exchange, 'latency_samples_ms': latency_samples_ms}
+    payload: dict[str, Any] = {'exchange': exchange, 'latency_samples_ms': copied(latency_samples_ms)}
     if timeout_count is not None:
-        _data['timeout_count'] = timeout_count
+        payload['timeout_count'] = timeout_count
     if via_tor is not None:
-        _data['via_tor'] = via_tor
-    _emit(_catalog.PERF_PRICE_FETCH_LATENCY, _data)
+        payload['via_tor'] = via_tor
+    _emit(_catalog.PERF_PRICE_FETCH_LATENCY, payload)
 
 
 def settings_changed(
@@ -915,17 +670,10 @@ def settings_changed(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'new_value': new_value, 'setting': setting}
+    payload: dict[str, Any] = {'new_value': new_value, 'setting': setting}
     if changed_via is not None:
-        _data['changed_via'] = changed_via
-    if (
-        _type(new_value) is _str and _len(new_value) <= 16 and (new_value in _SETTINGS_CHANGED__NEW_VALUE_MATCHES.known or _SETTINGS_CHANGED__NEW_VALUE_MATCHES.matches(new_value))
-        and _type(setting) is _str and setting in _SETTINGS_CHANGED__SETTING_VALUES
-        and (changed_via is None or (_type(changed_via) is _str and changed_via in _SETTINGS_CHANGED__CHANGED_VIA_VALUES))
-    ):
-        _client.put((_catalog.SETTINGS_CHANGED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.SETTINGS_CHANGED, _data)
+        payload['changed_via'] = changed_via
+    _emit(_catalog.SETTINGS_CHANGED, payload)
 
 
 def settings_config_loaded(
@@ -949,26 +697,14 @@ def settings_config_loaded(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'config_format': config_format}
+    payload: dict[str, Any] = {'config_format': config_format}
     if deprecated_options is not None:
-        _data['deprecated_options'] = deprecated_options
+        payload['deprecated_options'] = copied(deprecated_options)
     if sections_present is not None:
-        _data['sections_present'] = sections_present
+        payload['sections_present'] = copied(sections_present)
     if unknown_option_count is not None:
-        _data['unknown_option_count'] = unknown_option_count
-    if (
-        _type(config_format) is _str and config_format in _SETTINGS_CONFIG_LOADED__CONFIG_FORMAT_VALUES
-        and (deprecated_options is None or (_type(deprecated_options) is _list and _len(deprecated_options) <= 20 and _all(_type(_item) is _str and _len(_item) <= 64 and (_item in _SETTINGS_CONFIG_LOADED__DEPRECATED_OPTIONS_MATCHES.known or _SETTINGS_CONFIG_LOADED__DEPRECATED_OPTIONS_MATCHES.matches(_item)) for _item in deprecated_options) and _len(_set(deprecated_options)) == _len(deprecated_options)))
-        and (sections_present is None or (_type(sections_present) is _list and _len(sections_present) <= 8 and _ONLY_STR.issuperset(_map(_type, sections_present)) and _len(_SETTINGS_CONFIG_LOADED__SECTIONS_PRESENT_VALUES.intersection(sections_present)) == _len(sections_present)))
-        and (unknown_option_count is None or (_type(unknown_option_count) is _int and 0 <= unknown_option_count <= 1000))
-    ):
-        if deprecated_options is not None:
-            _data['deprecated_options'] = [*deprecated_options]
-        if sections_present is not None:
-            _data['sections_present'] = [*sections_present]
-        _client.put((_catalog.SETTINGS_CONFIG_LOADED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.SETTINGS_CONFIG_LOADED, _data)
+        payload['unknown_option_count'] = unknown_option_count
+    _emit(_catalog.SETTINGS_CONFIG_LOADED, payload)
 
 
 def transaction_broadcast_failed(
@@ -994,21 +730,12 @@ def transaction_broadcast_failed(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'asset': asset, 'backend': backend, 'reason': reason}
+    payload: dict[str, Any] = {'asset': asset, 'backend': backend, 'reason': reason}
     if http_status is not None:
-        _data['http_status'] = http_status
+        payload['http_status'] = http_status
     if retry_count is not None:
-        _data['retry_count'] = retry_count
-    if (
-        _type(asset) is _str and asset in _TRANSACTION_BROADCAST_FAILED__ASSET_VALUES
-        and _type(backend) is _str and backend in _TRANSACTION_BROADCAST_FAILED__BACKEND_VALUES
-        and _type(reason) is _str and reason in _TRANSACTION_BROADCAST_FAILED__REASON_VALUES
-        and (http_status is None or (_type(http_status) is _int and 100 <= http_status <= 599))
-        and (retry_count is None or (_type(retry_count) is _int and 0 <= retry_count <= 10))
-    ):
-        _client.put((_catalog.TRANSACTION_BROADCAST_FAILED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.TRANSACTION_BROADCAST_FAILED, _data)
+        payload['retry_count'] = retry_count
+    _emit(_catalog.TRANSACTION_BROADCAST_FAILED, payload)
 
 
 def transaction_created(
@@ -1038,27 +765,16 @@ def transaction_created(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'asset': asset, 'fee_level': fee_level, 'network': network}
+    payload: dict[str, Any] = {'asset': asset, 'fee_level': fee_level, 'network': network}
     if options is not None:
-        _data['options'] = options
+        payload['options'] = copied(options)
     if origin is not None:
-        _data['origin'] = origin
+        payload['origin'] = origin
     if output_count is not None:
-        _data['output_count'] = output_count
+        payload['output_count'] = output_count
     if size_bucket is not None:
-        _data['size_bucket'] = size_bucket
-    if (
-        _type(asset) is _str and asset in _TRANSACTION_CREATED__ASSET_VALUES
-        and _type(fee_level) is _str and fee_level in _TRANSACTION_CREATED__FEE_LEVEL_VALUES
-        and _type(network) is _str and network in _TRANSACTION_CREATED__NETWORK_VALUES
-        and options is None
-        and (origin is None or (_type(origin) is _str and origin in _TRANSACTION_CREATED__ORIGIN_VALUES))
-        and (output_count is None or (_type(output_count) is _int and 1 <= output_count <= 100))
-        and (size_bucket is None or (_type(size_bucket) is _str and size_bucket in _TRANSACTION_CREATED__SIZE_BUCKET_VALUES))
-    ):
-        _client.put((_catalog.TRANSACTION_CREATED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.TRANSACTION_CREATED, _data)
+        payload['size_bucket'] = size_bucket
+    _emit(_catalog.TRANSACTION_CREATED, payload)
 
 
 def transaction_signing_finished(
@@ -1082,20 +798,12 @@ def transaction_signing_finished(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'asset': asset, 'outcome': outcome}
+    payload: dict[str, Any] = {'asset': asset, 'outcome': outcome}
     if confirm_seconds is not None:
-        _data['confirm_seconds'] = confirm_seconds
+        payload['confirm_seconds'] = confirm_seconds
     if device_model is not None:
-        _data['device_model'] = device_model
-    if (
-        _type(asset) is _str and asset in _TRANSACTION_SIGNING_FINISHED__ASSET_VALUES
-        and _type(outcome) is _str and outcome in _TRANSACTION_SIGNING_FINISHED__OUTCOME_VALUES
-        and (confirm_seconds is None or ((_type(confirm_seconds) is _float or _type(confirm_seconds) is _int) and 0 <= confirm_seconds <= 3600))
-        and (device_model is None or (_type(device_model) is _str and device_model in _TRANSACTION_SIGNING_FINISHED__DEVICE_MODEL_VALUES))
-    ):
-        _client.put((_catalog.TRANSACTION_SIGNING_FINISHED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.TRANSACTION_SIGNING_FINISHED, _data)
+        payload['device_model'] = device_model
+    _emit(_catalog.TRANSACTION_SIGNING_FINISHED, payload)
 
 
 def update_check_failed(
@@ -1119,12 +827,12 @@ def update_check_failed(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'reason': reason}
+    payload: dict[str, Any] = {'reason': reason}
     if http_status is not None:
-        _data['http_status'] = http_status
+        payload['http_status'] = http_status
     if via_tor is not None:
-        _data['via_tor'] = via_tor
-    _emit(_catalog.UPDATE_CHECK_FAILED, _data)
+        payload['via_tor'] = via_tor
+    _emit(_catalog.UPDATE_CHECK_FAILED, payload)
 
 
 def update_checked(
@@ -1150,23 +858,14 @@ def update_checked(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'latest_version': latest_version, 'update_available': update_available}
+    payload: dict[str, Any] = {'latest_version': latest_version, 'update_available': update_available}
     if automatic is not None:
-        _data['automatic'] = automatic
+        payload['automatic'] = automatic
     if channel is not None:
-        _data['channel'] = channel
+        payload['channel'] = channel
     if check_ms is not None:
-        _data['check_ms'] = check_ms
-    if (
-        _type(latest_version) is _str and _len(latest_version) <= 32 and (latest_version in _UPDATE_CHECKED__LATEST_VERSION_MATCHES.known or _UPDATE_CHECKED__LATEST_VERSION_MATCHES.matches(latest_version))
-        and _type(update_available) is _bool
-        and (automatic is None or _type(automatic) is _bool)
-        and (channel is None or (_type(channel) is _str and channel in _UPDATE_CHECKED__CHANNEL_VALUES))
-        and (check_ms is None or ((_type(check_ms) is _float or _type(check_ms) is _int) and 0 <= check_ms <= 120000))
-    ):
-        _client.put((_catalog.UPDATE_CHECKED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.UPDATE_CHECKED, _data)
+        payload['check_ms'] = check_ms
+    _emit(_catalog.UPDATE_CHECKED, payload)
 
 
 def update_installed(
@@ -1186,14 +885,8 @@ def update_installed(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'from_version': from_version, 'install_method': install_method}
-    if (
-        _type(from_version) is _str and _len(from_version) <= 32 and (from_version in _UPDATE_INSTALLED__FROM_VERSION_MATCHES.known or _UPDATE_INSTALLED__FROM_VERSION_MATCHES.matches(from_version))
-        and _type(install_method) is _str and install_method in _UPDATE_INSTALLED__INSTALL_METHOD_VALUES
-    ):
-        _client.put((_catalog.UPDATE_INSTALLED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.UPDATE_INSTALLED, _data)
+    payload: dict[str, Any] = {'from_version': from_version, 'install_method': install_method}
+    _emit(_catalog.UPDATE_INSTALLED, payload)
 
 
 def wallet_discovery_completed(
@@ -1217,21 +910,12 @@ def wallet_discovery_completed(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'duration_ms': duration_ms, 'networks_scanned': networks_scanned}
+    payload: dict[str, Any] = {'duration_ms': duration_ms, 'networks_scanned': copied(networks_scanned)}
     if discovered_count is not None:
-        _data['discovered_count'] = discovered_count
+        payload['discovered_count'] = discovered_count
     if used_tor is not None:
-        _data['used_tor'] = used_tor
-    if (
-        (_type(duration_ms) is _float or _type(duration_ms) is _int) and 0 <= duration_ms <= 3600000
-        and _type(networks_scanned) is _list and _len(networks_scanned) <= 8 and _ONLY_STR.issuperset(_map(_type, networks_scanned)) and _len(_WALLET_DISCOVERY_COMPLETED__NETWORKS_SCANNED_VALUES.intersection(networks_scanned)) == _len(networks_scanned)
-        and (discovered_count is None or (_type(discovered_count) is _int and 0 <= discovered_count <= 100))
-        and (used_tor is None or _type(used_tor) is _bool)
-    ):
-        _data['networks_scanned'] = [*networks_scanned]
-        _client.put((_catalog.WALLET_DISCOVERY_COMPLETED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.WALLET_DISCOVERY_COMPLETED, _data)
+        payload['used_tor'] = used_tor
+    _emit(_catalog.WALLET_DISCOVERY_COMPLETED, payload)
 
 
 def wallet_opened(
@@ -1251,25 +935,17 @@ def wallet_opened(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'wallet_kind': wallet_kind}
+    payload: dict[str, Any] = {'wallet_kind': wallet_kind}
     if assets_enabled is not None:
-        _data['assets_enabled'] = assets_enabled
-    if (
-        _type(wallet_kind) is _str and wallet_kind in _WALLET_OPENED__WALLET_KIND_VALUES
-        and (assets_enabled is None or (_type(assets_enabled) is _list and _len(assets_enabled) <= 8 and _ONLY_STR.issuperset(_map(_type, assets_enabled)) and _len(_WALLET_OPENED__ASSETS_ENABLED_VALUES.intersection(assets_enabled)) == _len(assets_enabled)))
-    ):
-        if assets_enabled is not None:
-            _data['assets_enabled'] = [*assets_enabled]
-        _client.put((_catalog.WALLET_OPENED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.WALLET_OPENED, _data)
+        payload['assets_enabled'] = copied(assets_enabled)
+    _emit(_catalog.WALLET_OPENED, payload)
 
 
 def wallet_receive_shown(
     *,
     asset: Literal['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other'],
     verified_on_device: bool,
-    copied: bool | None = None,
+    copied_: bool | None = None,
 ) -> None:
     """A receive screen was shown. Measures how many users verify on the device what they receive to, a key safety practice we want to encourage.
 
@@ -1281,12 +957,12 @@ def wallet_receive_shown(
 
     Args:
         asset: The asset of the receive screen. (interaction, required)
-        copied: Whether the user used the copy button (what was copied is not sent). (interaction, optional)
+        copied_: Whether the user used the copy button (what was copied is not sent). (interaction, optional)
         verified_on_device: Whether the user confirmed the receive details on the device screen. (interaction, required)
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'asset': asset, 'verified_on_device': verified_on_device}
-    if copied is not None:
-        _data['copied'] = copied
-    _emit(_catalog.WALLET_RECEIVE_SHOWN, _data)
+    payload: dict[str, Any] = {'asset': asset, 'verified_on_device': verified_on_device}
+    if copied_ is not None:
+        payload['copied'] = copied_
+    _emit(_catalog.WALLET_RECEIVE_SHOWN, payload)

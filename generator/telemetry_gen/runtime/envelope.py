@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any
 
+from .errors import Violation
 from .spec import Check, EventSpec
 
 KEYS = ("event", "schema", "id", "timestamp", "context", "data")
@@ -14,6 +15,7 @@ EVENT_ID_PATTERN = "^[0-9a-f]{32}$"
 TIMESTAMP_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$"
 TIMESTAMP_MAX_LENGTH = 32
 _KEYS = frozenset(KEYS)
+# Matched whole (`fullmatch`), as ECMA-262 reads `$`: no newline may follow.
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
@@ -35,26 +37,29 @@ def make_envelope(spec: EventSpec, context: dict[str, Any], data: dict[str, Any]
     }
 
 
-def check_envelope(envelope: object, spec: EventSpec, check_context: Check) -> list[str]:
+def check_envelope(envelope: object, spec: EventSpec, check_context: Check) -> list[Violation]:
     """Every way `envelope` departs from `spec`'s JSON Schema; empty when it is valid."""
     name = spec.name
     if not isinstance(envelope, dict):
-        return [f"{name}: the event is not an object"]
-    errors = [f"{name}.{key}: unexpected key" for key in sorted(map(str, envelope.keys() - _KEYS))]
-    errors += [f"{name}.{key}: required key is missing" for key in KEYS if key not in envelope]
+        return [Violation(name, "", "type", "the event is not an object")]
+    errors = [
+        Violation(name, key, "additionalProperties", "unexpected key")
+        for key in sorted(map(str, envelope.keys() - _KEYS))
+    ]
+    errors += [Violation(name, key, "required", "required key is missing") for key in KEYS if key not in envelope]
     for key, expected in (("event", name), ("schema", spec.schema_id)):
         if key in envelope and not (isinstance(envelope[key], str) and envelope[key] == expected):
-            errors.append(f"{name}.{key}: {envelope[key]!r} is not {expected!r}")
+            errors.append(Violation(name, key, "const", f"{envelope[key]!r} is not {expected!r}"))
     for key, pattern, longest in (("id", _EVENT_ID, 32), ("timestamp", _TIMESTAMP, TIMESTAMP_MAX_LENGTH)):
         value = envelope.get(key)
-        if key in envelope and not (isinstance(value, str) and len(value) <= longest and pattern.search(value)):
-            errors.append(f"{name}.{key}: {value!r} does not match {pattern.pattern!r}")
+        if key in envelope and not (isinstance(value, str) and len(value) <= longest and pattern.fullmatch(value)):
+            errors.append(Violation(name, key, "pattern", f"{value!r} does not match {pattern.pattern!r}"))
     for key, check in (("context", check_context), ("data", spec.check_data)):
         value = envelope.get(key)
         if key not in envelope:
             continue
         if isinstance(value, dict):
-            check(value, errors)
+            errors += check(value)
         else:
-            errors.append(f"{name}.{key}: {value!r} is not an object")
+            errors.append(Violation(name, key, "type", f"{value!r} is not an object"))
     return errors

@@ -34,7 +34,7 @@ from .common import GeneratedFile, banner, render_template
 from .pychecks import CheckModule, Member
 
 # Names an emitter's body or the `events` module uses itself; a parameter must not shadow them.
-_RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any", "dict", "str"})
+_RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any", "dict", "str", "payload", "copied"})
 # Control characters, and line separators that tools flag as ambiguous, are written as escapes.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 
@@ -87,6 +87,9 @@ class Parameter:
     key_literal: str
     annotation: str
     required: bool
+    # Lists and objects are copied into the payload: what is checked is what is sent, whatever
+    # the app does to its own list after the call.
+    value: str
 
 
 @dataclass(frozen=True)
@@ -105,13 +108,6 @@ class Emitter:
     docstring: str
     parameters: tuple[Parameter, ...]
     required_data: str  # the dict literal the payload starts from
-    # The emitter's fast path (see `pychecks.quick_test`): a condition over its arguments, laid
-    # out one test per line. Empty: nothing to test; None: every call takes the full check, as
-    # for an event with an `expires:` (the full check is where the client tells it expired).
-    quick_condition: str | None
-    # The list arguments the fast path vouched for, copied into the payload: what was checked is
-    # what is sent, whatever the app does to its list after the call.
-    quick_copies: tuple[Parameter, ...]
 
 
 @dataclass(frozen=True)
@@ -136,10 +132,15 @@ class _PythonModel:
         self.typed_dicts: list[TypedDictClass] = []
         self.emitters = [self.emitter(event) for event in catalog.events]
         context = tuple(Member(c.name, c.type, True) for c in catalog.context)
-        self.context_check = self.checks.object_checker("check_context", "context", context)
+        self.context_check = self.checks.object_checker(
+            "context", "context", context, "The context sent with every event."
+        )
         self.data_checks = {
             event.name: self.checks.object_checker(
-                f"check_{event.identifier}", event.name, tuple(Member(f.name, f.type, f.required) for f in event.fields)
+                event.identifier,
+                event.name,
+                tuple(Member(f.name, f.type, f.required) for f in event.fields),
+                f"The data of one {event.name} event.",
             )
             for event in catalog.events
         }
@@ -205,11 +206,13 @@ class _PythonModel:
                 key_literal=repr(f.name),
                 annotation=self.annotation(f.type, f"{event.identifier}_{f.name}"),
                 required=f.required,
+                value=(
+                    f"copied({parameter_name(f.name)})"
+                    if isinstance(f.type, (ArrayType, ObjectType))
+                    else parameter_name(f.name)
+                ),
             )
             for f in fields
-        )
-        quick_condition, quick_copies = (
-            self.quick_condition(event, fields, ordered) if event.expires.never else (None, ())
         )
         return Emitter(
             function=event.identifier,
@@ -217,30 +220,8 @@ class _PythonModel:
             gate="usage" if event.category.value == "usage" else "errors",
             docstring=docstring_literal("\n\n".join(parts), "    "),
             parameters=ordered,
-            required_data=_dict_literal((p.key_literal, p.name) for p in ordered if p.required),
-            quick_condition=quick_condition,
-            quick_copies=quick_copies,
+            required_data=_dict_literal((p.key_literal, p.value) for p in ordered if p.required),
         )
-
-    def quick_condition(
-        self, event: Event, fields: list[Field], parameters: tuple[Parameter, ...]
-    ) -> tuple[str | None, tuple[Parameter, ...]]:
-        """The fast path's condition, and the list arguments it lets through (to be copied)."""
-        tests, copies = [], []
-        for f, parameter in zip(fields, parameters, strict=True):
-            name = parameter.name
-            test = self.checks.quick_test(f.type, name, f"check_{event.identifier}__{f.name}")
-            if test is not None and isinstance(f.type, ArrayType):
-                copies.append(parameter)
-            if f.required:
-                if test is None:
-                    return None, ()
-                tests.append(test)
-            elif test is None:
-                tests.append(f"{name} is None")
-            else:
-                tests.append(f"({name} is None or {f'({test})' if ' and ' in test else test})")
-        return "\n        and ".join(tests), tuple(copies)
 
 
 def _expiry_arguments(event: Event) -> str:
@@ -270,10 +251,12 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         else []
     )
     typing_names += ["TypedDict"] if model.typed_dicts else []
-    constants = model.checks.constants.values()
-    check_imports = ["import re"] if any(c.startswith("re.compile(") for c in constants) else []
-    if any("_isfinite(" in function.body for function in model.checks.functions):
-        check_imports.append("from math import isfinite as _isfinite")
+    checks = model.checks
+    check_imports = ["import re"] if checks.uses("re.compile(") else []
+    check_imports += ["from math import isfinite"] if checks.uses("isfinite(") else []
+    check_imports.append("from typing import Any")
+    support = ["Violation", "unexpected_fields"]
+    support += [name for name in ("MISSING", "has_duplicates") if checks.uses(name)]
     values = {
         "header": header,
         "events_doc": docstring_literal(
@@ -290,7 +273,8 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         ),
         "typing_imports": ", ".join(sorted(typing_names)),
         "check_imports": check_imports,
-        "checks_remember_matches": any(c.startswith("_KnownMatches(") for c in constants),
+        "check_support": ", ".join(sorted(support)),
+        "copies": any(p.value.startswith("copied(") for e in model.emitters for p in e.parameters),
         "distribution": toml_string(package.replace("_", "-")),
         "toml_version": toml_string(str(app.version)),
         "description": toml_string(f"Telemetry emitters for {app.title}, generated by telemetry-gen."),
@@ -305,8 +289,6 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "emitters": model.emitters,
         "typed_dicts": model.typed_dicts,
         "checks": model.checks,
-        "quick_constants": sorted(model.checks.quick_constants),
-        "quick_builtins": sorted(model.checks.quick_builtins),
         "context_check": model.context_check,
         "events": [
             SpecArguments(

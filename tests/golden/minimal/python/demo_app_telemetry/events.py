@@ -6,18 +6,11 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
-from builtins import str as _str
-from builtins import type as _type
-from time import time as _time
 from typing import Any, Literal
 
 from . import _catalog
-from ._checks import (
-    _APP_STARTED__MODE_VALUES,
-)
 
 _gate = _catalog.client.gate
-_client = _catalog.client  # its `put` changes with consent and sinks: looked up on each event
 _emit = _catalog.client.emit
 
 
@@ -36,10 +29,5 @@ def app_started(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'mode': mode}
-    if (
-        _type(mode) is _str and mode in _APP_STARTED__MODE_VALUES
-    ):
-        _client.put((_catalog.APP_STARTED, _data, _time()))
-    else:  # the full check decides, and names what is wrong
-        _emit(_catalog.APP_STARTED, _data)
+    payload: dict[str, Any] = {'mode': mode}
+    _emit(_catalog.APP_STARTED, payload)

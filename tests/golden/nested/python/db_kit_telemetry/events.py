@@ -6,13 +6,12 @@ Each sends nothing unless the user has opted in; see the package's `configure`.
 
 from __future__ import annotations
 
-from time import time as _time
 from typing import Any, Literal, TypedDict
 
 from . import _catalog
+from ._runtime import copied
 
 _gate = _catalog.client.gate
-_client = _catalog.client  # its `put` changes with consent and sinks: looked up on each event
 _emit = _catalog.client.emit
 
 
@@ -54,16 +53,16 @@ def cli_command_run(
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {'class': class_, 'duration_ms': duration_ms}
+    payload: dict[str, Any] = {'class': class_, 'duration_ms': duration_ms}
     if features is not None:
-        _data['features'] = features
+        payload['features'] = copied(features)
     if model_count is not None:
-        _data['model_count'] = model_count
+        payload['model_count'] = model_count
     if schema_facts is not None:
-        _data['schema_facts'] = schema_facts
+        payload['schema_facts'] = copied(schema_facts)
     if uses_enums is not None:
-        _data['uses_enums'] = uses_enums
-    _emit(_catalog.CLI_COMMAND_RUN, _data)
+        payload['uses_enums'] = uses_enums
+    _emit(_catalog.CLI_COMMAND_RUN, payload)
 
 
 def cli_exited() -> None:
@@ -75,8 +74,8 @@ def cli_exited() -> None:
     """
     if not _gate.usage:
         return
-    _data: dict[str, Any] = {}
-    _client.put((_catalog.CLI_EXITED, _data, _time()))
+    payload: dict[str, Any] = {}
+    _emit(_catalog.CLI_EXITED, payload)
 
 
 def error_report_sent(
@@ -98,5 +97,5 @@ def error_report_sent(
     """
     if not _gate.errors:
         return
-    _data: dict[str, Any] = {'error_code': error_code}
-    _emit(_catalog.ERROR_REPORT_SENT, _data)
+    payload: dict[str, Any] = {'error_code': error_code}
+    _emit(_catalog.ERROR_REPORT_SENT, payload)

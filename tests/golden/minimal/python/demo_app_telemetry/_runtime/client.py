@@ -112,16 +112,6 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def _detached(value: Any) -> Any:
-    """`value` with every list and dict in it copied: what is checked is what is sent, whatever the
-    app does to its own lists and dicts after the call."""
-    if isinstance(value, dict):
-        return {key: _detached(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_detached(item) for item in value]
-    return value
-
-
 class Telemetry:
     def __init__(self, app: AppInfo) -> None:
         self.app = app
@@ -138,10 +128,8 @@ class Telemetry:
         self._started: tuple[Sink, ...] = ()  # the sinks in use while telemetry is on
         self._sync_sinks: tuple[Sink, ...] = ()
         self._dispatcher: Dispatcher | None = None
-        # Where emitters hand events their quick test vouched for, and `emit` the ones it checked:
-        # straight to the queue while every sink is a background one (the delivery thread makes
-        # the envelopes), else `_deliver_now`. Expiry is not asked here: only `emit` asks, and
-        # the emitter of an event with an `expires:` always calls `emit`.
+        # Where `emit` hands the events it checked: straight to the queue while every sink is a
+        # background one (the delivery thread makes the envelopes), else `_deliver_now`.
         self.put: Callable[[Pending], None] = self._deliver_now
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
@@ -308,10 +296,9 @@ class Telemetry:
             instance_id=instance_id,
             session_id=self._session_id,
         )
-        problems: list[str] = []
-        self.app.check_context(context, problems)
+        problems = self.app.check_context(context)
         if problems:
-            error = ConfigurationError("context rejected: " + "; ".join(problems))
+            error = ConfigurationError("context rejected: " + "; ".join(map(str, problems)))
             self._problem("configuration", error, settings.strict)
             return "off"
         session = Session(
@@ -499,15 +486,12 @@ class Telemetry:
     # -- the emit path -------------------------------------------------------------------
 
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
-        """Check and deliver one event; emitters call this when the gate is open and their quick test
-        could not vouch for the data."""
+        """Check and deliver one event; the emitters call this once the gate is open."""
         if spec.name in self._expired:  # an expired event's emitter is a no-op, whatever it is given
             self._count(f"{spec.name}: expired", 1)
             return
-        violations: list[str] = []
         try:
-            data = _detached(data)
-            spec.check_data(data, violations)
+            violations = spec.check_data(data)
         except Exception as exc:  # telemetry never breaks the host app
             self._internal_error(spec, exc)
             return
@@ -548,7 +532,7 @@ class Telemetry:
         if self.strict:
             raise error
         for violation in error.violations:
-            self._count(violation.split(":", 1)[0] + ": invalid", 1)
+            self._count(f"{violation.event}.{violation.field}: invalid", 1)
         self._log_once(f"invalid:{error.event}", "telemetry dropped an invalid event: %s", error)
         settings = self._settings
         if settings is not None and settings.on_violation is not None:

@@ -12,11 +12,26 @@
 Failures while delivering (a sink that raises, an endpoint that refuses a batch, a full queue or
 spool) are never raised, in either mode: they are counted per reason in `status().dropped`.
 - `EventValidationError`: an emitted event does not match its schema. Raised in strict mode
-  (development and tests); in production the event is dropped, counted per event and reason,
-  and passed to `on_violation`.
+  (development and tests); in production the event is dropped, counted per event and field,
+  and passed to `on_violation`. Its `violations` say what is wrong, one `Violation` each.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way an event departs from its schema."""
+
+    event: str  # the event's name ("app/started"), or "context" for the context
+    field: str  # the path of the field: "command", "device.model", "tags[2]"; "" for the event itself
+    code: str  # the JSON Schema keyword that fails: "required", "type", "enum", "maxLength", ...
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.event}.{self.field}: {self.message}" if self.field else f"{self.event}: {self.message}"
 
 
 class TelemetryError(Exception):
@@ -30,7 +45,7 @@ class ConfigurationError(TelemetryError):
 class EventValidationError(TelemetryError):
     """An event was emitted with data its schema rejects."""
 
-    def __init__(self, event: str, violations: list[str]) -> None:
-        super().__init__(f"invalid {event} event: " + "; ".join(violations))
+    def __init__(self, event: str, violations: list[Violation]) -> None:
+        super().__init__(f"invalid {event} event: " + "; ".join(map(str, violations)))
         self.event = event
         self.violations = violations

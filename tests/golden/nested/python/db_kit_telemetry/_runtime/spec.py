@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-# Appends a message per violation to the list; appends nothing for a valid value.
-Check = Callable[[dict[str, Any], list[str]], None]
+from .errors import Violation
+
+# A generated check: the violations of one event's data (or the context); empty when it is valid.
+Check = Callable[[dict[str, Any]], list[Violation]]
 
 
 @dataclass(frozen=True)
