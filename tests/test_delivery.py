@@ -1,5 +1,8 @@
 """Background delivery to a real HTTP endpoint on 127.0.0.1: batching, gzip, the GET form,
-retries, refusals, queue overflow, the spool, exit, fork."""
+retries, refusals, queue overflow, the spool, exit, fork.
+
+The example catalog is built afresh for these tests (`example_build`), so they drive the runtime's
+source rather than the copy committed in `generated/`."""
 
 from __future__ import annotations
 
@@ -20,7 +23,12 @@ import jsonschema
 import pytest
 from local_endpoint import FAST, Answer, Endpoint, endpoint, unused_port
 
-from conftest import GENERATED
+from conftest import EXAMPLE_PACKAGE, import_generated
+
+
+@pytest.fixture
+def package(example_build: Path) -> ModuleType:
+    return import_generated(example_build, EXAMPLE_PACKAGE)
 
 
 @pytest.fixture
@@ -34,7 +42,7 @@ def exited(package: ModuleType, uptime: float = 1.0) -> None:
 
 
 def test_batches_are_gzipped_json_posts_of_schema_valid_events(
-    package: ModuleType, server: Endpoint, tmp_path: Path
+    package: ModuleType, server: Endpoint, tmp_path: Path, example_build: Path
 ) -> None:
     package.configure(
         app_version="3.2.0", sinks=[package.HttpSink(server.url)], data_dir=tmp_path, consent="all", batch_size=3
@@ -51,7 +59,7 @@ def test_batches_are_gzipped_json_posts_of_schema_valid_events(
     events = server.events()
     assert [e["data"]["uptime_seconds"] for e in events] == [float(u) for u in range(7)]
     assert len({e["id"] for e in events}) == 7
-    schema = json.loads((GENERATED / "schemas/app/exited.v1.schema.json").read_text("utf-8"))
+    schema = json.loads((example_build / "schemas/app/exited.v1.schema.json").read_text("utf-8"))
     for event in events:
         jsonschema.validate(event, schema)
 
@@ -246,12 +254,19 @@ print("emitted", flush=True)
 
 
 def run_app(
-    tmp_path: Path, url: str, *, count: int, spool: int | None = None, flush_timeout: float = 2.0, tail: str = ""
+    example: Path,
+    tmp_path: Path,
+    url: str,
+    *,
+    count: int,
+    spool: int | None = None,
+    flush_timeout: float = 2.0,
+    tail: str = "",
 ) -> subprocess.Popen[str]:
     script = tmp_path / "app.py"
     script.write_text(
         APP.format(
-            generated=str(GENERATED / "python"),
+            generated=str(example / "python"),
             url=url,
             spool=spool,
             data=str(tmp_path / "data"),
@@ -264,14 +279,16 @@ def run_app(
     return subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
 
 
-def test_exit_delivers_everything_queued_when_the_endpoint_is_up(server: Endpoint, tmp_path: Path) -> None:
-    process = run_app(tmp_path, server.url, count=500)
+def test_exit_delivers_everything_queued_when_the_endpoint_is_up(
+    example_build: Path, server: Endpoint, tmp_path: Path
+) -> None:
+    process = run_app(example_build, tmp_path, server.url, count=500)
     assert process.wait(timeout=30) == 0
     assert sorted(e["data"]["uptime_seconds"] for e in server.events()) == [float(i) for i in range(500)]
 
 
 @pytest.mark.parametrize("down", ["refused", "never answers"])
-def test_exit_is_bounded_when_the_endpoint_is_down(tmp_path: Path, down: str) -> None:
+def test_exit_is_bounded_when_the_endpoint_is_down(example_build: Path, tmp_path: Path, down: str) -> None:
     import socket
 
     with socket.socket() as listener:  # accepts connections, never answers
@@ -279,16 +296,16 @@ def test_exit_is_bounded_when_the_endpoint_is_down(tmp_path: Path, down: str) ->
         listener.listen(100)
         port = listener.getsockname()[1] if down == "never answers" else unused_port()
         started = time.monotonic()
-        process = run_app(tmp_path, f"http://127.0.0.1:{port}/collect", count=50, flush_timeout=1.0)
+        process = run_app(example_build, tmp_path, f"http://127.0.0.1:{port}/collect", count=50, flush_timeout=1.0)
         assert process.wait(timeout=30) == 0
         elapsed = time.monotonic() - started
     assert elapsed < 1.0 + 3.0, f"exit took {elapsed:.1f}s"  # the flush bound plus interpreter start-up
 
 
-def test_spooled_events_survive_kill_9_and_leave_after_restart(tmp_path: Path) -> None:
+def test_spooled_events_survive_kill_9_and_leave_after_restart(example_build: Path, tmp_path: Path) -> None:
     port = unused_port()
     url = f"http://127.0.0.1:{port}/collect"
-    process = run_app(tmp_path, url, count=30, spool=1_000_000, tail="time.sleep(60)")
+    process = run_app(example_build, tmp_path, url, count=30, spool=1_000_000, tail="time.sleep(60)")
     assert process.stdout is not None and process.stdout.readline().strip() == "emitted"
     deadline = time.monotonic() + 10
     while sum(p.read_text().count("\n") for p in spooled_batches(tmp_path / "data")) < 30:
@@ -297,18 +314,20 @@ def test_spooled_events_survive_kill_9_and_leave_after_restart(tmp_path: Path) -
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     with endpoint(port) as server:
-        restarted = run_app(tmp_path, url, count=1, spool=1_000_000)
+        restarted = run_app(example_build, tmp_path, url, count=1, spool=1_000_000)
         assert restarted.wait(timeout=30) == 0
     uptimes = sorted(e["data"]["uptime_seconds"] for e in server.events())
     assert uptimes == sorted([float(i) for i in range(30)] + [0.0])  # 30 from before the kill, 1 after
     assert spooled_batches(tmp_path / "data") == []
 
 
-def test_a_forked_child_sends_its_own_events_once(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+def test_a_forked_child_sends_its_own_events_once(
+    package: ModuleType, server: Endpoint, tmp_path: Path, example_build: Path
+) -> None:
     code = textwrap.dedent(
         f"""
         import os, sys
-        sys.path.insert(0, {str(GENERATED / "python")!r})
+        sys.path.insert(0, {str(example_build / "python")!r})
         import vigilant_trader_telemetry as t
         t.configure(app_version="3.2.0", sinks=[t.HttpSink({server.url!r})], data_dir={str(tmp_path)!r},
                     consent="all", batch_interval=30)
