@@ -173,6 +173,15 @@ def package() -> ModuleType:
     return import_generated(GENERATED, EXAMPLE_PACKAGE)
 
 
+@pytest.fixture(scope="module")
+def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example catalog built afresh: its package carries the runtime as it is in the source
+    tree, not the copy committed in `generated/`."""
+    out = tmp_path_factory.mktemp("example")
+    build_text((REPO / "events.yaml").read_text("utf-8"), out)
+    return out
+
+
 @pytest.fixture
 def chdir_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)

@@ -1,13 +1,18 @@
 """Background delivery to a real HTTP endpoint on 127.0.0.1: batching, gzip, the GET form,
-retries, refusals, queue overflow, the spool, exit, fork."""
+retries, refusals, queue overflow, the spool, exit, fork.
+
+The example catalog is built afresh for these tests (`example_build`), so they drive the runtime's
+source rather than the copy committed in `generated/`."""
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import importlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -20,7 +25,12 @@ import jsonschema
 import pytest
 from local_endpoint import FAST, Answer, Endpoint, endpoint, unused_port
 
-from conftest import GENERATED
+from conftest import EXAMPLE_PACKAGE, import_generated
+
+
+@pytest.fixture
+def package(example_build: Path) -> ModuleType:
+    return import_generated(example_build, EXAMPLE_PACKAGE)
 
 
 @pytest.fixture
@@ -34,7 +44,7 @@ def exited(package: ModuleType, uptime: float = 1.0) -> None:
 
 
 def test_batches_are_gzipped_json_posts_of_schema_valid_events(
-    package: ModuleType, server: Endpoint, tmp_path: Path
+    package: ModuleType, server: Endpoint, tmp_path: Path, example_build: Path
 ) -> None:
     package.configure(
         app_version="3.2.0", sinks=[package.HttpSink(server.url)], data_dir=tmp_path, consent="all", batch_size=3
@@ -51,7 +61,7 @@ def test_batches_are_gzipped_json_posts_of_schema_valid_events(
     events = server.events()
     assert [e["data"]["uptime_seconds"] for e in events] == [float(u) for u in range(7)]
     assert len({e["id"] for e in events}) == 7
-    schema = json.loads((GENERATED / "schemas/app/exited.v1.schema.json").read_text("utf-8"))
+    schema = json.loads((example_build / "schemas/app/exited.v1.schema.json").read_text("utf-8"))
     for event in events:
         jsonschema.validate(event, schema)
 
@@ -234,61 +244,173 @@ def test_opting_out_deletes_the_queue_the_spool_and_the_id(package: ModuleType, 
 
 APP = """\
 import sys, time
-sys.path.insert(0, {generated!r})
+sys.path.insert(0, {python!r})
 import vigilant_trader_telemetry as t
-sink = t.HttpSink({url!r}, spool_max_bytes={spool}, backoff=0.05, max_backoff=0.2, timeout=1.0)
+{head}
+sink = t.HttpSink({url!r}, spool_max_bytes={spool}, {sink_options})
 t.configure(app_version="3.2.0", sinks=[sink], data_dir={data!r}, flush_timeout={flush_timeout})
 for i in range({count}):
-    t.events.app_exited(exit_reason="normal", uptime_seconds=float(i))
+    t.events.app_exited(exit_reason="normal", uptime_seconds=float({first} + i))
 print("emitted", flush=True)
 {tail}
 """
+QUICK_RETRIES = "backoff=0.05, max_backoff=0.2, timeout=1.0"
 
 
 def run_app(
-    tmp_path: Path, url: str, *, count: int, spool: int | None = None, flush_timeout: float = 2.0, tail: str = ""
+    example: Path,
+    tmp_path: Path,
+    url: str,
+    *,
+    count: int,
+    first: int = 0,
+    spool: int | None = None,
+    flush_timeout: float = 2.0,
+    sink_options: str = QUICK_RETRIES,
+    head: str = "",
+    tail: str = "",
 ) -> subprocess.Popen[str]:
+    """The example app in its own process: it emits `count` events (uptimes `first`, `first + 1`, ...)
+    and exits, unless `tail` keeps it running."""
     script = tmp_path / "app.py"
     script.write_text(
         APP.format(
-            generated=str(GENERATED / "python"),
+            python=str(example / "python"),
+            head=head,
             url=url,
             spool=spool,
+            sink_options=sink_options,
             data=str(tmp_path / "data"),
             flush_timeout=flush_timeout,
             count=count,
+            first=first,
             tail=tail,
         )
     )
     env = {**os.environ, "VIGILANT_TRADER_TELEMETRY": "all"}
-    return subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
-def test_exit_delivers_everything_queued_when_the_endpoint_is_up(server: Endpoint, tmp_path: Path) -> None:
-    process = run_app(tmp_path, server.url, count=500)
-    assert process.wait(timeout=30) == 0
+def finished(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """What an app that exits by itself printed, once it exited cleanly (within a generous bound)."""
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    return stdout, stderr
+
+
+def spooled_uptimes(data_dir: Path) -> list[float]:
+    """The events in the spool, whether waiting or claimed by a process that has ended."""
+    files = [p for p in (data_dir / "spool").rglob("*") if p.suffix in (".jsonl", ".claim")]
+    return sorted(json.loads(line)["data"]["uptime_seconds"] for p in files for line in p.read_text().splitlines())
+
+
+def test_exit_delivers_everything_queued_when_the_endpoint_is_up(
+    example_build: Path, server: Endpoint, tmp_path: Path
+) -> None:
+    finished(run_app(example_build, tmp_path, server.url, count=500))
     assert sorted(e["data"]["uptime_seconds"] for e in server.events()) == [float(i) for i in range(500)]
 
 
-@pytest.mark.parametrize("down", ["refused", "never answers"])
-def test_exit_is_bounded_when_the_endpoint_is_down(tmp_path: Path, down: str) -> None:
-    import socket
-
-    with socket.socket() as listener:  # accepts connections, never answers
+@contextlib.contextmanager
+def endpoint_down(down: str) -> Iterator[str]:
+    """The URL of an endpoint that refuses connections, or that accepts them and never answers."""
+    with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(100)
         port = listener.getsockname()[1] if down == "never answers" else unused_port()
+        yield f"http://127.0.0.1:{port}/collect"
+
+
+@pytest.mark.parametrize("down", ["refused", "never answers"])
+def test_exit_is_bounded_when_the_endpoint_is_down(example_build: Path, tmp_path: Path, down: str) -> None:
+    with endpoint_down(down) as url:
         started = time.monotonic()
-        process = run_app(tmp_path, f"http://127.0.0.1:{port}/collect", count=50, flush_timeout=1.0)
-        assert process.wait(timeout=30) == 0
+        finished(run_app(example_build, tmp_path, url, count=50, flush_timeout=1.0))
         elapsed = time.monotonic() - started
     assert elapsed < 1.0 + 3.0, f"exit took {elapsed:.1f}s"  # the flush bound plus interpreter start-up
 
 
-def test_spooled_events_survive_kill_9_and_leave_after_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("down", ["refused", "never answers"])
+def test_exit_keeps_every_queued_event_in_the_spool_when_the_endpoint_is_down(
+    example_build: Path, tmp_path: Path, down: str
+) -> None:
+    with endpoint_down(down) as url:
+        started = time.monotonic()
+        _, stderr = finished(run_app(example_build, tmp_path, url, count=1000, spool=10_000_000))
+        elapsed = time.monotonic() - started
+    assert spooled_uptimes(tmp_path / "data") == [float(i) for i in range(1000)]
+    assert "dropped" not in stderr
+    assert elapsed < 2.0 + 5.0, f"exit took {elapsed:.1f}s"  # the flush bound, start-up and 1,000 emits
+
+
+def test_an_app_that_exits_right_after_emitting_loses_nothing_across_an_outage(
+    example_build: Path, tmp_path: Path
+) -> None:
     port = unused_port()
     url = f"http://127.0.0.1:{port}/collect"
-    process = run_app(tmp_path, url, count=30, spool=1_000_000, tail="time.sleep(60)")
+    runs = [(run * 400, 400) for run in range(5)]  # (first uptime, events) of each run
+    for first, count in runs[:3]:  # the collector is down; the sink retries as it does by default
+        finished(run_app(example_build, tmp_path, url, count=count, first=first, spool=10_000_000, sink_options=""))
+    with endpoint(port) as server:  # and back
+        for first, count in runs[3:]:
+            app = run_app(example_build, tmp_path, url, count=count, first=first, spool=10_000_000, flush_timeout=30)
+            finished(app)
+    uptimes = sorted(e["data"]["uptime_seconds"] for e in server.events())
+    assert uptimes == [float(i) for i in range(2000)]  # every event, once
+    assert spooled_uptimes(tmp_path / "data") == []
+
+
+def test_a_restarted_app_sends_its_spool_before_emitting_anything(example_build: Path, tmp_path: Path) -> None:
+    port = unused_port()
+    url = f"http://127.0.0.1:{port}/collect"
+    finished(run_app(example_build, tmp_path, url, count=150, spool=10_000_000))
+    assert len(spooled_uptimes(tmp_path / "data")) == 150
+    with endpoint(port) as server:
+        finished(run_app(example_build, tmp_path, url, count=0, spool=10_000_000, flush_timeout=30))
+    assert sorted(e["data"]["uptime_seconds"] for e in server.events()) == [float(i) for i in range(150)]
+    assert spooled_uptimes(tmp_path / "data") == []
+
+
+# Registered before `configure`, so it runs after the runtime's own exit hook: it prints what
+# `status()` counted once the exit flush gave up (given a moment for the attempt it ended).
+PRINT_DROPPED_AT_EXIT = """\
+import atexit, json
+
+def print_dropped():
+    deadline = time.monotonic() + 10
+    while sum(t.status().dropped.values()) < 1000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print(json.dumps(t.status().dropped))
+
+atexit.register(print_dropped)
+"""
+
+
+def test_without_a_spool_what_exit_cannot_send_is_counted_and_logged_once(example_build: Path, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{unused_port()}/collect"
+    slow_retries = "backoff=30.0, max_backoff=30.0"  # the first batch waits to be tried again
+    process = run_app(
+        example_build,
+        tmp_path,
+        url,
+        count=1000,
+        flush_timeout=1.0,
+        sink_options=slow_retries,
+        head=PRINT_DROPPED_AT_EXIT,
+    )
+    stdout, stderr = finished(process)
+    dropped = json.loads(stdout.splitlines()[-1])
+    assert sum(dropped.values()) == 1000
+    assert dropped["not delivered within flush_timeout"] >= 900  # all but the batch being tried
+    assert stderr.count("not delivered within flush_timeout") == 1
+
+
+def test_spooled_events_survive_kill_9_and_leave_after_restart(example_build: Path, tmp_path: Path) -> None:
+    port = unused_port()
+    url = f"http://127.0.0.1:{port}/collect"
+    process = run_app(example_build, tmp_path, url, count=30, spool=1_000_000, tail="time.sleep(60)")
     assert process.stdout is not None and process.stdout.readline().strip() == "emitted"
     deadline = time.monotonic() + 10
     while sum(p.read_text().count("\n") for p in spooled_batches(tmp_path / "data")) < 30:
@@ -297,21 +419,23 @@ def test_spooled_events_survive_kill_9_and_leave_after_restart(tmp_path: Path) -
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     with endpoint(port) as server:
-        restarted = run_app(tmp_path, url, count=1, spool=1_000_000)
-        assert restarted.wait(timeout=30) == 0
+        finished(run_app(example_build, tmp_path, url, count=1, spool=1_000_000))
     uptimes = sorted(e["data"]["uptime_seconds"] for e in server.events())
     assert uptimes == sorted([float(i) for i in range(30)] + [0.0])  # 30 from before the kill, 1 after
     assert spooled_batches(tmp_path / "data") == []
 
 
-def test_a_forked_child_sends_its_own_events_once(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+@pytest.mark.parametrize("spool", [None, 1_000_000], ids=["no spool", "spool"])
+def test_a_forked_child_sends_its_own_events_once(
+    server: Endpoint, tmp_path: Path, example_build: Path, spool: int | None
+) -> None:
     code = textwrap.dedent(
         f"""
         import os, sys
-        sys.path.insert(0, {str(GENERATED / "python")!r})
+        sys.path.insert(0, {str(example_build / "python")!r})
         import vigilant_trader_telemetry as t
-        t.configure(app_version="3.2.0", sinks=[t.HttpSink({server.url!r})], data_dir={str(tmp_path)!r},
-                    consent="all", batch_interval=30)
+        sink = t.HttpSink({server.url!r}, spool_max_bytes={spool})
+        t.configure(app_version="3.2.0", sinks=[sink], data_dir={str(tmp_path)!r}, consent="all", batch_interval=30)
         t.events.app_exited(exit_reason="normal", uptime_seconds=1.0)  # queued in the parent
         pid = os.fork()
         if pid == 0:
@@ -355,6 +479,21 @@ def test_a_long_retry_after_pauses_sending_and_the_spool_keeps_the_events(
     time.sleep(0.2)
     assert len(server.received) == 1  # not asked again within the hour
     assert sum(p.read_text().count("\n") for p in spooled_batches(tmp_path)) == 2
+
+
+def test_without_a_spool_a_long_retry_after_pauses_sending(
+    package: ModuleType, server: Endpoint, tmp_path: Path
+) -> None:
+    server.script = [Answer(503, {"Retry-After": "3600"})]
+    package.configure(
+        app_version="3.2.0", sinks=[package.HttpSink(server.url, **FAST)], data_dir=tmp_path, consent="all"
+    )
+    for _ in range(10):  # ten batches
+        exited(package)
+        assert package.flush(5.0)
+    time.sleep(0.2)
+    assert len(server.received) == 1  # not asked again within the hour
+    assert sum(package.status().dropped.values()) == 10  # no spool to keep them: counted
 
 
 def test_retry_after_forms(package: ModuleType) -> None:
