@@ -8,8 +8,9 @@ GET form (like the `.log` endpoints of some apps): `?event=...&schema=...&id=...
 strings as they are, other values as JSON text (`true`, `12`, `["a","b"]`).
 
 Network errors, 5xx, 408 and 429 are retried with capped exponential backoff and jitter; a
-`Retry-After` the server sends is honoured. Any other answer is final: a refused batch is dropped
-and counted. Redirects are not followed: an endpoint that moved must be configured again.
+`Retry-After` the server sends is honoured, and one past the backoff cap pauses sending until then.
+Any other answer is final: a refused batch is dropped and counted. Redirects are not followed: an
+endpoint that moved must be configured again.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import datetime
 import functools
 import gzip
 import json
+import os
 import random
 import threading
 import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from .envelope import utc_timestamp
@@ -83,11 +86,101 @@ def query_string(event: dict[str, Any], sent_at: str) -> str:
     return urllib.parse.urlencode(pairs, quote_via=urllib.parse.quote)
 
 
-class HttpSink(Sink):
-    """Sends events to `endpoint` from the delivery thread.
+class SpoolSender:
+    """A thread that sends a spool's batches, started with the sink: what earlier runs left goes at
+    once, and each batch the delivery thread keeps wakes it. Keeping a batch thus never waits for
+    the network, so the delivery thread empties the queue into the spool even while the endpoint
+    is down or silent. A batch that fails is tried again when the next one is kept, or at the
+    next start."""
 
-    `spool_max_bytes` keeps batches on disk (below the app's user-data folder, created only after
-    opt-in) until the endpoint has them, so an offline app loses nothing within that size.
+    def __init__(self, drain: Callable[[threading.Event], None], stopped: threading.Event) -> None:
+        self._drain = drain
+        self._stopped = stopped
+        self._reset()
+        _SENDERS.add(self)
+
+    def _reset(self) -> None:
+        """No thread and nothing to do; also what a forked child starts from (its parent sends
+        what was spooled before the fork)."""
+        self._changed = threading.Condition()
+        self._pending = False  # batches may be waiting that the thread has not tried since
+        self._sending = False
+        self._thread: threading.Thread | None = None
+
+    def after_fork_in_child(self) -> None:
+        self._reset()
+
+    def notify(self) -> None:
+        """There may be batches to send: wake the thread, starting it if need be."""
+        with self._changed:
+            if self._stopped.is_set():
+                return  # what is spooled waits for the next start
+            self._pending = True
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="telemetry-spool", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # no thread can start (the interpreter is exiting): kept for the next run
+                    self._pending = False
+                    return
+                self._thread = thread
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._stopped.is_set():
+                    self._changed.wait()
+                if self._stopped.is_set():
+                    return
+                self._pending = False
+                self._sending = True
+            try:
+                self._drain(self._stopped)
+            except Exception:  # the spool deleted meanwhile (the user opted out); what is left stays spooled
+                pass
+            finally:
+                with self._changed:
+                    self._sending = False
+                    self._changed.notify_all()
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until the thread has tried every batch kept so far, at most `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._pending or self._sending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stopped.is_set():
+                    return False
+                self._changed.wait(remaining)
+        return True
+
+    def stop(self) -> None:
+        """Start no new request; the thread ends once the one under way (if any) is over."""
+        self._stopped.set()
+        with self._changed:
+            self._changed.notify_all()
+
+
+_SENDERS: weakref.WeakSet[SpoolSender] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for sender in list(_SENDERS):
+        sender.after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class HttpSink(Sink):
+    """Sends events to `endpoint`.
+
+    Without a spool, the delivery thread sends each batch. With `spool_max_bytes`, it only keeps
+    batches on disk (below the app's user-data folder, created only after opt-in) and a
+    `SpoolSender` sends them until the endpoint has them, so an offline app, or one that exits
+    right after emitting, loses nothing within that size.
     """
 
     def __init__(
@@ -116,37 +209,51 @@ class HttpSink(Sink):
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_request_bytes = max_request_bytes
+        # Set when the sink stops; each start has its own, so a request still under way from an
+        # earlier start ends as that start asked.
         self._stopped = threading.Event()
         self._session: Session | None = None
         self._spool: Spool | None = None
+        self._sender: SpoolSender | None = None
         self._not_before = 0.0  # a Retry-After longer than the backoff cap pauses sending until then
 
     def start(self, session: Session) -> None:
         self._session = session
-        self._stopped.clear()
+        self._stopped = stopped = threading.Event()
         if self.spool_max_bytes is not None:
             import hashlib
 
             key = hashlib.sha256(f"{self.method} {self.endpoint}".encode()).hexdigest()[:16]
             folder = session.data_dir / SPOOL_FOLDER / key
-            self._spool = Spool(folder, self.spool_max_bytes, session.count_dropped)
+            spool = self._spool = Spool(folder, self.spool_max_bytes, session.count_dropped)
+            self._sender = SpoolSender(lambda stopped: self._drain(spool, stopped), stopped)
+            self._sender.notify()  # what earlier runs left
 
     def stop(self, *, forget: bool) -> None:
         self._stopped.set()  # ends any backoff wait at once; the spool keeps what is unsent
-        if self._spool is not None:
-            self._spool.close()
+        if self._sender is not None:
+            self._sender.stop()
+        if forget and self._spool is not None:
+            self._spool.close()  # its folder is deleted next: a batch kept late must not bring it back
+
+    def flush(self, timeout: float) -> bool:
+        sender = self._sender
+        return sender is None or sender.flush(timeout)
 
     def write(self, events: Sequence[dict[str, Any]]) -> None:
-        if self._session is None:
+        session, stopped = self._session, self._stopped
+        if session is None:
             return
-        lines = [dumps(event) for event in events]
-        if self._spool is None:
-            for chunk in self._chunks(lines):
-                if self._deliver(chunk) == "failed":
-                    self._session.count_dropped("http: undeliverable, no spool", len(chunk))
+        chunks = self._chunks([dumps(event) for event in events])
+        if self._spool is not None and self._sender is not None:
+            self._spool.add(chunks)
+            self._sender.notify()
             return
-        self._spool.add(self._chunks(lines))
-        self._drain(self._spool)
+        for chunk in chunks:
+            if time.time() < self._not_before:
+                session.count_dropped("http: paused by Retry-After, no spool", len(chunk))
+            elif self._deliver(chunk, stopped) == "failed":
+                session.count_dropped("http: undeliverable, no spool", len(chunk))
 
     def _chunks(self, lines: list[str]) -> list[list[str]]:
         """Consecutive runs of lines whose request body stays within `max_request_bytes`."""
@@ -162,29 +269,25 @@ class HttpSink(Sink):
             size += len(line) + 1
         return [chunk for chunk in chunks if chunk]
 
-    def _drain(self, spool: Spool) -> None:
-        """Send the waiting batches, oldest first, until one fails or none is left."""
-        if self._paused():
-            return
+    def _drain(self, spool: Spool, stopped: threading.Event) -> None:
+        """Send the waiting batches, oldest first, until one fails, sending pauses or none is left."""
         for batch in spool.waiting():
-            claimed = None if self._paused() else spool.claim(batch)
+            if stopped.is_set() or time.time() < self._not_before:
+                return
+            claimed = spool.claim(batch)
             if claimed is None:
-                continue  # another process took it first, or sending stopped
-            if self._deliver(spool.read(claimed)) == "failed":
+                continue  # another process took it first
+            if self._deliver(spool.read(claimed), stopped) == "failed":
                 spool.release(claimed)
                 return
             spool.remove(claimed)
 
-    def _paused(self) -> bool:
-        """Stopped, or asked by the endpoint to wait (a Retry-After past the backoff cap)."""
-        return self._stopped.is_set() or time.time() < self._not_before
-
-    def _deliver(self, lines: list[str]) -> Literal["sent", "refused", "failed"]:
+    def _deliver(self, lines: list[str], stopped: threading.Event) -> Literal["sent", "refused", "failed"]:
         """Send one batch, retrying what may succeed later; count what is refused."""
         assert self._session is not None
         event = json.loads(lines[0]) if self.method == "GET" else None  # the GET form sends one event
         for attempt in range(self.max_attempts):
-            if self._stopped.is_set():  # opted out or exiting: start no new request
+            if stopped.is_set():  # opted out or exiting: start no new request
                 break
             status, retry_after = self._attempt(lines, event)
             if 200 <= status < 300:
@@ -198,7 +301,7 @@ class HttpSink(Sink):
                     self._not_before = time.time() + retry_after
                     return "failed"
                 delay = max(delay, retry_after)
-            if attempt + 1 == self.max_attempts or self._stopped.wait(delay):
+            if attempt + 1 == self.max_attempts or stopped.wait(delay):
                 break
         return "failed"
 

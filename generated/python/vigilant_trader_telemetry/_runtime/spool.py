@@ -149,6 +149,6 @@ class Spool:
             claimed.unlink()
 
     def close(self) -> None:
-        """No more batches are kept or handed out (the user opted out, or the process exits)."""
+        """No more batches are kept or handed out: the user opted out, and the folder goes next."""
         with self._lock:
             self._closed = True

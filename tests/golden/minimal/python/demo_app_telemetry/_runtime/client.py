@@ -309,7 +309,7 @@ class Telemetry:
             instance_id=instance_id,
             session_id=self._session_id,
             data_dir=self.data_dir,
-            count_dropped=self._count,
+            count_dropped=self._count_undelivered,
         )
         sinks = self._sinks(settings)
         for sink in sinks:
@@ -325,7 +325,7 @@ class Telemetry:
             Dispatcher(
                 background,
                 context,
-                self._count,
+                self._count_undelivered,
                 queue_size=settings.queue_size,
                 batch_size=settings.batch_size,
                 batch_interval=settings.batch_interval,
@@ -355,19 +355,22 @@ class Telemetry:
         return (ConsoleSink(),) if debug else settings.sinks
 
     def _stop_delivery(self, *, forget: bool) -> None:
-        """Close the gate, drop the queue (or flush it, when not forgetting) and stop the sinks."""
+        """Close the gate, drop the queue (or flush it first, when not forgetting, and count what
+        is left) and stop the sinks."""
         session, dispatcher = self._session, self._dispatcher
         if session is None:
             return
         self.gate.set("off")
         self._session = self._context = self._dispatcher = None
         self.put = self._deliver_now
+        if not forget and self._settings is not None:
+            self._flush(dispatcher, self._started, self._settings.flush_timeout)
         if dispatcher is not None:
-            if not forget and self._settings is not None:
-                dispatcher.flush(self._settings.flush_timeout)
             with self._counter_lock:
                 self._accepted += dispatcher.accepted()
-            dispatcher.discard()
+            unsent = dispatcher.discard()
+            if unsent and not forget:
+                self._count_undelivered("not delivered within flush_timeout", unsent)
         for sink in self._started:
             try:
                 sink.stop(forget=forget)
@@ -376,9 +379,20 @@ class Telemetry:
         self._started = self._sync_sinks = ()
 
     def flush(self, timeout: float = 2.0) -> bool:
-        """Wait until queued events have been handed to the sinks, at most `timeout` seconds."""
-        dispatcher = self._dispatcher
-        return dispatcher is None or dispatcher.flush(timeout)
+        """Wait until queued events have been handed to the sinks and the sinks have tried to send
+        them, at most `timeout` seconds; True if so."""
+        return self._flush(self._dispatcher, self._started, timeout)
+
+    def _flush(self, dispatcher: Dispatcher | None, sinks: Sequence[Sink], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        done = dispatcher is None or dispatcher.flush(timeout)
+        for sink in sinks:
+            try:
+                done = sink.flush(max(0.0, deadline - time.monotonic())) and done
+            except Exception as exc:
+                done = False
+                self._log_once(f"flush:{type(sink).__name__}", "telemetry sink %s failed to flush: %r", sink, exc)
+        return done
 
     def _at_exit(self) -> None:
         try:
@@ -550,6 +564,11 @@ class Telemetry:
     def _count(self, reason: str, events: int) -> None:
         with self._counter_lock:
             self._dropped[reason] += events
+
+    def _count_undelivered(self, reason: str, events: int) -> None:
+        """Count valid events that delivery had to drop; each reason is also logged, once."""
+        self._count(reason, events)
+        self._log_once(f"dropped:{reason}", "telemetry dropped %d event(s): %s", events, reason)
 
     def _log_once(self, kind: str, message: str, *args: object) -> None:
         if kind not in self._logged_kinds:

@@ -161,8 +161,15 @@ class Dispatcher:
                 self._idle.wait(remaining)
         return True
 
-    def discard(self) -> None:
-        """Drop everything queued and let the thread end (the user opted out)."""
+    def discard(self) -> int:
+        """Drop everything queued and let the thread end; the number of events dropped."""
         self._stop = True
-        self._queue.clear()
+        dropped = 0
+        try:
+            while True:
+                self._queue.popleft()  # one at a time: the thread may be taking some too
+                dropped += 1
+        except IndexError:
+            pass
         self._wake.set()
+        return dropped

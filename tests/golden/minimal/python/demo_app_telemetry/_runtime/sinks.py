@@ -3,9 +3,10 @@
 
 A sink receives batches of envelopes (plain JSON-ready dicts). Its life cycle, driven by the
 client: `start(session)` each time telemetry is switched on (or the level changes), `write()`
-with batches, `stop(forget=...)` when the user opts out (`forget=True`: delete anything the sink
-stored) or when the process exits (`forget=False`). Sinks whose `background` is true are written
-on the delivery thread; the others on the caller's thread, as the event is emitted.
+with batches, `flush(timeout)` when the app flushes and at exit, `stop(forget=...)` when the user
+opts out (`forget=True`: delete anything the sink stored) or when the process exits
+(`forget=False`). Sinks whose `background` is true are written on the delivery thread; the others
+on the caller's thread, as the event is emitted.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ class Sink:
 
     def write(self, events: Sequence[dict[str, Any]]) -> None:
         raise NotImplementedError
+
+    def flush(self, timeout: float) -> bool:
+        """Wait, at most `timeout` seconds, until the sink has tried to send what `write` gave it;
+        True if it has. Only a sink that sends on a thread of its own has anything to wait for."""
+        return True
 
     def stop(self, *, forget: bool) -> None:
         """Telemetry was switched off (`forget=True`: delete what was stored) or the process exits."""
