@@ -343,10 +343,11 @@ def wrong_sources(schema: dict[str, Any] | None, value: Json, root: dict[str, An
     if kind == "boolean":
         return [*sources, [0, 1, 0.0, 1.0, "true", "false", "True", None]]
     if kind == "array":
-        assert isinstance(value, list)
         items = valid_value(schema["items"], root)
         high = schema["maxItems"]
         longer = _cached("longer", schema, lambda: st.lists(items, min_size=high + 1, max_size=high + 2))
+        if not isinstance(value, list):  # an earlier mutation put something else here
+            return [*sources, longer, [[]]]
         return [*sources, longer, [value + value[:1], value[:-1], value[::-1] * 2, []]]
     if kind == "object":
         return [*sources, [{}], json_values]
