@@ -66,6 +66,26 @@ def test_an_array_far_past_its_max_items_is_a_bad_row_answered_within_a_second(t
     ]
 
 
+@pytest.mark.parametrize("where", ["data", "context"])
+def test_an_event_with_100_000_undeclared_fields_is_a_bad_row_answered_within_a_second(
+    tmp_path: Path, where: str
+) -> None:
+    event = envelope(number=1)
+    event[where] = {**event[where], **{f"f{n:06d}": 0 for n in range(100_000)}}
+    with collector(tmp_path) as running:
+        status, answer, elapsed = timed_post(running.url, [event])
+        assert (status, answer) == (200, {"accepted": 0, "duplicates": 0, "bad": 1})
+        assert elapsed < ANSWERED_WITHIN, f"answered after {elapsed:.1f}s"
+    (row,) = bad_rows(tmp_path)
+    assert [(error["code"], error["location"]) for error in row["errors"]][:3] == [
+        ("unknown-field", f"/{where}"),
+        ("unknown-field", f"/{where}/f000000"),
+        ("unknown-field", f"/{where}/f000001"),
+    ]
+    assert row["errors"][0]["message"] == "99980 more fields not declared in the catalog"
+    assert len(row["payload"][where]) > 100_000
+
+
 def _too_long(value: object) -> object:
     """`value` made one longer than its bound allows, if it is a string or an array."""
     if isinstance(value, str):

@@ -194,9 +194,10 @@ class Collector:
         bad: list[dict[str, Any]] = []
         for event in events:
             problems = [] if clean else text_problems(event, self.limits.max_field_chars)
-            schema = None
-            if not problems:
-                schema, problems = self.registry.check(event)
+            if problems:  # kept cut to size and made Unicode; other events are kept as they arrived
+                bad.append(self._bad_row(clip(event, self.limits.max_field_chars), problems, received))
+                continue
+            schema, problems = self.registry.check(event)
             if schema is not None and not problems and isinstance(event, dict):
                 accepted.append(Accepted(schema.name, schema.version, event))
             else:
@@ -208,10 +209,10 @@ class Collector:
             self.counts.bad += outcome.bad
         return outcome
 
-    def _bad_row(self, event: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
-        """A failed event, as Snowplow keeps them: when, why, and what arrived (long strings cut)."""
+    def _bad_row(self, payload: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
+        """A failed event, as Snowplow keeps them: when, why, and what arrived."""
         return {
             "received_at": utc_timestamp(received.timestamp()),
             "errors": [problem.as_json() for problem in problems],
-            "payload": clip(event, self.limits.max_field_chars),
+            "payload": payload,
         }

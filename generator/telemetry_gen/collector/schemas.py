@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import heapq
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -122,8 +123,13 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
     keyword, instance = error.validator, error.instance
     if keyword == "additionalProperties" and isinstance(instance, dict) and isinstance(error.schema, Mapping):
         declared = error.schema.get("properties", {})
-        for key in sorted(k for k in instance if k not in declared):
+        unknown = [key for key in instance if key not in declared]
+        # Named up to the number of problems listed; an object can hold a hundred thousand.
+        for key in heapq.nsmallest(MAX_PROBLEMS, unknown):
             yield Problem(pointer([*where, key]), UNKNOWN_FIELD, "not declared in the catalog")
+        if len(unknown) > MAX_PROBLEMS:
+            rest = len(unknown) - MAX_PROBLEMS
+            yield Problem(pointer(where), UNKNOWN_FIELD, f"{rest} more fields not declared in the catalog")
     elif keyword == "required" and isinstance(instance, dict) and isinstance(error.validator_value, list):
         for key in error.validator_value:
             if key not in instance:
