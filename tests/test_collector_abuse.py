@@ -1,11 +1,21 @@
 """The collector under abuse, through real sockets on 127.0.0.1: requests that are cheap to send and
-costly to check are answered within a second."""
+costly to check are answered within a second, and SIGTERM stops it within 5 seconds whatever is in
+flight, keeping every batch it answered 200 and never answering 500."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import http.client
 import json
+import os
+import selectors
+import signal
+import socket
+import threading
 import time
+import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +26,16 @@ from local_collector import (
     collector,
     envelope,
     example_registry,
+    post_events,
     request,
+    start_command,
+    stored,
 )
 
 from telemetry_gen.collector import schemas
 
 ANSWERED_WITHIN = 1.0  # seconds, for a request that abuses the collector
+STOPPED_WITHIN = 5.0  # seconds after SIGTERM
 
 
 def mixed_features(count: int) -> list[object]:
@@ -114,3 +128,196 @@ def test_length_bounds_are_found_before_jsonschema_exactly_as_jsonschema_finds_t
         assert found == reference, schema.name
         checked += len(found)
     assert checked > 100
+
+
+# --------------------------------------------------------------------------- stopping under load
+
+
+def _status(answer: bytes) -> int:
+    """The status on the first line of an HTTP answer; 0 if there is none."""
+    line = answer.split(b"\r\n", 1)[0].split()
+    return int(line[1]) if len(line) >= 2 and line[1].isdigit() else 0
+
+
+@dataclass
+class Trickle:
+    """`count` connections that each send `head` at once, then `tail` one byte every `interval`
+    seconds, all from one thread. What each got back (a status, 0 for a close without one, None
+    for nothing yet) and when are recorded; it stops once every connection has its answer, or
+    after `seconds`."""
+
+    url: str
+    head: bytes
+    tail: bytes
+    count: int
+    interval: float = 0.5
+    seconds: float = 15.0
+    opened: list[float] = field(default_factory=list)
+    statuses: list[int | None] = field(default_factory=list)
+    answered: list[float] = field(default_factory=list)
+
+    def start(self) -> threading.Thread:
+        """The thread sending, once every connection is open."""
+        connected = threading.Event()
+        thread = threading.Thread(target=self._run, args=(connected,), daemon=True)
+        thread.start()
+        assert connected.wait(30), "the slow connections did not open"
+        return thread
+
+    def _run(self, connected: threading.Event) -> None:
+        parts = urllib.parse.urlsplit(self.url)
+        received = [b""] * self.count
+        self.statuses = [None] * self.count
+        self.answered = [0.0] * self.count
+        with selectors.DefaultSelector() as selector:
+            try:
+                for index in range(self.count):
+                    sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=10)
+                    sock.sendall(self.head)
+                    sock.setblocking(False)
+                    selector.register(sock, selectors.EVENT_READ, index)
+                    self.opened.append(time.monotonic())
+                connected.set()
+                deadline = time.monotonic() + self.seconds
+                next_byte, sent = time.monotonic(), 0
+                while selector.get_map() and time.monotonic() < deadline:
+                    if sent < len(self.tail) and time.monotonic() >= next_byte:
+                        for key in list(selector.get_map().values()):
+                            with contextlib.suppress(OSError):  # closed: what came back is read below
+                                key.fileobj.send(self.tail[sent : sent + 1])
+                        sent, next_byte = sent + 1, next_byte + self.interval
+                    wake = min(deadline, next_byte if sent < len(self.tail) else deadline)
+                    for key, _ in selector.select(timeout=max(0.0, wake - time.monotonic())):
+                        index, sock = key.data, key.fileobj
+                        try:
+                            chunk = sock.recv(4096)
+                        except OSError:
+                            chunk = b""
+                        received[index] += chunk
+                        if b"\r\n" in received[index] or not chunk:
+                            self.statuses[index], self.answered[index] = _status(received[index]), time.monotonic()
+                            selector.unregister(sock)
+                            sock.close()
+            finally:
+                for key in list(selector.get_map().values()):
+                    key.fileobj.close()
+
+    def late(self, bound: float) -> list[float]:
+        """For each connection answered more than `ANSWERED_WITHIN` after `bound` seconds from its
+        opening (or never), how late it was."""
+        delays = [
+            answered - opened - bound if status is not None else float("inf")
+            for opened, answered, status in zip(self.opened, self.answered, self.statuses, strict=True)
+        ]
+        return [delay for delay in delays if delay > ANSWERED_WITHIN]
+
+
+SLOW_HEAD = b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+SLOW_BODY_HEAD = (
+    b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+)
+
+
+@dataclass
+class Load:
+    """Clients sending to the collector until it goes away: every answer, with the ids it covered."""
+
+    url: str
+    answers: list[tuple[int, list[str]]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def send_batches(self, client: int, size: int) -> None:
+        template = envelope()
+        for batch in range(1000):
+            ids = [f"{client:08x}{batch:08x}{n:016x}" for n in range(size)]
+            self._send([{**template, "id": event_id} for event_id in ids], ids)
+            if self.stop.is_set():
+                return
+
+    def send_costly_events(self, client: int) -> None:
+        for number in range(1000):
+            event = started_with_features(mixed_features(20_000), number=client * 1000 + number)
+            self._send([event], [])
+            if self.stop.is_set():
+                return
+
+    def _send(self, events: list[object], ids: list[str]) -> None:
+        try:
+            status = post_events(self.url, events)[0]
+        except (OSError, http.client.HTTPException):
+            self.stop.set()  # the collector is gone
+            status = 0
+        self.answers.append((status, ids))
+
+
+def test_sigterm_stops_the_collector_within_5_seconds_under_load_keeping_what_it_acknowledged(tmp_path: Path) -> None:
+    data_dir = tmp_path / "collected"
+    process, url = start_command(data_dir)
+    load = Load(url)
+    try:
+        clients = [threading.Thread(target=load.send_batches, args=(n, 1000), daemon=True) for n in range(4)]
+        clients += [threading.Thread(target=load.send_costly_events, args=(n,), daemon=True) for n in range(4, 8)]
+        slow = [
+            Trickle(url, SLOW_BODY_HEAD, b"{" * 1000, count=20, seconds=20),
+            Trickle(url, b"", SLOW_HEAD, count=20, seconds=20),
+        ]
+        trickling = [trickle.start() for trickle in slow]
+        for client in clients:
+            client.start()
+        deadline = time.monotonic() + 30
+        while sum(status == 200 for status, ids in load.answers if ids) < 4:
+            assert time.monotonic() < deadline, load.answers
+            time.sleep(0.05)
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=60)
+        finally:
+            stopped = time.monotonic() - signalled
+        load.stop.set()
+        for thread in clients + trickling:
+            thread.join(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert stopped < STOPPED_WITHIN, f"stopped {stopped:.1f}s after SIGTERM"
+    assert process.returncode == 0 and "collector stopped." in out, err
+    assert "Traceback" not in err, err
+    statuses = {status for status, _ in load.answers} | {s for trickle in slow for s in trickle.statuses}
+    assert statuses <= {0, 200, 408, 503}, statuses  # never a 500
+    kept = {event["id"] for event in stored(data_dir)}
+    acknowledged = [ids for status, ids in load.answers if status == 200]
+    assert acknowledged and all(set(ids) <= kept for ids in acknowledged)
+
+
+def test_a_write_that_hangs_does_not_keep_the_collector_from_stopping(tmp_path: Path) -> None:
+    """A named pipe where the next part file goes blocks the write, as a hung network disk would:
+    the request is answered 503 (the runtime sends it again), and the collector stops all the same."""
+    data_dir = tmp_path / "collected"
+    process, url = start_command(data_dir)
+    answers: list[int] = []
+    try:
+        assert post_events(url, [{"event": "x"}])[0] == 200  # a bad row: its file name tells the run
+        (first,) = (data_dir / "bad").glob("*/part-*-0000.jsonl")
+        folder = data_dir / "events" / "app.exited" / "v1" / "date=2026-03-01"
+        folder.mkdir(parents=True)
+        os.mkfifo(folder / first.name)
+        sending = threading.Thread(target=lambda: answers.append(post_events(url, [envelope(number=1)])[0]))
+        sending.start()
+        sending.join(1.0)
+        assert sending.is_alive(), answers  # the write is stuck
+        signalled = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, err = process.communicate(timeout=30)
+        finally:
+            stopped = time.monotonic() - signalled
+        sending.join(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert stopped < STOPPED_WITHIN, f"stopped {stopped:.1f}s after SIGTERM"
+    assert process.returncode == 0 and "collector stopped." in out and "Traceback" not in err, err
+    assert answers == [503]

@@ -11,8 +11,9 @@ gets a 4xx, which the runtime does not retry (it retries network errors, 5xx, 40
 400 unreadable (gzip, UTF-8, JSON, nesting, batch shape, query string), 401 missing or wrong
 bearer token, 404 other path, 405 other method, 411 POST without Content-Length, 413 body or
 batch too large, 414 query string too long, 415 content type or encoding other than JSON and
-gzip. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch again. A 500
-only ever means a bug in the collector.
+gzip. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch again, and
+so is a request the collector gives up on because it is stopping. A 500 only ever means a bug in
+the collector.
 
 Nothing about the connection is kept: not the client's address, not a request header. Only the
 events, and only what their schema declares.
@@ -21,6 +22,7 @@ events, and only what their schema declares.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime
 import hmac
 import json
@@ -28,7 +30,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ..catalog.model import Catalog
 from ..runtime.envelope import utc_timestamp
@@ -39,6 +41,9 @@ from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, que
 EVENTS_PATH = "/v1/events"
 HEALTH_PATH = "/health"
 RETRY_AFTER_SECONDS = 5
+WORKERS = 4  # requests validated and written at once; the others wait their turn
+
+T = TypeVar("T")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -103,7 +108,8 @@ async def _respond(send: Send, status: int, answer: Mapping[str, object], header
 
 
 class Collector:
-    """The ASGI app. Validation and writing run on worker threads; the store serialises writes."""
+    """The ASGI app. Validation and writing run on worker threads, `WORKERS` at a time; the store
+    serialises writes."""
 
     def __init__(self, registry: Registry, store: Store, limits: Limits | None = None, token: str | None = None):
         limits = limits or Limits()
@@ -114,6 +120,7 @@ class Collector:
         self.token = token
         self.counts = Counts()
         self._counts_lock = threading.Lock()
+        self._workers = asyncio.Semaphore(WORKERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -129,6 +136,11 @@ class Collector:
             log.error("cannot store events: %s", exc)
             status, headers = 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
             answer = {"error": "storage-failed", "message": "the collector cannot write; try again later"}
+        except asyncio.CancelledError:
+            # The server stops and waits no longer. Answered here rather than raised: uvicorn would
+            # log a traceback and answer 500. Nothing of the request was acknowledged.
+            status, headers = 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"}
+            answer = {"error": "shutting-down", "message": "the collector is stopping; try again later"}
         except Exception:
             log.exception("internal error in the collector (please report it)")
             status, answer, headers = 500, {"error": "internal", "message": "internal error in the collector"}, {}
@@ -148,12 +160,31 @@ class Collector:
         self._authorize(headers)
         if method == "GET":
             event, clean = query_event(bytes(scope["query_string"]), self.registry, self.limits)
-            outcome = await asyncio.to_thread(self._process, [event], clean)
+            outcome = await self._off_loop(lambda: self._process([event], clean))
         else:
             encoding = self._check_post(headers)
             body = await _read_body(receive, self.limits.max_body_bytes)
-            outcome = await asyncio.to_thread(self._process_body, body, encoding)
+            outcome = await self._off_loop(lambda: self._process_body(body, encoding))
         return 200, {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "bad": outcome.bad}, {}
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        """`work()` on a daemon thread, once one of the `WORKERS` is free. asyncio's own executor
+        threads are joined when the process exits, so a stopping collector would wait for every
+        request they hold; a daemon thread is not waited for, and its request, never answered 200,
+        is sent again by the runtime."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return  # the request stopped waiting before the thread began
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # raised in the request, as if `work` ran there
+                future.set_exception(exc)
+
+        async with self._workers:
+            threading.Thread(target=run, name="collector-worker", daemon=True).start()
+            return await asyncio.wrap_future(future)
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
         if self.token is None:

@@ -16,7 +16,7 @@ import uvicorn
 from .app import Collector
 
 MAX_CONNECTIONS = 100
-SHUTDOWN_SECONDS = 5
+SHUTDOWN_SECONDS = 2  # for requests in flight; those still running then are answered 503
 
 
 def listen(host: str, port: int) -> socket.socket:
