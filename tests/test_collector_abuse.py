@@ -1,6 +1,8 @@
 """The collector under abuse, through real sockets on 127.0.0.1: requests that are cheap to send and
-costly to check are answered within a second, and SIGTERM stops it within 5 seconds whatever is in
-flight, keeping every batch it answered 200 and never answering 500."""
+costly to check are answered within a second; connections that send a byte now and then get 408
+within a second of running past a time bound, while other clients keep getting 200; and SIGTERM
+stops it within 5 seconds whatever is in flight, keeping every batch it answered 200 and never
+answering 500."""
 
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from local_collector import (
 )
 
 from telemetry_gen.collector import schemas
+from telemetry_gen.collector.wire import Limits
 
 ANSWERED_WITHIN = 1.0  # seconds, for a request that abuses the collector
 STOPPED_WITHIN = 5.0  # seconds after SIGTERM
@@ -130,7 +133,7 @@ def test_length_bounds_are_found_before_jsonschema_exactly_as_jsonschema_finds_t
     assert checked > 100
 
 
-# --------------------------------------------------------------------------- stopping under load
+# --------------------------------------------------------------------------- slow connections
 
 
 def _status(answer: bytes) -> int:
@@ -216,6 +219,74 @@ SLOW_HEAD = b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/j
 SLOW_BODY_HEAD = (
     b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
 )
+
+
+def test_slow_connections_get_408_and_never_lock_out_other_clients(tmp_path: Path) -> None:
+    limits = Limits(max_header_seconds=2.0, max_body_seconds=2.0)
+    with collector(tmp_path, limits=limits) as running:
+        slow_heads = Trickle(running.url, b"", SLOW_HEAD, count=200)
+        slow_bodies = Trickle(running.url, SLOW_BODY_HEAD, b"{" * 1000, count=50)
+        threads = [slow_heads.start(), slow_bodies.start()]
+        statuses: list[int] = []
+        number = 0
+        while any(thread.is_alive() for thread in threads):
+            number += 1
+            statuses.append(timed_post(running.url, [envelope(number=number)])[0])
+            time.sleep(0.1)
+        for thread in threads:
+            thread.join()
+    assert len(statuses) >= 10 and set(statuses) == {200}, statuses
+    assert set(slow_heads.statuses) == set(slow_bodies.statuses) == {408}
+    assert slow_heads.late(limits.max_header_seconds) == []
+    assert slow_bodies.late(limits.max_body_seconds) == []
+    assert len(stored(tmp_path)) == number and bad_rows(tmp_path) == []
+
+
+def _read_answer(sock: socket.socket) -> tuple[int, bytes]:
+    """One whole answer from `sock` (status and body); (0, b"") if it closes first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return 0, b""
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    fields = dict(line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:])
+    length = int(fields[b"content-length"])
+    while len(body) < length:
+        body += sock.recv(4096)
+    return _status(head), body
+
+
+def test_a_kept_alive_connection_that_starts_its_next_request_slowly_gets_408(tmp_path: Path) -> None:
+    limits = Limits(max_header_seconds=2.0)
+    with collector(tmp_path, limits=limits) as running:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_answer(sock)[0] == 200
+            sock.sendall(b"G")
+            started = time.monotonic()
+            status, body = _read_answer(sock)
+            elapsed = time.monotonic() - started
+            assert sock.recv(1) == b""  # closed
+        assert running.app.counts.refused == 1
+    assert status == 408 and json.loads(body)["error"] == "request-timeout"
+    assert elapsed < limits.max_header_seconds + ANSWERED_WITHIN
+
+
+def test_a_refused_request_closes_its_connection_instead_of_waiting_for_its_body(tmp_path: Path) -> None:
+    with collector(tmp_path) as running, socket.create_connection(("127.0.0.1", running.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        status, body = _read_answer(sock)
+        started = time.monotonic()
+        assert sock.recv(1) == b""  # closed, though 999 bytes of the body are still to come
+        assert time.monotonic() - started < ANSWERED_WITHIN
+    assert status == 415 and json.loads(body)["error"] == "unsupported-media-type"
+
+
+# --------------------------------------------------------------------------- stopping under load
 
 
 @dataclass

@@ -9,11 +9,12 @@ when some of its events were bad: those are kept as bad rows, and refusing the b
 the runtime drop (or, for 5xx, resend) its good events with them. A request that cannot be read
 gets a 4xx, which the runtime does not retry (it retries network errors, 5xx, 408 and 429):
 400 unreadable (gzip, UTF-8, JSON, nesting, batch shape, query string), 401 missing or wrong
-bearer token, 404 other path, 405 other method, 411 POST without Content-Length, 413 body or
-batch too large, 414 query string too long, 415 content type or encoding other than JSON and
-gzip. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch again, and
-so is a request the collector gives up on because it is stopping. A 500 only ever means a bug in
-the collector.
+bearer token, 404 other path, 405 other method, 408 body too slow to arrive, 411 POST without
+Content-Length, 413 body or batch too large, 414 query string too long, 415 content type or
+encoding other than JSON and gzip; the connection then closes, so the rest of the request is
+never waited for. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch
+again, and so is a request the collector gives up on because it is stopping. A 500 only ever
+means a bug in the collector.
 
 Nothing about the connection is kept: not the client's address, not a request header. Only the
 events, and only what their schema declares.
@@ -79,7 +80,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {bytes(name).decode("latin-1").lower(): bytes(value).decode("latin-1") for name, value in scope["headers"]}
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _receive_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -95,8 +96,23 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+async def _read_body(receive: Receive, limits: Limits) -> bytes:
+    """The request's body, refused past `limits.max_body_bytes` or `limits.max_body_seconds`."""
+    try:
+        return await asyncio.wait_for(_receive_body(receive, limits.max_body_bytes), limits.max_body_seconds)
+    except asyncio.TimeoutError:
+        raise Rejected(
+            408, "request-timeout", f"the body took more than {limits.max_body_seconds:g} seconds to arrive"
+        ) from None
+
+
+def json_answer(answer: Mapping[str, object]) -> bytes:
+    """The body of every answer."""
+    return (json.dumps(answer, sort_keys=True) + "\n").encode("utf-8")
+
+
 async def _respond(send: Send, status: int, answer: Mapping[str, object], headers: Mapping[str, str]) -> None:
-    body = (json.dumps(answer, sort_keys=True) + "\n").encode("utf-8")
+    body = json_answer(answer)
     raw = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),
@@ -128,9 +144,9 @@ class Collector:
         try:
             status, answer, headers = await self._handle(scope, receive)
         except Rejected as rejected:
-            with self._counts_lock:
-                self.counts.refused += 1
-            status, headers = rejected.status, rejected.headers
+            self.count_refused()
+            # The body may be unread, or still on its way: the connection is not kept for it.
+            status, headers = rejected.status, {**rejected.headers, "Connection": "close"}
             answer = {"error": rejected.code, "message": rejected.message}
         except OSError as exc:  # the disk, not the request: the runtime will send the batch again
             log.error("cannot store events: %s", exc)
@@ -145,6 +161,11 @@ class Collector:
             log.exception("internal error in the collector (please report it)")
             status, answer, headers = 500, {"error": "internal", "message": "internal error in the collector"}, {}
         await _respond(send, status, answer, headers)
+
+    def count_refused(self) -> None:
+        """One more request answered with a 4xx."""
+        with self._counts_lock:
+            self.counts.refused += 1
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, object], dict[str, str]]:
         path, method = scope["path"], scope["method"]
@@ -163,7 +184,7 @@ class Collector:
             outcome = await self._off_loop(lambda: self._process([event], clean))
         else:
             encoding = self._check_post(headers)
-            body = await _read_body(receive, self.limits.max_body_bytes)
+            body = await _read_body(receive, self.limits)
             outcome = await self._off_loop(lambda: self._process_body(body, encoding))
         return 200, {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "bad": outcome.bad}, {}
 
