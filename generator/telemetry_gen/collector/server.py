@@ -22,6 +22,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .app import Collector, json_answer
 
 MAX_CONNECTIONS = 1000
+MAX_HEAD_BYTES = 16 * 1024  # request line and headers; past it h11 refuses the request (400)
+KEEP_ALIVE_SECONDS = 5  # a connection kept alive with no request in it is closed after this
 SHUTDOWN_SECONDS = 2  # for requests in flight; those still running then are answered 503
 
 
@@ -102,6 +104,8 @@ def make_server(app: Collector) -> uvicorn.Server:
         loop="asyncio",
         interface="asgi3",
         limit_concurrency=MAX_CONNECTIONS,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=SHUTDOWN_SECONDS,
     )
     return uvicorn.Server(config)
