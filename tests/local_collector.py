@@ -159,7 +159,8 @@ def request(
     method: str = "POST",
     timeout: float = 10.0,
 ) -> tuple[int, dict[str, Any], dict[str, str]]:
-    """One request as given (http.client adds only Host and, for a body, Content-Length)."""
+    """One request as given (http.client adds only Host and, for a body, Content-Length); the answer's
+    status, JSON body (empty when it is not JSON) and headers."""
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
@@ -167,8 +168,10 @@ def request(
         connection.request(method, target, body=body, headers=dict(headers or {}))
         response = connection.getresponse()
         raw = response.read()
-        answer = json.loads(raw) if raw else {}
-        return response.status, answer, {k.lower(): v for k, v in response.getheaders()}
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        # The collector answers in JSON; the HTTP layer's own answers (400, 503) are plain text.
+        answer = json.loads(raw) if raw and headers.get("content-type") == "application/json" else {}
+        return response.status, answer, headers
     finally:
         connection.close()
 

@@ -9,10 +9,12 @@ when some of its events were bad: those are kept as bad rows, and refusing the b
 the runtime drop (or, for 5xx, resend) its good events with them. A request that cannot be read
 gets a 4xx, which the runtime does not retry (it retries network errors, 5xx, 408 and 429):
 400 unreadable (gzip, UTF-8, JSON, nesting, batch shape, query string), 401 missing or wrong
-bearer token, 404 other path, 405 other method, 411 POST without Content-Length, 413 body or
-batch too large, 414 query string too long, 415 content type or encoding other than JSON and
-gzip. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch again. A 500
-only ever means a bug in the collector.
+bearer token, 404 other path, 405 other method, 408 body too slow to arrive, 411 POST without
+Content-Length, 413 body or batch too large, 414 query string too long, 415 content type or
+encoding other than JSON and gzip; the connection then closes, so the rest of the request is
+never waited for. A failure to write is a 503 with `Retry-After`, so the runtime sends the batch
+again, and so is a request the collector gives up on because it is stopping. A 500 only ever
+means a bug in the collector.
 
 Nothing about the connection is kept: not the client's address, not a request header. Only the
 events, and only what their schema declares.
@@ -21,6 +23,7 @@ events, and only what their schema declares.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime
 import hmac
 import json
@@ -28,7 +31,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from ..catalog.model import Catalog
 from ..runtime.envelope import utc_timestamp
@@ -39,6 +42,9 @@ from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, que
 EVENTS_PATH = "/v1/events"
 HEALTH_PATH = "/health"
 RETRY_AFTER_SECONDS = 5
+WORKERS = 4  # requests validated and written at once; the others wait their turn
+
+T = TypeVar("T")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,7 +80,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {bytes(name).decode("latin-1").lower(): bytes(value).decode("latin-1") for name, value in scope["headers"]}
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
+async def _receive_body(receive: Receive, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -90,8 +96,23 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+async def _read_body(receive: Receive, limits: Limits) -> bytes:
+    """The request's body, refused past `limits.max_body_bytes` or `limits.max_body_seconds`."""
+    try:
+        return await asyncio.wait_for(_receive_body(receive, limits.max_body_bytes), limits.max_body_seconds)
+    except asyncio.TimeoutError:
+        raise Rejected(
+            408, "request-timeout", f"the body took more than {limits.max_body_seconds:g} seconds to arrive"
+        ) from None
+
+
+def json_answer(answer: Mapping[str, object]) -> bytes:
+    """The body of every answer."""
+    return (json.dumps(answer, sort_keys=True) + "\n").encode("utf-8")
+
+
 async def _respond(send: Send, status: int, answer: Mapping[str, object], headers: Mapping[str, str]) -> None:
-    body = (json.dumps(answer, sort_keys=True) + "\n").encode("utf-8")
+    body = json_answer(answer)
     raw = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode("ascii")),
@@ -103,7 +124,8 @@ async def _respond(send: Send, status: int, answer: Mapping[str, object], header
 
 
 class Collector:
-    """The ASGI app. Validation and writing run on worker threads; the store serialises writes."""
+    """The ASGI app. Validation and writing run on worker threads, `WORKERS` at a time; the store
+    serialises writes."""
 
     def __init__(self, registry: Registry, store: Store, limits: Limits | None = None, token: str | None = None):
         limits = limits or Limits()
@@ -114,6 +136,7 @@ class Collector:
         self.token = token
         self.counts = Counts()
         self._counts_lock = threading.Lock()
+        self._workers = asyncio.Semaphore(WORKERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,18 +144,28 @@ class Collector:
         try:
             status, answer, headers = await self._handle(scope, receive)
         except Rejected as rejected:
-            with self._counts_lock:
-                self.counts.refused += 1
-            status, headers = rejected.status, rejected.headers
+            self.count_refused()
+            # The body may be unread, or still on its way: the connection is not kept for it.
+            status, headers = rejected.status, {**rejected.headers, "Connection": "close"}
             answer = {"error": rejected.code, "message": rejected.message}
         except OSError as exc:  # the disk, not the request: the runtime will send the batch again
             log.error("cannot store events: %s", exc)
             status, headers = 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
             answer = {"error": "storage-failed", "message": "the collector cannot write; try again later"}
+        except asyncio.CancelledError:
+            # The server stops and waits no longer. Answered here rather than raised: uvicorn would
+            # log a traceback and answer 500. Nothing of the request was acknowledged.
+            status, headers = 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Connection": "close"}
+            answer = {"error": "shutting-down", "message": "the collector is stopping; try again later"}
         except Exception:
             log.exception("internal error in the collector (please report it)")
             status, answer, headers = 500, {"error": "internal", "message": "internal error in the collector"}, {}
         await _respond(send, status, answer, headers)
+
+    def count_refused(self) -> None:
+        """One more request answered with a 4xx."""
+        with self._counts_lock:
+            self.counts.refused += 1
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[int, dict[str, object], dict[str, str]]:
         path, method = scope["path"], scope["method"]
@@ -148,12 +181,31 @@ class Collector:
         self._authorize(headers)
         if method == "GET":
             event, clean = query_event(bytes(scope["query_string"]), self.registry, self.limits)
-            outcome = await asyncio.to_thread(self._process, [event], clean)
+            outcome = await self._off_loop(lambda: self._process([event], clean))
         else:
             encoding = self._check_post(headers)
-            body = await _read_body(receive, self.limits.max_body_bytes)
-            outcome = await asyncio.to_thread(self._process_body, body, encoding)
+            body = await _read_body(receive, self.limits)
+            outcome = await self._off_loop(lambda: self._process_body(body, encoding))
         return 200, {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "bad": outcome.bad}, {}
+
+    async def _off_loop(self, work: Callable[[], T]) -> T:
+        """`work()` on a daemon thread, once one of the `WORKERS` is free. asyncio's own executor
+        threads are joined when the process exits, so a stopping collector would wait for every
+        request they hold; a daemon thread is not waited for, and its request, never answered 200,
+        is sent again by the runtime."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return  # the request stopped waiting before the thread began
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # raised in the request, as if `work` ran there
+                future.set_exception(exc)
+
+        async with self._workers:
+            threading.Thread(target=run, name="collector-worker", daemon=True).start()
+            return await asyncio.wrap_future(future)
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
         if self.token is None:
@@ -194,9 +246,10 @@ class Collector:
         bad: list[dict[str, Any]] = []
         for event in events:
             problems = [] if clean else text_problems(event, self.limits.max_field_chars)
-            schema = None
-            if not problems:
-                schema, problems = self.registry.check(event)
+            if problems:  # kept cut to size and made Unicode; other events are kept as they arrived
+                bad.append(self._bad_row(clip(event, self.limits.max_field_chars), problems, received))
+                continue
+            schema, problems = self.registry.check(event)
             if schema is not None and not problems and isinstance(event, dict):
                 accepted.append(Accepted(schema.name, schema.version, event))
             else:
@@ -208,10 +261,10 @@ class Collector:
             self.counts.bad += outcome.bad
         return outcome
 
-    def _bad_row(self, event: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
-        """A failed event, as Snowplow keeps them: when, why, and what arrived (long strings cut)."""
+    def _bad_row(self, payload: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
+        """A failed event, as Snowplow keeps them: when, why, and what arrived."""
         return {
             "received_at": utc_timestamp(received.timestamp()),
             "errors": [problem.as_json() for problem in problems],
-            "payload": clip(event, self.limits.max_field_chars),
+            "payload": payload,
         }

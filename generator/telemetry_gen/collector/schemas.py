@@ -3,7 +3,9 @@
 The schemas are the ones `telemetry-gen build` writes, rendered in memory from the catalog (so
 the collector never trusts a stale `generated/`), plus the `schemas/` folders of earlier builds,
 for apps still sending earlier versions of an event. Each schema gets one `jsonschema` validator
-(Draft 2020-12, the reference implementation), built once and reused for every event.
+(Draft 2020-12, the reference implementation), built once and reused for every event. Lengths
+(`maxLength`, `maxItems`) are checked first, in one walk that costs no more than reading the
+event: an event past one never reaches jsonschema, whose cost can grow with their square.
 
 A violation becomes a `Problem`: a stable code, a JSON-pointer location in the event and a
 message. The collector writes problems into bad rows; live-check turns them into findings.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import heapq
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -86,6 +89,11 @@ def pointer(parts: Iterable[object]) -> str:
     return text
 
 
+def _too_long(value: str | list[Any], limit: object) -> str:
+    unit = "characters" if isinstance(value, str) else "items"
+    return f"{len(value)} {unit}, more than the {limit} allowed"
+
+
 def _message(error: ValidationError) -> str:
     keyword, expected, value = error.validator, error.validator_value, error.instance
     if keyword == "type":
@@ -96,8 +104,7 @@ def _message(error: ValidationError) -> str:
     if keyword == "const":
         return f"{shown(value)} where this schema has {shown(expected)}"
     if keyword in ("maxLength", "maxItems") and isinstance(value, (str, list)):
-        unit = "characters" if isinstance(value, str) else "items"
-        return f"{len(value)} {unit}, more than the {expected} allowed"
+        return _too_long(value, expected)
     if keyword in ("minLength", "minItems") and isinstance(value, (str, list)):
         unit = "characters" if isinstance(value, str) else "items"
         return f"{len(value)} {unit}, fewer than the {expected} needed"
@@ -116,8 +123,13 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
     keyword, instance = error.validator, error.instance
     if keyword == "additionalProperties" and isinstance(instance, dict) and isinstance(error.schema, Mapping):
         declared = error.schema.get("properties", {})
-        for key in sorted(k for k in instance if k not in declared):
+        unknown = [key for key in instance if key not in declared]
+        # Named up to the number of problems listed; an object can hold a hundred thousand.
+        for key in heapq.nsmallest(MAX_PROBLEMS, unknown):
             yield Problem(pointer([*where, key]), UNKNOWN_FIELD, "not declared in the catalog")
+        if len(unknown) > MAX_PROBLEMS:
+            rest = len(unknown) - MAX_PROBLEMS
+            yield Problem(pointer(where), UNKNOWN_FIELD, f"{rest} more fields not declared in the catalog")
     elif keyword == "required" and isinstance(instance, dict) and isinstance(error.validator_value, list):
         for key in error.validator_value:
             if key not in instance:
@@ -127,6 +139,47 @@ def _problems(error: ValidationError) -> Iterator[Problem]:
             str(keyword), INVALID_VALUE
         )
         yield Problem(pointer(where), code, _message(error))
+
+
+def _resolved(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The schema a local `$ref` (`#/$defs/context`) points to, else `schema` itself."""
+    ref = schema.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return schema
+    node: object = root
+    for part in ref[2:].split("/"):
+        node = node.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(node, Mapping) else None
+    return node if isinstance(node, Mapping) else {}
+
+
+def _past_bounds(
+    value: object, schema: Mapping[str, Any], root: Mapping[str, Any], path: list[object]
+) -> Iterator[Problem]:
+    """Strings and arrays in `value` longer than their schema's `maxLength` or `maxItems`.
+
+    One walk along the schema: it looks at no item of an array that is too long and at no field the
+    schema does not declare, so it costs no more than reading the event. It runs before jsonschema,
+    which tests `uniqueItems` by comparing every pair of items it cannot sort, and `pattern` on
+    strings of any length.
+    """
+    schema = _resolved(schema, root)
+    if isinstance(value, str):
+        limit = schema.get("maxLength")
+        if isinstance(limit, int) and len(value) > limit:
+            yield Problem(pointer(path), INVALID_VALUE, _too_long(value, limit))
+    elif isinstance(value, list):
+        limit, items = schema.get("maxItems"), schema.get("items")
+        if isinstance(limit, int) and len(value) > limit:
+            yield Problem(pointer(path), INVALID_VALUE, _too_long(value, limit))
+        elif isinstance(items, Mapping):
+            for index, item in enumerate(value):
+                yield from _past_bounds(item, items, root, [*path, index])
+    elif isinstance(value, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, Mapping):
+            for key, declared in properties.items():
+                if key in value and isinstance(declared, Mapping):
+                    yield from _past_bounds(value[key], declared, root, [*path, key])
 
 
 def _real_timestamp(value: str) -> bool:
@@ -189,10 +242,14 @@ class EventSchema:
         return found if isinstance(found, Mapping) else {}
 
     def check(self, event: dict[str, Any]) -> list[Problem]:
-        problems = sorted({p for error in self.validator.iter_errors(event) for p in _problems(error)})
-        timestamp = event.get("timestamp")
-        if not any(p.location == "/timestamp" for p in problems) and not _real_timestamp(str(timestamp)):
-            problems.append(Problem("/timestamp", INVALID_VALUE, f"{shown(timestamp)} is not a real date and time"))
+        """Every way `event` departs from this schema; an event past a length bound is reported for
+        that alone, and never reaches jsonschema (see `_past_bounds`)."""
+        problems = sorted(set(_past_bounds(event, self.document, self.document, [])))
+        if not problems:
+            problems = sorted({p for error in self.validator.iter_errors(event) for p in _problems(error)})
+            timestamp = event.get("timestamp")
+            if not any(p.location == "/timestamp" for p in problems) and not _real_timestamp(str(timestamp)):
+                problems.append(Problem("/timestamp", INVALID_VALUE, f"{shown(timestamp)} is not a real date and time"))
         if len(problems) > MAX_PROBLEMS:
             rest = len(problems) - MAX_PROBLEMS
             problems = [*problems[:MAX_PROBLEMS], Problem("", MORE_PROBLEMS, f"{rest} more problem(s) not listed")]

@@ -29,7 +29,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one request. The defaults leave room for the runtime's 512 KiB batches."""
+    """Bounds on one request. The defaults leave room for the runtime's 512 KiB batches, sent over a
+    slow link."""
 
     max_body_bytes: int = 1024 * 1024  # as sent (gzipped)
     max_json_bytes: int = 4 * 1024 * 1024  # once inflated
@@ -37,6 +38,8 @@ class Limits:
     max_field_chars: int = 4096  # per string or key; raised to the catalog's longest `maxLength` if below
     max_depth: int = 32  # nesting of objects and arrays in the body
     max_query_bytes: int = 8192  # the GET form's query string
+    max_header_seconds: float = 10.0  # to receive the request line and headers
+    max_body_seconds: float = 30.0  # to receive the body, once the headers are in
 
 
 class Rejected(Exception):
