@@ -29,36 +29,35 @@ def child(catalog_path: Path, out: Path, with_models: bool) -> None:
     """One build, stage by stage, as `telemetry-gen build` runs it."""
     from telemetry_gen.build import TARGETS, catalog_format_file
     from telemetry_gen.cache import today
-    from telemetry_gen.catalog import gc_paused, load_catalog
+    from telemetry_gen.catalog import load_catalog
     from telemetry_gen.catalog.lint import run_lints
     from telemetry_gen.write import write_tree
 
     stages: dict[str, float] = {}
-    with gc_paused():
-        mark = time.perf_counter()
+    mark = time.perf_counter()
 
-        def stage(name: str) -> None:
-            nonlocal mark
-            now = time.perf_counter()
-            stages[name] = now - mark
-            mark = now
+    def stage(name: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        stages[name] = now - mark
+        mark = now
 
-        catalog, diagnostics = load_catalog(catalog_path)
-        assert catalog is not None, [d.render() for d in diagnostics]
-        stage("load")
-        assert not run_lints(catalog, today())
-        stage("lint")
-        files = [catalog_format_file()]
-        for name, render in TARGETS.items():
-            files += render(catalog)
-            stage(name)
-        write_tree(sorted(files, key=lambda f: f.path), out)
-        stage("write")
-        if with_models:
-            from telemetry_gen.targets import models
+    catalog, diagnostics = load_catalog(catalog_path)
+    assert catalog is not None, [d.render() for d in diagnostics]
+    stage("load")
+    assert not run_lints(catalog, today())
+    stage("lint")
+    files = [catalog_format_file()]
+    for name, render in TARGETS.items():
+        files += render(catalog)
+        stage(name)
+    write_tree(sorted(files, key=lambda f: f.path), out)
+    stage("write")
+    if with_models:
+        from telemetry_gen.targets import models
 
-            models.render(catalog, None)
-            stage("models")
+        models.render(catalog, None)
+        stage("models")
     print(json.dumps({"stages": stages, "files": len(files)}))
 
 

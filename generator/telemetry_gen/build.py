@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from .cache import BuildRequest, Outcome, today
-from .catalog import gc_paused, load_catalog
+from .catalog import load_catalog
 from .catalog.lint import run_lints
 from .catalog.model import Catalog
 from .diagnostics import Diagnostic, Severity, has_errors
@@ -30,11 +30,10 @@ def check_catalog(
 
     `app_version` is the app version being released, against which `expires: app:<version>` is linted.
     """
-    with gc_paused():
-        catalog, diagnostics = load_catalog(path)
-        if catalog is None:
-            return None, diagnostics
-        diagnostics = diagnostics + run_lints(catalog, today(), app_version)
+    catalog, diagnostics = load_catalog(path)
+    if catalog is None:
+        return None, diagnostics
+    diagnostics = diagnostics + run_lints(catalog, today(), app_version)
     failing = has_errors(diagnostics) or (fatal_warnings and any(d.severity is Severity.WARNING for d in diagnostics))
     return (None if failing else catalog), diagnostics
 
@@ -58,13 +57,12 @@ def render_all(catalog: Catalog, previous: Path | None = None) -> list[Generated
 
 def run(request: BuildRequest, *, write: bool) -> Outcome:
     """Check and render the catalog, and write the output when `write`; what the build came to."""
-    with gc_paused():
-        catalog, diagnostics = check_catalog(
-            request.catalog, fatal_warnings=request.fatal_warnings, app_version=request.app_version
-        )
-        if catalog is None:
-            return Outcome(diagnostics, 0, None)
-        files = render_all(catalog, previous=request.out)
-        if write:
-            write_tree(files, request.out)
-        return Outcome(diagnostics, len(catalog.events), manifest(files))
+    catalog, diagnostics = check_catalog(
+        request.catalog, fatal_warnings=request.fatal_warnings, app_version=request.app_version
+    )
+    if catalog is None:
+        return Outcome(diagnostics, 0, None)
+    files = render_all(catalog, previous=request.out)
+    if write:
+        write_tree(files, request.out)
+    return Outcome(diagnostics, len(catalog.events), manifest(files))

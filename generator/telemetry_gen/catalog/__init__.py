@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,30 +22,8 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a catalog is loaded, linted or rendered.
-
-    Loading a catalog makes hundreds of thousands of objects (YAML nodes, positions, the model)
-    and no garbage cycles; every full collection would walk all of them again: with 1,000 events
-    that was a third of the build. Collecting once at the end loses nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic]]:
     """Run load → validate → model on catalog text; lints are separate (see `lint`)."""
-    with gc_paused():
-        return _parse_catalog(text, file)
-
-
-def _parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic]]:
     content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     loaded, diagnostics = load_yaml(text, file)
     if loaded is None or diagnostics:
