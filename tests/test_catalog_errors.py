@@ -4,6 +4,7 @@ The corpus lives in `tests/fixtures/malformed/`, one catalog per file. Each file
 comment lines that say what it must produce:
 
     # expect: CF010 line 14            an error with this code on this line (repeat for several)
+    # expect: CF010 line 14 column 9   the same, at this column
     # expect: LN018 line 14 warning    the same, for a warning (only useful with --fatal-warnings)
     # exact                            no error other than the expected ones may be reported
     # args: --fatal-warnings           extra arguments for `telemetry-gen build`
@@ -28,7 +29,10 @@ from conftest import FIXTURES, MINIMAL_CATALOG, run_cli
 MALFORMED = FIXTURES / "malformed"
 
 DIRECTIVE = re.compile(r"^# (?P<name>expect|exact|args|xfail)(?::\s*(?P<value>.*))?$")
-EXPECTATION = re.compile(r"^(?P<code>[A-Z]{2}[0-9]{3}) line (?P<line>[0-9]+)(?: (?P<severity>error|warning))?$")
+EXPECTATION = re.compile(
+    r"^(?P<code>[A-Z]{2}[0-9]{3}) line (?P<line>[0-9]+)(?: column (?P<column>[0-9]+))?"
+    r"(?: (?P<severity>error|warning))?$"
+)
 DIAGNOSTIC = re.compile(
     r"^(?P<file>\S.*?):(?P<line>[0-9]+):(?P<column>[0-9]+): (?P<severity>error|warning) "
     r"(?P<code>[A-Z]{2}[0-9]{3}): (?P<message>.*)$"
@@ -37,9 +41,26 @@ HINT = re.compile(r"^    hint: \S")
 
 
 @dataclass(frozen=True)
+class Expected:
+    code: str
+    line: int
+    column: int | None  # None: any column
+    severity: str
+
+    def __str__(self) -> str:
+        column = "<col>" if self.column is None else self.column
+        return f":{self.line}:{column}: {self.severity} {self.code}:"
+
+    def matches(self, reported: Reported) -> bool:
+        return (reported.code, reported.line, reported.severity) == (self.code, self.line, self.severity) and (
+            self.column is None or reported.column == self.column
+        )
+
+
+@dataclass(frozen=True)
 class Case:
     path: Path
-    expected: tuple[tuple[str, int, str], ...]  # (code, line, severity)
+    expected: tuple[Expected, ...]
     exact: bool
     args: tuple[str, ...]
     xfail: str | None
@@ -48,7 +69,7 @@ class Case:
 def _parse_case(path: Path) -> Case:
     # Bytes decoded leniently: one fixture is deliberately not UTF-8 (its header is ASCII).
     lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
-    expected: list[tuple[str, int, str]] = []
+    expected: list[Expected] = []
     exact, args, xfail = False, (), None
     for line in lines:
         match = DIRECTIVE.match(line)
@@ -58,7 +79,8 @@ def _parse_case(path: Path) -> Case:
         if match["name"] == "expect":
             found = EXPECTATION.match(value)
             assert found, f"{path.name}: malformed expectation {line!r}"
-            expected.append((found["code"], int(found["line"]), found["severity"] or "error"))
+            column = int(found["column"]) if found["column"] else None
+            expected.append(Expected(found["code"], int(found["line"]), column, found["severity"] or "error"))
         elif match["name"] == "exact":
             exact = True
         elif match["name"] == "args":
@@ -158,16 +180,13 @@ def test_malformed_catalog_fails_with_located_diagnostics(case: Case, tmp_path: 
     for diagnostic in reported:
         assert diagnostic.file.endswith(case.path.name), output
         assert diagnostic.line >= 1 and diagnostic.column >= 1, output
-    for expected_code, line, severity in case.expected:
-        wanted = f":{line}:<col>: {severity} {expected_code}:"
-        assert any((d.code, d.line, d.severity) == (expected_code, line, severity) for d in reported), (
-            f"expected `{wanted}` in:\n{output}"
-        )
+    for expected in case.expected:
+        assert any(expected.matches(d) for d in reported), f"expected `{expected}` in:\n{output}"
     for diagnostic in reported:
         assert diagnostic.hint, f"no hint after {diagnostic.code} at line {diagnostic.line}:\n{output}"
     if case.exact:
         errors = Counter((d.code, d.line) for d in reported if d.severity == "error")
-        wanted_errors = Counter((c, n) for c, n, severity in case.expected if severity == "error")
+        wanted_errors = Counter((e.code, e.line) for e in case.expected if e.severity == "error")
         assert errors == wanted_errors, output
     assert not out.exists(), "a failed build wrote its output folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "a failed build left files beside --out"
