@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import keyword
 import math
 import re
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..diagnostics import Diagnostic, Location, Severity
 from .source import Path, SourceMap
-from .validate import describe
+from .validate import BAD_VALUE, describe
 
 BAD_EVENT_NAME = "CF020"
 NAME_COLLISION = "CF021"
@@ -302,10 +303,18 @@ class _ModelBuilder:
 
     def app(self, raw: dict[str, Any]) -> App:
         name: str = raw["name"]
+        package: str = raw["package"]
+        if keyword.iskeyword(package):
+            self.error(
+                BAD_VALUE,
+                ("app", "package"),
+                f"{package!r} is a Python keyword: `import {package}` would be a syntax error",
+                f"choose another package name, e.g. {package}_telemetry",
+            )
         return App(
             name=name,
             title=raw["title"],
-            package=raw["package"],
+            package=package,
             version=Version.parse(raw["version"]),
             schema_base_url=raw.get("schema_base_url", f"https://telemetry.invalid/{name}/"),
             env_prefix=raw.get("env_prefix", name.upper().replace("-", "_")),
