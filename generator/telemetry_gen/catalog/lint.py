@@ -362,13 +362,18 @@ def _missing_description(catalog: Catalog, now: Now) -> Iterator[Finding]:
         if _too_short(event.description):
             yield Finding(
                 event,
-                event.location,
+                event.description_location,
                 f"the description of event {event.name!r} {_text_problem(event.description)}",
                 hint,
             )
     for ref in _fields(catalog):
         if _too_short(ref.field.description):
-            yield ref.finding(f"the description of {ref} {_text_problem(ref.field.description)}", hint)
+            yield Finding(
+                ref.event,
+                ref.field.description_location,
+                f"the description of {ref} {_text_problem(ref.field.description)}",
+                hint,
+            )
 
 
 @_lint(
@@ -521,15 +526,15 @@ def _sensitive_looking_name(catalog: Catalog, now: Now) -> Iterator[Finding]:
             )
 
 
-def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[str]]:
-    """The values that are equal under `key`, grouped, for every key seen more than once."""
+def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[int]]:
+    """The positions of the values that are equal under `key`, grouped, for every key seen more than once."""
     values = list(values)
     keys = list(map(key, values))
     if len(set(keys)) == len(keys):  # the usual case, found without building groups
         return []
-    groups: dict[str, list[str]] = {}
-    for value in values:
-        groups.setdefault(key(value), []).append(value)
+    groups: dict[str, list[int]] = {}
+    for index, found in enumerate(keys):
+        groups.setdefault(found, []).append(index)
     return [group for group in groups.values() if len(group) > 1]
 
 
@@ -537,8 +542,11 @@ def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[s
 def _duplicate_enum_value(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, enum, items_of in _typed(catalog, EnumType):
         for group in _duplicates(enum.values, str):
-            yield ref.finding(
-                f"{items_of}{ref}: the value {group[0]!r} is listed {len(group)} times",
+            repeated = group[1]  # the first repeat: the one to remove
+            yield Finding(
+                ref.event,
+                enum.value_locations[repeated],
+                f"{items_of}{ref}: the value {enum.values[repeated]!r} is listed {len(group)} times",
                 "keep one of them",
             )
 
@@ -760,9 +768,10 @@ def _generic_domain(catalog: Catalog, now: Now) -> Iterator[Finding]:
 )
 def _enum_values_differ_by_case(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, enum, items_of in _typed(catalog, EnumType):
-        for group in _duplicates(dict.fromkeys(enum.values), str.casefold):
+        distinct = list(dict.fromkeys(enum.values))
+        for group in _duplicates(distinct, str.casefold):
             yield ref.finding(
-                f"{items_of}{ref}: values that differ only in case: {', '.join(repr(v) for v in group)}",
+                f"{items_of}{ref}: values that differ only in case: {', '.join(repr(distinct[i]) for i in group)}",
                 "keep one spelling; analyses that group values would count them apart",
             )
 

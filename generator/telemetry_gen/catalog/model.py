@@ -5,6 +5,7 @@ Everything downstream (lints, every output target) reads this model, never the r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
 import keyword
@@ -73,6 +74,8 @@ class StringType:
 @dataclass(frozen=True)
 class EnumType:
     values: tuple[str, ...]
+    # Where each value is written in the catalog; not part of the type.
+    value_locations: tuple[Location, ...] = dataclasses.field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class Field:
     justification: str | None
     examples: tuple[Any, ...]
     location: Location
+    description_location: Location
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ class Event:
     lint_ignore: tuple[str, ...]
     fields: tuple[Field, ...]
     location: Location
+    description_location: Location
     renamed_from: str | None = None
 
     @property
@@ -365,24 +370,29 @@ class _ModelBuilder:
             )
         return raw
 
-    def bounds(self, low: float | None, high: float | None, path: Path, what: str) -> None:
+    def bounds(self, low: float | None, high: float | None, path: Path, low_key: str, what: str) -> None:
+        """Report a lower bound (`low_key` of the field at `path`) above the upper one, where it is written."""
         if low is not None and high is not None and low > high:
             self.error(
                 INVERTED_BOUNDS,
-                path,
+                (*path, low_key),
                 f"{describe(path)}: the minimum {what} {low} is above the maximum {high}",
                 "swap or correct the bounds",
+                at_key=True,
             )
 
     def scalar(self, raw: dict[str, Any], path: Path) -> ScalarType:
         kind = raw["type"]
         if kind == "string":
-            self.bounds(raw.get("min_length"), raw["max_length"], path, "length")
+            self.bounds(raw.get("min_length"), raw["max_length"], path, "min_length", "length")
             return StringType(
                 raw["max_length"], raw.get("min_length"), self.pattern(raw.get("pattern"), (*path, "pattern"))
             )
         if kind == "enum":
-            return EnumType(tuple(raw["values"]))
+            values = raw["values"]
+            return EnumType(
+                tuple(values), tuple(self.map.value((*path, "values", index)) for index in range(len(values)))
+            )
         if kind in ("integer", "number"):
             for key in ("minimum", "maximum"):
                 if isinstance(raw.get(key), float) and not math.isfinite(raw[key]):
@@ -393,14 +403,14 @@ class _ModelBuilder:
                         "give a finite bound, or leave it out (JSON has no NaN or infinity)",
                     )
                     raw = {**raw, key: None}
-            self.bounds(raw.get("minimum"), raw.get("maximum"), path, "value")
+            self.bounds(raw.get("minimum"), raw.get("maximum"), path, "minimum", "value")
             return NumericType(kind == "integer", raw.get("minimum"), raw.get("maximum"), raw.get("unit"))
         return BooleanType()
 
     def value_type(self, raw: dict[str, Any], path: Path) -> ValueType:
         kind = raw["type"]
         if kind == "array":
-            self.bounds(raw.get("min_items"), raw["max_items"], path, "item count")
+            self.bounds(raw.get("min_items"), raw["max_items"], path, "min_items", "item count")
             items = self.scalar(raw["items"], (*path, "items"))
             return ArrayType(items, raw["max_items"], raw.get("min_items"), raw.get("unique", False))
         if kind == "object":
@@ -447,6 +457,7 @@ class _ModelBuilder:
             justification=justification,
             examples=examples,
             location=self.map.key(path),
+            description_location=self.map.key((*path, "description")),
         )
 
     def fields(self, raw: dict[str, Any], path: Path) -> tuple[Field, ...]:
@@ -488,6 +499,7 @@ class _ModelBuilder:
             lint_ignore=tuple(sorted(raw.get("lint_ignore", ()))),
             fields=self.fields(raw.get("fields", {}), path),
             location=self.map.key(path),
+            description_location=self.map.key((*path, "description")),
             renamed_from=raw.get("renamed_from"),
         )
 
