@@ -13,6 +13,7 @@ comment lines that say what it must produce:
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -21,10 +22,15 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import FIXTURES, MINIMAL_CATALOG, run_cli
+from conftest import FIXTURES, MINIMAL_CATALOG, REPO, run_cli
+from telemetry_gen.catalog import parse_catalog
 
 MALFORMED = FIXTURES / "malformed"
 
@@ -350,6 +356,7 @@ events:
     [
         ("CF027", 16),
         ("CF029", 17),
+        ("LN008", 19),
         ("CF022", 22),
         ("CF023", 25),
         ("CF025", 34),
@@ -420,6 +427,68 @@ def test_duplicate_keys_are_all_reported_not_just_the_first(tmp_path: Path) -> N
     assert code == 1
     assert [(d.code, d.line) for d in reported] == [("CF002", 8), ("CF002", 19), ("CF002", 22)]
     assert "first defined at line 6" in reported[0].message
+
+
+# Valid catalogs, damaged at random places: values replaced, keys deleted or added, list items added.
+VALID_DATA = [yaml.safe_load(MINIMAL_CATALOG), yaml.safe_load((REPO / "events.yaml").read_text("utf-8"))]
+SCALARS = st.one_of(
+    st.sampled_from([True, 0, -1, 1.5, "", "x", None, "string", "enum", "object", "array", "usage", "1.0", "app/x"]),
+    st.text(max_size=5),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["type", "a", "max_length", "values", "fields", "items", "privacy"]), inner)
+    ),
+    max_leaves=6,
+)
+
+
+def _places(data: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    places = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            places += _places(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            places += _places(value, (*path, index))
+    return places
+
+
+def _at(data: Any, path: tuple[object, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+@st.composite
+def damaged_catalogs(draw: st.DrawFn) -> str:
+    data = copy.deepcopy(draw(st.sampled_from(VALID_DATA)))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_places(data)))
+        target = _at(data, path)
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace" and path:
+            _at(data, path[:-1])[path[-1]] = draw(VALUES)
+        elif action == "delete" and path:
+            del _at(data, path[:-1])[path[-1]]
+        elif action == "add" and isinstance(target, dict):
+            target[draw(st.sampled_from(["type", "fields", "since", "values", "package"]) | st.text(max_size=4))] = (
+                draw(VALUES)
+            )
+        elif action == "add" and isinstance(target, list):
+            target.append(draw(VALUES))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+@settings(deadline=None, database=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_catalogs())
+def test_a_catalog_damaged_anywhere_is_checked_as_far_as_it_can_be_read(text: str) -> None:
+    """Later stages run on what earlier problems leave readable: they must not trip over the rest."""
+    catalog, diagnostics = parse_catalog(text, "events.yaml")
+    assert catalog is not None or any(d.severity.value == "error" for d in diagnostics)
+    assert all(d.location.line >= 1 and d.hint for d in diagnostics)
 
 
 # --------------------------------------------------------------------------- output left alone

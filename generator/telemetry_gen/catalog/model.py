@@ -1,6 +1,9 @@
 """Model step: validated catalog data → frozen dataclasses, plus the checks a schema can't express.
 
-Everything downstream (lints, every output target) reads this model, never the raw YAML.
+Everything downstream (lints, every output target) reads this model, never the raw YAML. The
+model holds each part of the catalog that no earlier problem touches (the app, each event,
+context field and history entry), so a catalog with problems is still checked as far as it
+can be read.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic, Location, Severity
-from .source import Path, SourceMap
+from .source import Flaws, Path, SourceMap
 from .validate import BAD_VALUE, describe
 
 BAD_EVENT_NAME = "CF020"
@@ -297,10 +300,11 @@ class Catalog:
 
 
 class _ModelBuilder:
-    def __init__(self, source_map: SourceMap) -> None:
+    def __init__(self, source_map: SourceMap, flaws: Flaws) -> None:
         self.map = source_map
+        self.flaws = flaws
         self.diagnostics: list[Diagnostic] = []
-        self.catalog_version = Version(0, 0)
+        self.catalog_version: Version | None = None  # None when the app cannot be read
 
     def error(self, code: str, path: Path, message: str, hint: str, *, at_key: bool = False) -> None:
         location = self.map.key(path) if at_key else self.map.value(path)
@@ -332,6 +336,8 @@ class _ModelBuilder:
         fields = []
         for name, spec in sorted(raw.items()):
             path: Path = ("context", name)
+            if self.flaws.touch(path):
+                continue
             source: str = spec["source"]
             package = spec.get("package")
             if (source == "package_version") != (package is not None):
@@ -347,7 +353,7 @@ class _ModelBuilder:
 
     def since(self, raw: str, path: Path) -> Version:
         version = Version.parse(raw)
-        if version.key() > self.catalog_version.key():
+        if self.catalog_version is not None and version.key() > self.catalog_version.key():
             self.error(
                 SINCE_TOO_NEW,
                 path,
@@ -504,7 +510,11 @@ class _ModelBuilder:
         )
 
     def events(self, raw: dict[str, Any]) -> tuple[Event, ...]:
-        events = [event for name, spec in sorted(raw.items()) if (event := self.event(name, spec))]
+        events = [
+            event
+            for name, spec in sorted(raw.items())
+            if not self.flaws.touch(("events", name)) and (event := self.event(name, spec))
+        ]
         by_identifier: dict[str, Event] = {}
         for event in events:
             other = by_identifier.setdefault(event.identifier, event)
@@ -543,12 +553,15 @@ class _ModelBuilder:
                 )
             claimed.setdefault(old, event.name)
 
-    def history(self, raw: dict[str, Any], events: tuple[Event, ...]) -> tuple[HistoryEntry, ...]:
+    def history(self, raw: dict[str, Any], fields: dict[str, set[str]] | None) -> tuple[HistoryEntry, ...]:
+        """The entries of `history`. `fields`: the dotted field names of every event, to check the
+        current version's entries against; None when some event could not be read."""
         entries = []
-        fields = {event.name: _dotted_names(event.fields) for event in events}
         for version_text, items in raw.items():
+            if self.flaws.over(("history", version_text)):
+                continue
             version = Version.parse(version_text)
-            if version.key() > self.catalog_version.key():
+            if self.catalog_version is not None and version.key() > self.catalog_version.key():
                 self.error(
                     BAD_HISTORY,
                     ("history", version_text),
@@ -558,6 +571,8 @@ class _ModelBuilder:
                 )
             for index, item in enumerate(items):
                 path: Path = ("history", version_text, index)
+                if self.flaws.touch(path):
+                    continue
                 if item.get("event") is None and not item["change"].startswith("context-"):
                     self.error(
                         BAD_HISTORY,
@@ -565,7 +580,7 @@ class _ModelBuilder:
                         f"a recorded {item['change']} names no event",
                         "add `event: <domain/action>` (only context changes go without one)",
                     )
-                if version == self.catalog_version and item["change"] not in _REMOVALS:
+                if fields is not None and version == self.catalog_version and item["change"] not in _REMOVALS:
                     self.current_history(item, fields, path)
                 entries.append(
                     HistoryEntry(
@@ -667,20 +682,29 @@ def _matches(pattern: str, value: str) -> bool | None:
 
 
 def build_model(
-    data: dict[str, Any], source_map: SourceMap, file: str, content_hash: str
-) -> tuple[Catalog, list[Diagnostic]]:
-    """Build the model from structurally valid data; return it with any semantic errors."""
-    builder = _ModelBuilder(source_map)
-    app = builder.app(data["app"])
-    builder.catalog_version = app.version
-    events = builder.events(data["events"])
+    data: dict[str, Any], source_map: SourceMap, file: str, content_hash: str, flaws: Flaws
+) -> tuple[Catalog | None, list[Diagnostic]]:
+    """The model of every part of `data` that no flaw touches, with the problems a schema cannot
+    express; the model is None when the app cannot be read."""
+    builder = _ModelBuilder(source_map, flaws)
+    app = None if flaws.touch(("app",)) else builder.app(data["app"])
+    builder.catalog_version = app.version if app is not None else None
+    raw_events = {} if flaws.over(("events",)) else data["events"]
+    events = builder.events(raw_events)
+    every_event = not flaws.over(("events",)) and len(events) == len(raw_events)
+    fields = {event.name: _dotted_names(event.fields) for event in events} if every_event else None
+    context = () if flaws.over(("context",)) else builder.context(data.get("context", {}))
+    never_collected = () if flaws.touch(("never_collected",)) else tuple(data["never_collected"])
+    history = () if flaws.over(("history",)) else builder.history(data.get("history", {}), fields)
+    if app is None:
+        return None, builder.diagnostics
     catalog = Catalog(
         file=file,
         content_hash=content_hash,
         app=app,
-        context=builder.context(data.get("context", {})),
-        never_collected=tuple(data["never_collected"]),
+        context=context,
+        never_collected=never_collected,
         events=events,
-        history=builder.history(data.get("history", {}), events),
+        history=history,
     )
     return catalog, builder.diagnostics

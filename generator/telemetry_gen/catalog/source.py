@@ -68,10 +68,38 @@ class SourceMap:
         return Location(self.file, mark.line + 1, mark.column + 1)
 
 
+class Flaws:
+    """The places (paths into the data) where a problem was reported.
+
+    Later stages read only what no problem touches: the validator does not repeat what the
+    loader reported of a value, and the model leaves out each part that holds a problem.
+    """
+
+    def __init__(self) -> None:
+        self._places: set[Path] = set()
+        self._holders: set[Path] = set()  # every place and every path that leads to one
+
+    def add(self, place: Path) -> None:
+        self._places.add(place)
+        self._holders.update(place[:end] for end in range(len(place) + 1))
+
+    def at(self, place: Path) -> bool:
+        return place in self._places
+
+    def over(self, path: Path) -> bool:
+        """Whether a problem lies at `path` or at what holds it."""
+        return any(path[:end] in self._places for end in range(len(path) + 1))
+
+    def touch(self, path: Path) -> bool:
+        """Whether a problem lies at `path`, inside it, or at what holds it."""
+        return path in self._holders or self.over(path)
+
+
 @dataclass
 class LoadedSource:
     data: object
     source_map: SourceMap
+    flaws: Flaws = field(default_factory=Flaws)
 
 
 def _location(file: str, node: yaml.Node) -> Location:
@@ -130,21 +158,27 @@ class _ScalarConstructor:
 
 
 class _Builder:
-    """The data of the composer's nodes, with their positions and the diagnostics."""
+    """The data of the composer's nodes, with their positions, the diagnostics and their places.
+
+    What cannot be read is left out and reported; the place of each report is a flaw: a value
+    that became None, a mapping that lost keys, or a key written twice (its first value stays).
+    """
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
         self.map = SourceMap(file)
         self.diagnostics: list[Diagnostic] = []
+        self.flaws = Flaws()
         self._values = 0
         self._max_values = max_values(text)
         # The collections being built: an alias back into one of them is a loop.
         self._open: set[int] = set()
         self._construct_scalar = _ScalarConstructor()
 
-    def error(self, code: str, node: yaml.Node, message: str, hint: str) -> None:
+    def error(self, code: str, node: yaml.Node, place: Path, message: str, hint: str) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, _location(self.file, node), message, hint))
+        self.flaws.add(place)
 
     def source_text(self, node: yaml.Node) -> str:
         return " ".join(self.text[node.start_mark.index : node.end_mark.index].split())
@@ -158,6 +192,7 @@ class _Builder:
             self.error(
                 UNSUPPORTED_YAML,
                 node,
+                path,
                 "a YAML alias refers to a value that contains it",
                 "remove the self-referencing alias (*name)",
             )
@@ -166,15 +201,17 @@ class _Builder:
             self.error(
                 UNSUPPORTED_YAML,
                 node,
+                path,
                 f"the YAML tag {node.tag!r} is not supported",
                 "remove the tag; the catalog uses plain YAML values only",
             )
             return None
         self.map.values[path] = node.start_mark
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+            return self._scalar(node, path)
         if len(path) >= MAX_DEPTH:
             self.diagnostics.append(_too_deep(_location(self.file, node)))
+            self.flaws.add(path)
             return None
         self._open.add(node_id)
         if isinstance(node, yaml.MappingNode):
@@ -184,7 +221,7 @@ class _Builder:
         self._open.remove(node_id)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode) -> object:
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> object:
         try:
             return self._construct_scalar(node)
         except _UNREADABLE_SCALAR:
@@ -192,6 +229,7 @@ class _Builder:
             self.error(
                 UNSUPPORTED_YAML,
                 node,
+                path,
                 f"{node.value!r} cannot be read as {kind}",
                 "remove the explicit tag (!!...) or correct the value",
             )
@@ -205,15 +243,17 @@ class _Builder:
                 self.error(
                     UNSUPPORTED_YAML,
                     key_node,
+                    path,
                     "YAML merge keys (<<) are not supported",
                     "write the keys out in full so each event stands on its own",
                 )
                 continue
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 self.error(
                     NON_STRING_KEY,
                     key_node,
+                    path,
                     f"key {self.source_text(key_node)} is not a string",
                     'quote the key, e.g. "on": or "1.0":',
                 )
@@ -223,6 +263,7 @@ class _Builder:
                 self.error(
                     DUPLICATE_KEY,
                     key_node,
+                    key_path,
                     f"duplicate key {key!r} (first defined at line {keys[key_path].line + 1})",
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
@@ -233,7 +274,8 @@ class _Builder:
 
 
 def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
-    """Parse `text`; return the data with its positions, or the diagnostics that stop it."""
+    """Parse `text`: the data with its positions and the diagnostics of what it leaves out, or
+    None and the diagnostic that stops the catalog from being read at all."""
     text = text.removeprefix("\ufeff")  # a byte order mark is no column: editors do not show it
     try:
         node = yaml.compose(text, Loader=COMPOSER)
@@ -273,7 +315,7 @@ def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnosti
                 "write the catalog without YAML aliases (*name) that multiply its size",
             )
         ]
-    return LoadedSource(data, builder.map), builder.diagnostics
+    return LoadedSource(data, builder.map, builder.flaws), builder.diagnostics
 
 
 # What libyaml says of a document nested more than a thousand levels deep.
