@@ -9,24 +9,13 @@ value becomes a Python object) and YAML's implicit dates stay the strings the us
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import yaml
 
 from ..diagnostics import Diagnostic, Location, Severity
 
 Path = tuple[str | int, ...]
-
-
-class Mark(Protocol):
-    """Where the composer found a node: 0-based line and column."""
-
-    @property
-    def line(self) -> int: ...
-
-    @property
-    def column(self) -> int: ...
-
+Position = tuple[int, int]  # 0-based line and column, as the composer counts them
 
 # The codes of this stage; documented in docs/catalog-format.md.
 YAML_SYNTAX = "CF001"
@@ -44,28 +33,30 @@ COMPOSER: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = (
 class SourceMap:
     """Where each value (and each mapping key) of the loaded document stands.
 
-    It keeps the composer's marks and makes a Location only of those asked for: a large catalog
-    has a hundred thousand values, and few are ever reported.
+    It keeps plain positions, not the composer's marks, which would keep a hundred thousand
+    objects for the garbage collector to walk through every later stage of a large catalog, and
+    makes a Location only of those asked for.
     """
 
     file: str
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
 
     def value(self, path: Path) -> Location:
         """The closest known position of `path`: itself, else its nearest ancestor."""
         for end in range(len(path), -1, -1):
-            mark = self.values.get(path[:end])
-            if mark is not None:
-                return self._location(mark)
+            position = self.values.get(path[:end])
+            if position is not None:
+                return self._location(position)
         return Location(self.file, 1, 1)
 
     def key(self, path: Path) -> Location:
-        mark = self.keys.get(path)
-        return self.value(path) if mark is None else self._location(mark)
+        position = self.keys.get(path)
+        return self.value(path) if position is None else self._location(position)
 
-    def _location(self, mark: Mark) -> Location:
-        return Location(self.file, mark.line + 1, mark.column + 1)
+    def _location(self, position: Position) -> Location:
+        line, column = position
+        return Location(self.file, line + 1, column + 1)
 
 
 class Flaws:
@@ -187,6 +178,19 @@ class _Builder:
         self._values += 1
         if self._values > self._max_values:
             raise _TooLarge
+        if node.tag not in _PLAIN_TAGS:
+            self.error(
+                UNSUPPORTED_YAML,
+                node,
+                path,
+                f"the YAML tag {node.tag!r} is not supported",
+                "remove the tag; the catalog uses plain YAML values only",
+            )
+            return None
+        mark = node.start_mark
+        self.map.values[path] = (mark.line, mark.column)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
         node_id = id(node)
         if node_id in self._open:
             self.error(
@@ -197,18 +201,6 @@ class _Builder:
                 "remove the self-referencing alias (*name)",
             )
             return None
-        if node.tag not in _PLAIN_TAGS:
-            self.error(
-                UNSUPPORTED_YAML,
-                node,
-                path,
-                f"the YAML tag {node.tag!r} is not supported",
-                "remove the tag; the catalog uses plain YAML values only",
-            )
-            return None
-        self.map.values[path] = node.start_mark
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node, path)
         if len(path) >= MAX_DEPTH:
             self.diagnostics.append(_too_deep(_location(self.file, node)))
             self.flaws.add(path)
@@ -264,11 +256,12 @@ class _Builder:
                     DUPLICATE_KEY,
                     key_node,
                     key_path,
-                    f"duplicate key {key!r} (first defined at line {keys[key_path].line + 1})",
+                    f"duplicate key {key!r} (first defined at line {keys[key_path][0] + 1})",
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
                 continue
-            keys[key_path] = key_node.start_mark
+            mark = key_node.start_mark
+            keys[key_path] = (mark.line, mark.column)
             result[key] = self.build(value_node, key_path)
         return result
 
