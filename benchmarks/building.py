@@ -26,9 +26,9 @@ from pathlib import Path
 
 def child(catalog_path: Path, out: Path, with_models: bool) -> None:
     """One build, stage by stage, as `telemetry-gen build` runs it."""
-    from telemetry_gen.build import TARGETS, catalog_format_file, today
+    from telemetry_gen.build import TARGETS, catalog_format_file
     from telemetry_gen.catalog import load_catalog
-    from telemetry_gen.catalog.lint import run_lints
+    from telemetry_gen.catalog.lint import run_lints, today
     from telemetry_gen.write import write_tree
 
     stages: dict[str, float] = {}

@@ -4,6 +4,7 @@ The corpus lives in `tests/fixtures/malformed/`, one catalog per file. Each file
 comment lines that say what it must produce:
 
     # expect: CF010 line 14            an error with this code on this line (repeat for several)
+    # expect: CF010 line 14 column 9   the same, at this column
     # expect: LN018 line 14 warning    the same, for a warning (only useful with --fatal-warnings)
     # exact                            no error other than the expected ones may be reported
     # args: --fatal-warnings           extra arguments for `telemetry-gen build`
@@ -12,6 +13,7 @@ comment lines that say what it must produce:
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -20,15 +22,23 @@ import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conftest import FIXTURES, MINIMAL_CATALOG, run_cli
+from conftest import FIXTURES, MINIMAL_CATALOG, REPO, run_cli
+from telemetry_gen.catalog import parse_catalog
 
 MALFORMED = FIXTURES / "malformed"
 
 DIRECTIVE = re.compile(r"^# (?P<name>expect|exact|args|xfail)(?::\s*(?P<value>.*))?$")
-EXPECTATION = re.compile(r"^(?P<code>[A-Z]{2}[0-9]{3}) line (?P<line>[0-9]+)(?: (?P<severity>error|warning))?$")
+EXPECTATION = re.compile(
+    r"^(?P<code>[A-Z]{2}[0-9]{3}) line (?P<line>[0-9]+)(?: column (?P<column>[0-9]+))?"
+    r"(?: (?P<severity>error|warning))?$"
+)
 DIAGNOSTIC = re.compile(
     r"^(?P<file>\S.*?):(?P<line>[0-9]+):(?P<column>[0-9]+): (?P<severity>error|warning) "
     r"(?P<code>[A-Z]{2}[0-9]{3}): (?P<message>.*)$"
@@ -37,9 +47,26 @@ HINT = re.compile(r"^    hint: \S")
 
 
 @dataclass(frozen=True)
+class Expected:
+    code: str
+    line: int
+    column: int | None  # None: any column
+    severity: str
+
+    def __str__(self) -> str:
+        column = "<col>" if self.column is None else self.column
+        return f":{self.line}:{column}: {self.severity} {self.code}:"
+
+    def matches(self, reported: Reported) -> bool:
+        return (reported.code, reported.line, reported.severity) == (self.code, self.line, self.severity) and (
+            self.column is None or reported.column == self.column
+        )
+
+
+@dataclass(frozen=True)
 class Case:
     path: Path
-    expected: tuple[tuple[str, int, str], ...]  # (code, line, severity)
+    expected: tuple[Expected, ...]
     exact: bool
     args: tuple[str, ...]
     xfail: str | None
@@ -48,7 +75,7 @@ class Case:
 def _parse_case(path: Path) -> Case:
     # Bytes decoded leniently: one fixture is deliberately not UTF-8 (its header is ASCII).
     lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
-    expected: list[tuple[str, int, str]] = []
+    expected: list[Expected] = []
     exact, args, xfail = False, (), None
     for line in lines:
         match = DIRECTIVE.match(line)
@@ -58,7 +85,8 @@ def _parse_case(path: Path) -> Case:
         if match["name"] == "expect":
             found = EXPECTATION.match(value)
             assert found, f"{path.name}: malformed expectation {line!r}"
-            expected.append((found["code"], int(found["line"]), found["severity"] or "error"))
+            column = int(found["column"]) if found["column"] else None
+            expected.append(Expected(found["code"], int(found["line"]), column, found["severity"] or "error"))
         elif match["name"] == "exact":
             exact = True
         elif match["name"] == "args":
@@ -158,16 +186,13 @@ def test_malformed_catalog_fails_with_located_diagnostics(case: Case, tmp_path: 
     for diagnostic in reported:
         assert diagnostic.file.endswith(case.path.name), output
         assert diagnostic.line >= 1 and diagnostic.column >= 1, output
-    for expected_code, line, severity in case.expected:
-        wanted = f":{line}:<col>: {severity} {expected_code}:"
-        assert any((d.code, d.line, d.severity) == (expected_code, line, severity) for d in reported), (
-            f"expected `{wanted}` in:\n{output}"
-        )
+    for expected in case.expected:
+        assert any(expected.matches(d) for d in reported), f"expected `{expected}` in:\n{output}"
     for diagnostic in reported:
         assert diagnostic.hint, f"no hint after {diagnostic.code} at line {diagnostic.line}:\n{output}"
     if case.exact:
         errors = Counter((d.code, d.line) for d in reported if d.severity == "error")
-        wanted_errors = Counter((c, n) for c, n, severity in case.expected if severity == "error")
+        wanted_errors = Counter((e.code, e.line) for e in case.expected if e.severity == "error")
         assert errors == wanted_errors, output
     assert not out.exists(), "a failed build wrote its output folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "a failed build left files beside --out"
@@ -331,9 +356,10 @@ events:
     [
         ("CF027", 16),
         ("CF029", 17),
+        ("LN008", 19),
         ("CF022", 22),
         ("CF023", 25),
-        ("CF025", 31),
+        ("CF025", 34),
         ("CF020", 36),
     ],
 )
@@ -371,7 +397,7 @@ events:
     since: "1.0"
 """,
     [
-        ("LN002", 11),
+        ("LN002", 12),
         ("LN008", 18),
         ("LN001", 24),
     ],
@@ -401,6 +427,68 @@ def test_duplicate_keys_are_all_reported_not_just_the_first(tmp_path: Path) -> N
     assert code == 1
     assert [(d.code, d.line) for d in reported] == [("CF002", 8), ("CF002", 19), ("CF002", 22)]
     assert "first defined at line 6" in reported[0].message
+
+
+# Valid catalogs, damaged at random places: values replaced, keys deleted or added, list items added.
+VALID_DATA = [yaml.safe_load(MINIMAL_CATALOG), yaml.safe_load((REPO / "events.yaml").read_text("utf-8"))]
+SCALARS = st.one_of(
+    st.sampled_from([True, 0, -1, 1.5, "", "x", None, "string", "enum", "object", "array", "usage", "1.0", "app/x"]),
+    st.text(max_size=5),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["type", "a", "max_length", "values", "fields", "items", "privacy"]), inner)
+    ),
+    max_leaves=6,
+)
+
+
+def _places(data: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    places = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            places += _places(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            places += _places(value, (*path, index))
+    return places
+
+
+def _at(data: Any, path: tuple[object, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+@st.composite
+def damaged_catalogs(draw: st.DrawFn) -> str:
+    data = copy.deepcopy(draw(st.sampled_from(VALID_DATA)))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(_places(data)))
+        target = _at(data, path)
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace" and path:
+            _at(data, path[:-1])[path[-1]] = draw(VALUES)
+        elif action == "delete" and path:
+            del _at(data, path[:-1])[path[-1]]
+        elif action == "add" and isinstance(target, dict):
+            target[draw(st.sampled_from(["type", "fields", "since", "values", "package"]) | st.text(max_size=4))] = (
+                draw(VALUES)
+            )
+        elif action == "add" and isinstance(target, list):
+            target.append(draw(VALUES))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+@settings(deadline=None, database=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_catalogs())
+def test_a_catalog_damaged_anywhere_is_checked_as_far_as_it_can_be_read(text: str) -> None:
+    """Later stages run on what earlier problems leave readable: they must not trip over the rest."""
+    catalog, diagnostics = parse_catalog(text, "events.yaml")
+    assert catalog is not None or any(d.severity.value == "error" for d in diagnostics)
+    assert all(d.location.line >= 1 and d.hint for d in diagnostics)
 
 
 # --------------------------------------------------------------------------- output left alone

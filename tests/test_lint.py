@@ -156,10 +156,12 @@ def case(code: str, needle: str, *events: str, today: datetime.date = TODAY) -> 
 
 CASES = [
     case("LN001", "shop/opened:", event("shop/opened")),
-    case("LN002", "app/started:", event("app/started", description='"Started."')),
-    case("LN002", "app/started:", event("app/started", description='"   "')),
-    case("LN002", "mode:", event("app/started", field("mode", description="Mode."))),
-    case("LN002", "inner:", event("app/started", obj("outer", field("inner", description='"Nested."')))),
+    case("LN002", 'description: "Started."', event("app/started", description='"Started."')),
+    case("LN002", 'description: "   "', event("app/started", description='"   "')),
+    case("LN002", "description: Mode.", event("app/started", field("mode", description="Mode."))),
+    case(
+        "LN002", 'description: "Nested."', event("app/started", obj("outer", field("inner", description='"Nested."')))
+    ),
     case("LN003", "app/started:", event("app/started", trigger='"On start"')),
     case("LN004", "app/started:", event("app/started", expires='"2026-02-28"')),
     case("LN005", "app/started:", event("app/started", expires=days(0))),
@@ -173,10 +175,14 @@ CASES = [
     case("LN008", "home_dir:", event("app/started", obj("paths_seen", field("home_dir")), MODE_FIELD)),
     case("LN008", "wallet_address:", event("wallet/shown", field("wallet_address"))),
     case("LN008", "first_name:", event("app/started", field("first_name"))),
-    case("LN009", "os_family:", event("app/started", field("os_family", type="enum", values="[linux, macos, linux]"))),
     case(
         "LN009",
-        "oses:",
+        "values: [linux, macos, linux]",
+        event("app/started", field("os_family", type="enum", values="[linux, macos, linux]")),
+    ),
+    case(
+        "LN009",
+        "values: [a, b, b]",
         event("app/started", field("oses", type="array", max_items="3", items="{type: enum, values: [a, b, b]}")),
     ),
     case("LN010", "retries:", event("app/started", field("retries", type="integer", minimum="0"))),

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, Location, Severity, has_errors, sorted_diagnostics
+from .lint import run_lints, today
 from .model import Catalog, build_model
 from .source import load_yaml
 from .validate import check_structure
@@ -25,51 +23,36 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a catalog is loaded, linted or rendered.
-
-    Loading a catalog makes hundreds of thousands of objects (YAML nodes, positions, the model)
-    and no garbage cycles; every full collection would walk all of them again: with 1,000 events
-    that was a third of the build. Collecting once at the end loses nothing.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic]]:
-    """Run load → validate → model on catalog text; lints are separate (see `lint`)."""
-    with gc_paused():
-        return _parse_catalog(text, file)
+    """Run load → validate → model on catalog text: the model, or None when the catalog has errors.
 
-
-def _parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic]]:
-    content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    Every problem that can be found is reported at once. Only a YAML syntax error stops the
+    catalog from being read; otherwise each stage goes on with the parts that no earlier problem
+    touches. Lints are run by the caller on a model without errors; on a catalog with errors,
+    they are run here on what could be read (with today's date and no app version), since no
+    model leaves this function.
+    """
     loaded, diagnostics = load_yaml(text, file)
-    if loaded is None or diagnostics:
-        return None, sorted_diagnostics(diagnostics)
+    if loaded is None:
+        return None, diagnostics
     data: Any = loaded.data
     if not isinstance(data, dict):
         where = Location(file, 1, 1)
-        return None, [
-            Diagnostic(
-                "CF012",
-                Severity.ERROR,
-                where,
-                "the catalog must be a mapping",
-                "start from the example events.yaml in the telemetry-gen README",
-            )
-        ]
-    diagnostics = check_structure(data, loaded.source_map)
-    if diagnostics:
-        return None, sorted_diagnostics(diagnostics)
-    catalog, diagnostics = build_model(data, loaded.source_map, file, content_hash)
+        not_a_mapping = Diagnostic(
+            "CF012",
+            Severity.ERROR,
+            where,
+            "the catalog must be a mapping",
+            "start from the example events.yaml in the telemetry-gen README",
+        )
+        return None, sorted_diagnostics([*diagnostics, not_a_mapping])
+    diagnostics += check_structure(data, loaded.source_map, loaded.flaws)
+    content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    catalog, model_diagnostics = build_model(data, loaded.source_map, file, content_hash, loaded.flaws)
+    diagnostics += model_diagnostics
     if has_errors(diagnostics):
+        if catalog is not None:
+            diagnostics += run_lints(catalog, today())
         return None, sorted_diagnostics(diagnostics)
     return catalog, sorted_diagnostics(diagnostics)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import functools
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -86,6 +87,14 @@ AMBIGUOUS_UNIT_SUFFIXES = frozenset({"s", "min", "h", "d", "b"})
 
 # Values a random id field would hold: 32 hex digits (what the runtime makes) and a dashed UUID.
 RANDOM_ID_SAMPLES = ("9f1c2b7e4d3a4c8b9e6f0a1b2c3d4e5f", "9f1c2b7e-4d3a-4c8b-9e6f-0a1b2c3d4e5f")
+
+
+def today() -> datetime.date:
+    """Today, or the day SOURCE_DATE_EPOCH names, so builds and lints are reproducible."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).date()
+    return datetime.date.today()
 
 
 @dataclass(frozen=True)
@@ -362,13 +371,18 @@ def _missing_description(catalog: Catalog, now: Now) -> Iterator[Finding]:
         if _too_short(event.description):
             yield Finding(
                 event,
-                event.location,
+                event.description_location,
                 f"the description of event {event.name!r} {_text_problem(event.description)}",
                 hint,
             )
     for ref in _fields(catalog):
         if _too_short(ref.field.description):
-            yield ref.finding(f"the description of {ref} {_text_problem(ref.field.description)}", hint)
+            yield Finding(
+                ref.event,
+                ref.field.description_location,
+                f"the description of {ref} {_text_problem(ref.field.description)}",
+                hint,
+            )
 
 
 @_lint(
@@ -521,15 +535,15 @@ def _sensitive_looking_name(catalog: Catalog, now: Now) -> Iterator[Finding]:
             )
 
 
-def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[str]]:
-    """The values that are equal under `key`, grouped, for every key seen more than once."""
+def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[int]]:
+    """The positions of the values that are equal under `key`, grouped, for every key seen more than once."""
     values = list(values)
     keys = list(map(key, values))
     if len(set(keys)) == len(keys):  # the usual case, found without building groups
         return []
-    groups: dict[str, list[str]] = {}
-    for value in values:
-        groups.setdefault(key(value), []).append(value)
+    groups: dict[str, list[int]] = {}
+    for index, found in enumerate(keys):
+        groups.setdefault(found, []).append(index)
     return [group for group in groups.values() if len(group) > 1]
 
 
@@ -537,8 +551,11 @@ def _duplicates(values: Iterable[str], key: Callable[[str], str]) -> list[list[s
 def _duplicate_enum_value(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, enum, items_of in _typed(catalog, EnumType):
         for group in _duplicates(enum.values, str):
-            yield ref.finding(
-                f"{items_of}{ref}: the value {group[0]!r} is listed {len(group)} times",
+            repeated = group[1]  # the first repeat: the one to remove
+            yield Finding(
+                ref.event,
+                enum.value_locations[repeated],
+                f"{items_of}{ref}: the value {enum.values[repeated]!r} is listed {len(group)} times",
                 "keep one of them",
             )
 
@@ -760,9 +777,10 @@ def _generic_domain(catalog: Catalog, now: Now) -> Iterator[Finding]:
 )
 def _enum_values_differ_by_case(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for ref, enum, items_of in _typed(catalog, EnumType):
-        for group in _duplicates(dict.fromkeys(enum.values), str.casefold):
+        distinct = list(dict.fromkeys(enum.values))
+        for group in _duplicates(distinct, str.casefold):
             yield ref.finding(
-                f"{items_of}{ref}: values that differ only in case: {', '.join(repr(v) for v in group)}",
+                f"{items_of}{ref}: values that differ only in case: {', '.join(repr(distinct[i]) for i in group)}",
                 "keep one spelling; analyses that group values would count them apart",
             )
 

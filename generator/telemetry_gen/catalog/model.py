@@ -1,20 +1,25 @@
 """Model step: validated catalog data → frozen dataclasses, plus the checks a schema can't express.
 
-Everything downstream (lints, every output target) reads this model, never the raw YAML.
+Everything downstream (lints, every output target) reads this model, never the raw YAML. The
+model holds each part of the catalog that no earlier problem touches (the app, each event,
+context field and history entry), so a catalog with problems is still checked as far as it
+can be read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import enum
+import keyword
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic, Location, Severity
-from .source import Path, SourceMap
-from .validate import describe
+from .source import Flaws, Path, SourceMap
+from .validate import BAD_VALUE, describe
 
 BAD_EVENT_NAME = "CF020"
 NAME_COLLISION = "CF021"
@@ -72,6 +77,8 @@ class StringType:
 @dataclass(frozen=True)
 class EnumType:
     values: tuple[str, ...]
+    # Where each value is written in the catalog; not part of the type.
+    value_locations: tuple[Location, ...] = dataclasses.field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,7 @@ class Field:
     justification: str | None
     examples: tuple[Any, ...]
     location: Location
+    description_location: Location
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,7 @@ class Event:
     lint_ignore: tuple[str, ...]
     fields: tuple[Field, ...]
     location: Location
+    description_location: Location
     renamed_from: str | None = None
 
     @property
@@ -291,10 +300,11 @@ class Catalog:
 
 
 class _ModelBuilder:
-    def __init__(self, source_map: SourceMap) -> None:
+    def __init__(self, source_map: SourceMap, flaws: Flaws) -> None:
         self.map = source_map
+        self.flaws = flaws
         self.diagnostics: list[Diagnostic] = []
-        self.catalog_version = Version(0, 0)
+        self.catalog_version: Version | None = None  # None when the app cannot be read
 
     def error(self, code: str, path: Path, message: str, hint: str, *, at_key: bool = False) -> None:
         location = self.map.key(path) if at_key else self.map.value(path)
@@ -302,10 +312,18 @@ class _ModelBuilder:
 
     def app(self, raw: dict[str, Any]) -> App:
         name: str = raw["name"]
+        package: str = raw["package"]
+        if keyword.iskeyword(package):
+            self.error(
+                BAD_VALUE,
+                ("app", "package"),
+                f"{package!r} is a Python keyword: `import {package}` would be a syntax error",
+                f"choose another package name, e.g. {package}_telemetry",
+            )
         return App(
             name=name,
             title=raw["title"],
-            package=raw["package"],
+            package=package,
             version=Version.parse(raw["version"]),
             schema_base_url=raw.get("schema_base_url", f"https://telemetry.invalid/{name}/"),
             env_prefix=raw.get("env_prefix", name.upper().replace("-", "_")),
@@ -318,6 +336,8 @@ class _ModelBuilder:
         fields = []
         for name, spec in sorted(raw.items()):
             path: Path = ("context", name)
+            if self.flaws.touch(path):
+                continue
             source: str = spec["source"]
             package = spec.get("package")
             if (source == "package_version") != (package is not None):
@@ -333,7 +353,7 @@ class _ModelBuilder:
 
     def since(self, raw: str, path: Path) -> Version:
         version = Version.parse(raw)
-        if version.key() > self.catalog_version.key():
+        if self.catalog_version is not None and version.key() > self.catalog_version.key():
             self.error(
                 SINCE_TOO_NEW,
                 path,
@@ -356,24 +376,29 @@ class _ModelBuilder:
             )
         return raw
 
-    def bounds(self, low: float | None, high: float | None, path: Path, what: str) -> None:
+    def bounds(self, low: float | None, high: float | None, path: Path, low_key: str, what: str) -> None:
+        """Report a lower bound (`low_key` of the field at `path`) above the upper one, where it is written."""
         if low is not None and high is not None and low > high:
             self.error(
                 INVERTED_BOUNDS,
-                path,
+                (*path, low_key),
                 f"{describe(path)}: the minimum {what} {low} is above the maximum {high}",
                 "swap or correct the bounds",
+                at_key=True,
             )
 
     def scalar(self, raw: dict[str, Any], path: Path) -> ScalarType:
         kind = raw["type"]
         if kind == "string":
-            self.bounds(raw.get("min_length"), raw["max_length"], path, "length")
+            self.bounds(raw.get("min_length"), raw["max_length"], path, "min_length", "length")
             return StringType(
                 raw["max_length"], raw.get("min_length"), self.pattern(raw.get("pattern"), (*path, "pattern"))
             )
         if kind == "enum":
-            return EnumType(tuple(raw["values"]))
+            values = raw["values"]
+            return EnumType(
+                tuple(values), tuple(self.map.value((*path, "values", index)) for index in range(len(values)))
+            )
         if kind in ("integer", "number"):
             for key in ("minimum", "maximum"):
                 if isinstance(raw.get(key), float) and not math.isfinite(raw[key]):
@@ -384,14 +409,14 @@ class _ModelBuilder:
                         "give a finite bound, or leave it out (JSON has no NaN or infinity)",
                     )
                     raw = {**raw, key: None}
-            self.bounds(raw.get("minimum"), raw.get("maximum"), path, "value")
+            self.bounds(raw.get("minimum"), raw.get("maximum"), path, "minimum", "value")
             return NumericType(kind == "integer", raw.get("minimum"), raw.get("maximum"), raw.get("unit"))
         return BooleanType()
 
     def value_type(self, raw: dict[str, Any], path: Path) -> ValueType:
         kind = raw["type"]
         if kind == "array":
-            self.bounds(raw.get("min_items"), raw["max_items"], path, "item count")
+            self.bounds(raw.get("min_items"), raw["max_items"], path, "min_items", "item count")
             items = self.scalar(raw["items"], (*path, "items"))
             return ArrayType(items, raw["max_items"], raw.get("min_items"), raw.get("unique", False))
         if kind == "object":
@@ -438,6 +463,7 @@ class _ModelBuilder:
             justification=justification,
             examples=examples,
             location=self.map.key(path),
+            description_location=self.map.key((*path, "description")),
         )
 
     def fields(self, raw: dict[str, Any], path: Path) -> tuple[Field, ...]:
@@ -479,11 +505,16 @@ class _ModelBuilder:
             lint_ignore=tuple(sorted(raw.get("lint_ignore", ()))),
             fields=self.fields(raw.get("fields", {}), path),
             location=self.map.key(path),
+            description_location=self.map.key((*path, "description")),
             renamed_from=raw.get("renamed_from"),
         )
 
     def events(self, raw: dict[str, Any]) -> tuple[Event, ...]:
-        events = [event for name, spec in sorted(raw.items()) if (event := self.event(name, spec))]
+        events = [
+            event
+            for name, spec in sorted(raw.items())
+            if not self.flaws.touch(("events", name)) and (event := self.event(name, spec))
+        ]
         by_identifier: dict[str, Event] = {}
         for event in events:
             other = by_identifier.setdefault(event.identifier, event)
@@ -522,12 +553,15 @@ class _ModelBuilder:
                 )
             claimed.setdefault(old, event.name)
 
-    def history(self, raw: dict[str, Any], events: tuple[Event, ...]) -> tuple[HistoryEntry, ...]:
+    def history(self, raw: dict[str, Any], fields: dict[str, set[str]] | None) -> tuple[HistoryEntry, ...]:
+        """The entries of `history`. `fields`: the dotted field names of every event, to check the
+        current version's entries against; None when some event could not be read."""
         entries = []
-        fields = {event.name: _dotted_names(event.fields) for event in events}
         for version_text, items in raw.items():
+            if self.flaws.over(("history", version_text)):
+                continue
             version = Version.parse(version_text)
-            if version.key() > self.catalog_version.key():
+            if self.catalog_version is not None and version.key() > self.catalog_version.key():
                 self.error(
                     BAD_HISTORY,
                     ("history", version_text),
@@ -537,6 +571,8 @@ class _ModelBuilder:
                 )
             for index, item in enumerate(items):
                 path: Path = ("history", version_text, index)
+                if self.flaws.touch(path):
+                    continue
                 if item.get("event") is None and not item["change"].startswith("context-"):
                     self.error(
                         BAD_HISTORY,
@@ -544,7 +580,7 @@ class _ModelBuilder:
                         f"a recorded {item['change']} names no event",
                         "add `event: <domain/action>` (only context changes go without one)",
                     )
-                if version == self.catalog_version and item["change"] not in _REMOVALS:
+                if fields is not None and version == self.catalog_version and item["change"] not in _REMOVALS:
                     self.current_history(item, fields, path)
                 entries.append(
                     HistoryEntry(
@@ -646,20 +682,29 @@ def _matches(pattern: str, value: str) -> bool | None:
 
 
 def build_model(
-    data: dict[str, Any], source_map: SourceMap, file: str, content_hash: str
-) -> tuple[Catalog, list[Diagnostic]]:
-    """Build the model from structurally valid data; return it with any semantic errors."""
-    builder = _ModelBuilder(source_map)
-    app = builder.app(data["app"])
-    builder.catalog_version = app.version
-    events = builder.events(data["events"])
+    data: dict[str, Any], source_map: SourceMap, file: str, content_hash: str, flaws: Flaws
+) -> tuple[Catalog | None, list[Diagnostic]]:
+    """The model of every part of `data` that no flaw touches, with the problems a schema cannot
+    express; the model is None when the app cannot be read."""
+    builder = _ModelBuilder(source_map, flaws)
+    app = None if flaws.touch(("app",)) else builder.app(data["app"])
+    builder.catalog_version = app.version if app is not None else None
+    raw_events = {} if flaws.over(("events",)) else data["events"]
+    events = builder.events(raw_events)
+    every_event = not flaws.over(("events",)) and len(events) == len(raw_events)
+    fields = {event.name: _dotted_names(event.fields) for event in events} if every_event else None
+    context = () if flaws.over(("context",)) else builder.context(data.get("context", {}))
+    never_collected = () if flaws.touch(("never_collected",)) else tuple(data["never_collected"])
+    history = () if flaws.over(("history",)) else builder.history(data.get("history", {}), fields)
+    if app is None:
+        return None, builder.diagnostics
     catalog = Catalog(
         file=file,
         content_hash=content_hash,
         app=app,
-        context=builder.context(data.get("context", {})),
-        never_collected=tuple(data["never_collected"]),
+        context=context,
+        never_collected=never_collected,
         events=events,
-        history=builder.history(data.get("history", {}), events),
+        history=history,
     )
     return catalog, builder.diagnostics

@@ -1,75 +1,96 @@
 """Load step: YAML text → plain data plus the position of every key and value.
 
-PyYAML's composer gives nodes with marks; we construct the data ourselves so that duplicate
-keys are reported (PyYAML silently keeps the last one) and so that YAML's implicit dates stay
-the strings the user wrote. libyaml's parser (when PyYAML has it) reads a large catalog many
-times faster; the pure-Python composer stays the reference: it reads every text the fast path
-steps aside for, and every diagnostic of this stage comes from it.
+PyYAML's composer gives the document as nodes that carry their marks: libyaml's composer where
+PyYAML is built with it, PyYAML's pure-Python one otherwise. We construct the data ourselves so
+that duplicate keys are reported (PyYAML silently keeps the last one), tags are refused (no YAML
+value becomes a Python object) and YAML's implicit dates stay the strings the user wrote.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import yaml
 
 from ..diagnostics import Diagnostic, Location, Severity
 
 Path = tuple[str | int, ...]
+Position = tuple[int, int]  # 0-based line and column, as the composer counts them
 
-
-class Mark(Protocol):
-    """Where the parser (PyYAML's or libyaml's) found a node: 0-based line and column."""
-
-    @property
-    def line(self) -> int: ...
-
-    @property
-    def column(self) -> int: ...
-
-
-# The codes of this stage; documented in docs/diagnostics.md.
+# The codes of this stage; documented in docs/catalog-format.md.
 YAML_SYNTAX = "CF001"
 DUPLICATE_KEY = "CF002"
 NON_STRING_KEY = "CF003"
 UNSUPPORTED_YAML = "CF004"
+
+# libyaml's composer where PyYAML has it: it reads a large catalog many times faster.
+COMPOSER: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = (
+    yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+)
 
 
 @dataclass(eq=False)
 class SourceMap:
     """Where each value (and each mapping key) of the loaded document stands.
 
-    It keeps the parser's marks and makes a Location only of those asked for: a large catalog
-    has a hundred thousand values, and few are ever reported.
+    It keeps plain positions, not the composer's marks, which would keep a hundred thousand
+    objects for the garbage collector to walk through every later stage of a large catalog, and
+    makes a Location only of those asked for.
     """
 
     file: str
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
 
     def value(self, path: Path) -> Location:
         """The closest known position of `path`: itself, else its nearest ancestor."""
         for end in range(len(path), -1, -1):
-            mark = self.values.get(path[:end])
-            if mark is not None:
-                return self._location(mark)
+            position = self.values.get(path[:end])
+            if position is not None:
+                return self._location(position)
         return Location(self.file, 1, 1)
 
     def key(self, path: Path) -> Location:
-        mark = self.keys.get(path)
-        return self.value(path) if mark is None else self._location(mark)
+        position = self.keys.get(path)
+        return self.value(path) if position is None else self._location(position)
 
-    def _location(self, mark: Mark) -> Location:
-        return Location(self.file, mark.line + 1, mark.column + 1)
+    def _location(self, position: Position) -> Location:
+        line, column = position
+        return Location(self.file, line + 1, column + 1)
+
+
+class Flaws:
+    """The places (paths into the data) where a problem was reported.
+
+    Later stages read only what no problem touches: the validator does not repeat what the
+    loader reported of a value, and the model leaves out each part that holds a problem.
+    """
+
+    def __init__(self) -> None:
+        self._places: set[Path] = set()
+        self._holders: set[Path] = set()  # every place and every path that leads to one
+
+    def add(self, place: Path) -> None:
+        self._places.add(place)
+        self._holders.update(place[:end] for end in range(len(place) + 1))
+
+    def at(self, place: Path) -> bool:
+        return place in self._places
+
+    def over(self, path: Path) -> bool:
+        """Whether a problem lies at `path` or at what holds it."""
+        return any(path[:end] in self._places for end in range(len(path) + 1))
+
+    def touch(self, path: Path) -> bool:
+        """Whether a problem lies at `path`, inside it, or at what holds it."""
+        return path in self._holders or self.over(path)
 
 
 @dataclass
 class LoadedSource:
     data: object
     source_map: SourceMap
+    flaws: Flaws = field(default_factory=Flaws)
 
 
 def _location(file: str, node: yaml.Node) -> Location:
@@ -86,9 +107,9 @@ _PLAIN_TAGS = frozenset(_TAG + name for name in ("map", "seq", "str", "int", "fl
 # Stops "billion laughs" alias bombs early: a catalog may hold this many values, or as many as
 # it has characters when it is larger (written out, every value takes at least one character).
 MAX_VALUES = 200_000
-# Catalogs nest about ten levels deep. Deeper documents take the pure-Python path, so that its
-# recursion limit alone decides, as it always has, which of them can be read at all.
-LIBYAML_MAX_DEPTH = 100
+# Catalogs nest about ten levels deep; a document nested deeper is refused before a recursion
+# limit (of libyaml, of PyYAML's composer or of Python) decides for it.
+MAX_DEPTH = 100
 
 
 def max_values(text: str) -> int:
@@ -128,21 +149,27 @@ class _ScalarConstructor:
 
 
 class _Builder:
-    """The data of the pure-Python composer's nodes, with their positions and the diagnostics."""
+    """The data of the composer's nodes, with their positions, the diagnostics and their places.
+
+    What cannot be read is left out and reported; the place of each report is a flaw: a value
+    that became None, a mapping that lost keys, or a key written twice (its first value stays).
+    """
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
         self.map = SourceMap(file)
         self.diagnostics: list[Diagnostic] = []
+        self.flaws = Flaws()
         self._values = 0
         self._max_values = max_values(text)
         # The collections being built: an alias back into one of them is a loop.
         self._open: set[int] = set()
         self._construct_scalar = _ScalarConstructor()
 
-    def error(self, code: str, node: yaml.Node, message: str, hint: str) -> None:
+    def error(self, code: str, node: yaml.Node, place: Path, message: str, hint: str) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, _location(self.file, node), message, hint))
+        self.flaws.add(place)
 
     def source_text(self, node: yaml.Node) -> str:
         return " ".join(self.text[node.start_mark.index : node.end_mark.index].split())
@@ -151,26 +178,33 @@ class _Builder:
         self._values += 1
         if self._values > self._max_values:
             raise _TooLarge
+        if node.tag not in _PLAIN_TAGS:
+            self.error(
+                UNSUPPORTED_YAML,
+                node,
+                path,
+                f"the YAML tag {node.tag!r} is not supported",
+                "remove the tag; the catalog uses plain YAML values only",
+            )
+            return None
+        mark = node.start_mark
+        self.map.values[path] = (mark.line, mark.column)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
         node_id = id(node)
         if node_id in self._open:
             self.error(
                 UNSUPPORTED_YAML,
                 node,
+                path,
                 "a YAML alias refers to a value that contains it",
                 "remove the self-referencing alias (*name)",
             )
             return None
-        if node.tag not in _PLAIN_TAGS:
-            self.error(
-                UNSUPPORTED_YAML,
-                node,
-                f"the YAML tag {node.tag!r} is not supported",
-                "remove the tag; the catalog uses plain YAML values only",
-            )
+        if len(path) >= MAX_DEPTH:
+            self.diagnostics.append(_too_deep(_location(self.file, node)))
+            self.flaws.add(path)
             return None
-        self.map.values[path] = node.start_mark
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
         self._open.add(node_id)
         if isinstance(node, yaml.MappingNode):
             result: object = self._mapping(node, path)
@@ -179,7 +213,7 @@ class _Builder:
         self._open.remove(node_id)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode) -> object:
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> object:
         try:
             return self._construct_scalar(node)
         except _UNREADABLE_SCALAR:
@@ -187,6 +221,7 @@ class _Builder:
             self.error(
                 UNSUPPORTED_YAML,
                 node,
+                path,
                 f"{node.value!r} cannot be read as {kind}",
                 "remove the explicit tag (!!...) or correct the value",
             )
@@ -200,15 +235,17 @@ class _Builder:
                 self.error(
                     UNSUPPORTED_YAML,
                     key_node,
+                    path,
                     "YAML merge keys (<<) are not supported",
                     "write the keys out in full so each event stands on its own",
                 )
                 continue
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = self._scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 self.error(
                     NON_STRING_KEY,
                     key_node,
+                    path,
                     f"key {self.source_text(key_node)} is not a string",
                     'quote the key, e.g. "on": or "1.0":',
                 )
@@ -218,230 +255,32 @@ class _Builder:
                 self.error(
                     DUPLICATE_KEY,
                     key_node,
-                    f"duplicate key {key!r} (first defined at line {keys[key_path].line + 1})",
+                    key_path,
+                    f"duplicate key {key!r} (first defined at line {keys[key_path][0] + 1})",
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
                 continue
-            keys[key_path] = key_node.start_mark
+            mark = key_node.start_mark
+            keys[key_path] = (mark.line, mark.column)
             result[key] = self.build(value_node, key_path)
         return result
 
 
-def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
-    mark = exc.problem_mark or exc.context_mark
-    # At the end of the stream (an unclosed quote or bracket) the opening position says more.
-    if exc.context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
-        mark = exc.context_mark
-    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    problem = exc.problem or "invalid YAML"
-    message = f"YAML syntax error: {exc.context}, {problem}" if exc.context else f"YAML syntax error: {problem}"
-    hint = "check indentation and quoting near this position"
-    if "\t" in problem or "tab" in problem:
-        hint += "; YAML does not allow tabs for indentation, use spaces"
-    return Diagnostic(YAML_SYNTAX, Severity.ERROR, Location(file, line, column), message, hint)
-
-
-def _reader_error(text: str, file: str, exc: yaml.reader.ReaderError) -> Diagnostic:
-    position = exc.position
-    line = text.count("\n", 0, position) + 1
-    column = position - (text.rfind("\n", 0, position) + 1) + 1
-    code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-    return Diagnostic(
-        YAML_SYNTAX,
-        Severity.ERROR,
-        Location(file, line, column),
-        f"the file contains a character YAML does not allow (U+{code:04X})",
-        "remove the control character at this position",
-    )
-
-
-# Where libyaml and PyYAML's pure scanner part ways (found by tests/test_yaml_fast_path.py): libyaml
-# accepts tabs, tags and anchors PyYAML refuses and a `#` right after a block scalar's `|` or `>`,
-# counts an inner byte order mark as a column where PyYAML does not, and treats the line breaks
-# U+0085, U+2028 and U+2029 differently. Texts with any of these, or with a tag (!), anchor (&),
-# alias (*) or directive (%) where a token starts, which catalogs do not need, take the pure path.
-# The same characters inside prose ("50 % of *all* runs!") do not start a token and keep the fast path.
-_LIBYAML_DIFFERS = re.compile(
-    "[\t\ufeff\x85\u2028\u2029]|[|>][-+0-9]*#|^%|(?:^ *|[-:?,\\[{] +|[\\[{,])[!&*]", re.MULTILINE
-)
-# Every match of `_LIBYAML_DIFFERS` lies within one line and holds one of these characters. The
-# pattern has no first character that `re` could look for, so searching all of a large catalog with
-# it takes a tenth of a second; only the lines that hold one of these need it.
-_LIBYAML_DIFFERS_CHARACTERS = "\t\ufeff\x85\u2028\u2029|>%!&*"
-
-
-def _libyaml_may_differ(text: str, start: int) -> bool:
-    """Whether `_LIBYAML_DIFFERS` matches `text` from `start` on."""
-    for character in _LIBYAML_DIFFERS_CHARACTERS:
-        found = text.find(character, start)
-        while found >= 0:
-            line_start = max(start, text.rfind("\n", 0, found) + 1)
-            line_end = text.find("\n", found)
-            if line_end < 0:
-                line_end = len(text)
-            if _LIBYAML_DIFFERS.search(text, line_start, line_end):
-                return True
-            found = text.find(character, line_end)
-    return False
-
-
-class _StepAside(Exception):
-    """The fast path met something the pure path must judge: it may read it differently, or report it."""
-
-
 def load_yaml(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
-    """Parse `text`; return the data with its positions, or the diagnostics that stop it."""
-    loaded = _load_with_libyaml(text, file)
-    if loaded is not None:
-        return loaded, []
-    return _load_pure(text, file)
-
-
-def _load_with_libyaml(text: str, file: str) -> LoadedSource | None:
-    """The fast path: the data and positions from libyaml's parser events.
-
-    None whenever it meets anything to report (a YAML error, or what the pure path's builder
-    would report), so that every report comes from the pure path exactly as before; None also
-    for texts that libyaml may read differently (see `_LIBYAML_DIFFERS` and `_read_events`).
-    """
-    after_bom = 1 if text.startswith("\ufeff") else 0  # both read a leading byte order mark alike
-    if not yaml.__with_libyaml__ or _libyaml_may_differ(text, after_bom):
-        return None
+    """Parse `text`: the data with its positions and the diagnostics of what it leaves out, or
+    None and the diagnostic that stops the catalog from being read at all."""
+    text = text.removeprefix("\ufeff")  # a byte order mark is no column: editors do not show it
     try:
-        loader = yaml.CSafeLoader(text)
-    except UnicodeEncodeError:  # a lone surrogate in `text`
-        return None
-    try:
-        return _read_events(loader, text, file)
-    except (yaml.YAMLError, _StepAside):
-        return None
-    finally:
-        loader.dispose()
-
-
-def _read_events(loader: yaml.CSafeLoader, text: str, file: str) -> LoadedSource:
-    """What the pure path's `_Builder` makes of the document, read from libyaml's events.
-
-    Reading the events skips the node tree: composing it calls back into Python four times for
-    every value, and walking it once more; on a large catalog that was most of the load. Raises
-    `_StepAside` wherever the builder would report something or libyaml may read the text
-    differently: tags, anchors and aliases, keys that are not strings or repeat, merge keys,
-    values their kind cannot read, more values than `max_values`, more than `LIBYAML_MAX_DEPTH`
-    levels, and a flow collection ([...] or {...}) holding `?` (libyaml takes it inside a plain
-    value where PyYAML ends the value) or a CR (libyaml places an empty value before a CRLF line
-    break on the next line), and the other empty values libyaml places elsewhere (marked below).
-    """
-    next_event = loader.get_event
-    next_event()  # the stream's start
-    if isinstance(next_event(), yaml.StreamEndEvent):  # else the document's start
-        return LoadedSource({}, SourceMap(file))
-    read_plain = _PlainScalarReader(loader)
-    plain_values: dict[str, object] = {}  # each plain scalar's value, by its text: most recur
-    values: dict[Path, Mark] = {}
-    keys: dict[Path, Mark] = {}
-    bom = 1 if text.startswith("\ufeff") else 0  # libyaml's marks count characters from after it
-    document: list[object] = []
-    # The collection being read (a mapping or a sequence), where it stands and where it starts if
-    # it is in flow style (else -1), with the same of each enclosing collection on the stack; in a
-    # mapping, the key whose value comes next (None while a key comes next) and that value's path.
-    mapping: dict[str, object] | None = None
-    sequence: list[object] | None = document
-    path: Path = ()
-    flow_start = -1
-    enclosing: list[tuple[dict[str, object] | None, list[object] | None, Path, int]] = []
-    key: str | None = None
-    key_path: Path = ()
-    value: object
-    while True:
-        event = next_event()
-        if isinstance(event, yaml.ScalarEvent):
-            if event.implicit[0]:  # plain, so its kind is told by its text
-                if flow_start >= 0 and not event.value:
-                    raise _StepAside  # an empty value in [...] or {...}: libyaml places it at the next token
-                value = plain_values.get(event.value, plain_values)
-                if value is plain_values:
-                    value = plain_values[event.value] = read_plain(event.value)
-            else:
-                value = event.value
-        elif isinstance(event, yaml.CollectionStartEvent):
-            value = {} if isinstance(event, yaml.MappingStartEvent) else []
-        elif isinstance(event, yaml.CollectionEndEvent):
-            if flow_start >= 0:
-                end = event.end_mark
-                assert end is not None
-                span = text[flow_start + bom : end.index + bom]
-                if "?" in span or "\r" in span:
-                    raise _StepAside
-            mapping, sequence, path, flow_start = enclosing.pop()
-            continue
-        else:
-            break
-        if event.tag is not None or event.anchor is not None:
-            raise _StepAside
-        mark = event.start_mark
-        assert mark is not None
-        if mapping is not None:
-            if key is None:
-                if not isinstance(value, str) or value in mapping:
-                    raise _StepAside
-                key = value
-                key_path = (*path, key)
-                keys[key_path] = mark
-                continue
-            here = key_path
-            mapping[key] = value
-            key = None
-        else:
-            assert sequence is not None
-            here = () if sequence is document else (*path, len(sequence))
-            sequence.append(value)
-        values[here] = mark
-        if isinstance(event, yaml.CollectionStartEvent):
-            if len(here) >= LIBYAML_MAX_DEPTH:
-                raise _StepAside
-            enclosing.append((mapping, sequence, path, flow_start))
-            mapping = value if isinstance(value, dict) else None
-            sequence = value if isinstance(value, list) else None
-            path = here
-            flow_start = mark.index if event.flow_style else -1
-    # Past the document's end only the stream's end may come (not an alias, not another document).
-    if not isinstance(event, yaml.DocumentEndEvent) or not isinstance(next_event(), yaml.StreamEndEvent):
-        raise _StepAside
-    # An empty value at the very end of a text without a final line break: libyaml may place it on
-    # a line after the last (`? key`, `---` then spaces), where PyYAML places it on the last.
-    assert mark is not None  # the start of the document's last value: a document has at least one
-    if mark.index + bom >= len(text) and not text.endswith("\n"):
-        raise _StepAside
-    if len(values) > max_values(text):
-        raise _StepAside
-    return LoadedSource(document[0], SourceMap(file, values, keys))
-
-
-class _PlainScalarReader:
-    """The value of a plain scalar's text, resolved and constructed as the pure path does."""
-
-    def __init__(self, loader: yaml.CSafeLoader) -> None:
-        self._resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = loader.resolve
-        self._construct = _ScalarConstructor()
-
-    def __call__(self, text: str) -> object:
-        tag = self._resolve(yaml.ScalarNode, text, (True, False))  # (plain, not quoted)
-        if tag not in _PLAIN_TAGS:  # `<<` (a merge key) and `=`
-            raise _StepAside
-        try:
-            return self._construct(yaml.ScalarNode(tag, text))
-        except _UNREADABLE_SCALAR as exc:
-            raise _StepAside from exc
-
-
-def _load_pure(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnostic]]:
-    """PyYAML's pure-Python composer; its errors and marks are the ones the diagnostics describe."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except RecursionError:  # the composer recurses once per level of nesting
-        return None, [_too_large(text, _too_deep_at(text, file))]
+        node = yaml.compose(text, Loader=COMPOSER)
+    except RecursionError:  # PyYAML's pure-Python composer recurses once per level of nesting
+        return None, [_too_deep(_too_deep_at(text, file))]
+    except UnicodeEncodeError as exc:  # libyaml reads UTF-8, which cannot hold a lone surrogate
+        return None, [_bad_character(text, file, exc.start)]
     except yaml.reader.ReaderError as exc:
-        return None, [_reader_error(text, file, exc)]
+        index = exc.position
+        if COMPOSER is yaml.CSafeLoader:  # libyaml counts bytes of UTF-8
+            index = len(text.encode("utf-8")[:index].decode("utf-8", "ignore"))
+        return None, [_bad_character(text, file, index)]
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_error(text, file, exc)]
     except yaml.YAMLError as exc:
@@ -459,31 +298,72 @@ def _load_pure(text: str, file: str) -> tuple[LoadedSource | None, list[Diagnost
         return LoadedSource({}, builder.map), []
     try:
         data = builder.build(node, ())
-    except (_TooLarge, RecursionError):
-        return None, [_too_large(text, _location(file, node))]
-    return LoadedSource(data, builder.map), builder.diagnostics
+    except _TooLarge:
+        return None, [
+            Diagnostic(
+                UNSUPPORTED_YAML,
+                Severity.ERROR,
+                _location(file, node),
+                f"the catalog expands to more than {max_values(text)} values",
+                "write the catalog without YAML aliases (*name) that multiply its size",
+            )
+        ]
+    return LoadedSource(data, builder.map, builder.flaws), builder.diagnostics
+
+
+# What libyaml says of a document nested more than a thousand levels deep.
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+
+
+def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    # At the end of the stream (an unclosed quote or bracket) the opening position says more.
+    if exc.context_mark is not None and (mark is None or mark.index >= len(text.rstrip())):
+        mark = exc.context_mark
+    location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+    problem = exc.problem or "invalid YAML"
+    if problem == _LIBYAML_TOO_DEEP:
+        return _too_deep(location)
+    message = f"YAML syntax error: {exc.context}, {problem}" if exc.context else f"YAML syntax error: {problem}"
+    hint = "check indentation and quoting near this position"
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        hint += "; YAML does not allow tabs for indentation, use spaces"
+    return Diagnostic(YAML_SYNTAX, Severity.ERROR, location, message, hint)
+
+
+def _bad_character(text: str, file: str, index: int) -> Diagnostic:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    character = text[index : index + 1] or "?"
+    return Diagnostic(
+        YAML_SYNTAX,
+        Severity.ERROR,
+        Location(file, line, column),
+        f"the file contains a character YAML does not allow (U+{ord(character):04X})",
+        "remove the control character at this position",
+    )
 
 
 def _too_deep_at(text: str, file: str) -> Location:
-    """Where `text` first nests deeper than the fast path reads: the parser, unlike the composer,
-    keeps its own stack, so it gets there without recursing."""
+    """Where `text` first nests deeper than `MAX_DEPTH`: the parser, unlike the composer, keeps
+    its own stack, so it gets there without recursing."""
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=COMPOSER):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             mark = event.start_mark
-            if depth > LIBYAML_MAX_DEPTH and mark is not None:
+            if depth > MAX_DEPTH and mark is not None:
                 return Location(file, mark.line + 1, mark.column + 1)
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return Location(file, 1, 1)
 
 
-def _too_large(text: str, location: Location) -> Diagnostic:
+def _too_deep(location: Location) -> Diagnostic:
     return Diagnostic(
         UNSUPPORTED_YAML,
         Severity.ERROR,
         location,
-        f"the catalog expands to more than {max_values(text)} values, or nests too deeply",
-        "write the catalog without YAML aliases (*name) that multiply its size, nested a few levels deep",
+        f"the catalog nests more than {MAX_DEPTH} levels deep",
+        "a catalog nests about ten levels: look for runaway brackets or indentation here",
     )

@@ -1,8 +1,7 @@
 """Validate step: the loaded data against the catalog's own JSON Schema.
 
 jsonschema finds the problems; this module turns each into a message that names the place in
-the catalog's own terms and says what to do. A valid catalog is recognised by a quick compiled
-check first (schema_gate), so only an invalid one pays for jsonschema's error collection.
+the catalog's own terms and says what to do.
 """
 
 from __future__ import annotations
@@ -12,15 +11,13 @@ import functools
 import json
 from collections.abc import Iterator
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
 
 from ..diagnostics import Diagnostic, Location, Severity
-from .schema_gate import Check, compile_gate
-from .source import Path, SourceMap
-
-if TYPE_CHECKING:
-    import jsonschema
-    from jsonschema.exceptions import ValidationError
+from .source import Flaws, Path, SourceMap
 
 UNKNOWN_KEY = "CF010"
 MISSING_KEY = "CF011"
@@ -63,16 +60,9 @@ def catalog_meta_schema() -> dict[str, Any]:
     return schema
 
 
-@functools.cache
+@functools.cache  # built once, for every catalog a process checks
 def _validator() -> jsonschema.Draft202012Validator:
-    import jsonschema  # a valid catalog never gets here: it need not pay for importing it
-
     return jsonschema.Draft202012Validator(catalog_meta_schema())
-
-
-@functools.cache
-def _is_valid() -> Check:
-    return compile_gate(catalog_meta_schema())
 
 
 def describe(path: Path) -> str:
@@ -129,7 +119,9 @@ def _diagnostic(code: str, location: Location, message: str, hint: str) -> Diagn
     return Diagnostic(code, Severity.ERROR, location, message, hint)
 
 
-def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[Diagnostic]:
+def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[tuple[Path, Diagnostic]]:
+    """Each problem of `error`, with its place: the value that is wrong, the key that is missing
+    or unknown, or the name that is malformed."""
     path: Path = tuple(error.absolute_path)
     where = describe(path)
     kind = error.validator
@@ -142,27 +134,36 @@ def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[Diagno
         for key in sorted(set(instance) - set(allowed)):
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
-            yield _diagnostic(
-                UNKNOWN_KEY,
-                source_map.key((*path, key)),
-                f"unknown key {key!r} in {where}",
-                f"{hint}allowed keys: {', '.join(allowed)}",
+            yield (
+                (*path, key),
+                _diagnostic(
+                    UNKNOWN_KEY,
+                    source_map.key((*path, key)),
+                    f"unknown key {key!r} in {where}",
+                    f"{hint}allowed keys: {', '.join(allowed)}",
+                ),
             )
     elif kind == "required" and isinstance(instance, dict):
         for key in expected:
             if key not in instance:
-                yield _diagnostic(
-                    MISSING_KEY,
-                    source_map.value(path),
-                    f"{where} is missing the required key {key!r}",
-                    f"add `{key}:` to {where}",
+                yield (
+                    (*path, key),
+                    _diagnostic(
+                        MISSING_KEY,
+                        source_map.value(path),
+                        f"{where} is missing the required key {key!r}",
+                        f"add `{key}:` to {where}",
+                    ),
                 )
     elif kind == "type":
-        yield _diagnostic(
-            WRONG_TYPE,
-            source_map.value(path),
-            f"{where} must be {_JSON_TYPES.get(str(expected), str(expected))}, not {_type_name(instance)}",
-            _type_hint(expected, instance),
+        yield (
+            path,
+            _diagnostic(
+                WRONG_TYPE,
+                source_map.value(path),
+                f"{where} must be {_JSON_TYPES.get(str(expected), str(expected))}, not {_type_name(instance)}",
+                _type_hint(expected, instance),
+            ),
         )
     elif kind in ("enum", "const"):
         options = expected if kind == "enum" else [expected]
@@ -172,51 +173,79 @@ def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[Diagno
         else:
             close = difflib.get_close_matches(str(instance), choices, n=1)
             hint = (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(choices)}"
-        yield _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not allowed as {where}", hint)
+        yield path, _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not allowed as {where}", hint)
     elif kind == "pattern" and "propertyNames" in error.schema_path:
         # A key of the mapping at `path` is badly named; jsonschema reports it against the mapping.
         hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
         name_path = (*path, str(instance))
-        yield _diagnostic(BAD_VALUE, source_map.key(name_path), f"{instance!r} is not a valid name in {where}", hint)
+        yield (
+            name_path,
+            _diagnostic(BAD_VALUE, source_map.key(name_path), f"{instance!r} is not a valid name in {where}", hint),
+        )
     elif kind == "pattern":
         hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
-        yield _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not valid as {where}", hint)
+        yield path, _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not valid as {where}", hint)
     elif kind == "minLength":
-        yield _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "write some text here")
+        yield (
+            path,
+            _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "write some text here"),
+        )
     elif kind in ("minItems", "minProperties"):
-        yield _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "add at least one entry")
+        yield (
+            path,
+            _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "add at least one entry"),
+        )
     elif kind == "minimum":
-        yield _diagnostic(
-            BAD_VALUE,
-            source_map.value(path),
-            f"{where} must be at least {expected}, not {instance}",
-            f"write a number of {expected} or more",
+        yield (
+            path,
+            _diagnostic(
+                BAD_VALUE,
+                source_map.value(path),
+                f"{where} must be at least {expected}, not {instance}",
+                f"write a number of {expected} or more",
+            ),
         )
     elif kind == "uniqueItems":
-        yield _diagnostic(
-            BAD_VALUE, source_map.value(path), f"{where} lists a value twice", "remove the repeated value"
+        yield (
+            path,
+            _diagnostic(BAD_VALUE, source_map.value(path), f"{where} lists a value twice", "remove the repeated value"),
         )
     elif kind == "not":
-        yield _diagnostic(
-            BAD_VALUE,
-            source_map.value(path),
-            f"{where}: an object field cannot contain another object",
-            "flatten the inner object's fields into this one (one level of nesting is allowed)",
+        yield (
+            path,
+            _diagnostic(
+                BAD_VALUE,
+                source_map.value(path),
+                f"{where}: an object field cannot contain another object",
+                "flatten the inner object's fields into this one (one level of nesting is allowed)",
+            ),
         )
     else:
-        yield _diagnostic(BAD_VALUE, source_map.value(path), f"{where}: {error.message}", "see docs/catalog-format.md")
+        yield (
+            path,
+            _diagnostic(BAD_VALUE, source_map.value(path), f"{where}: {error.message}", "see docs/catalog-format.md"),
+        )
 
 
-def check_structure(data: object, source_map: SourceMap) -> list[Diagnostic]:
-    """Every way `data` departs from the catalog format, as located diagnostics."""
-    if _is_valid()(data):
-        return []  # the quick check vouches that jsonschema finds nothing (see schema_gate)
+def check_structure(data: object, source_map: SourceMap, flaws: Flaws) -> list[Diagnostic]:
+    """Every way `data` departs from the catalog format, as located diagnostics.
+
+    A value the loader could not read (a flaw) is not reported again. Each problem's place is
+    added to `flaws`, except unknown keys, which the model does not read.
+    """
     diagnostics: list[Diagnostic] = []
+    places: list[Path] = []
     seen: set[tuple[str, int, int, str]] = set()
     for error in _validator().iter_errors(data):
-        for diagnostic in _translate(error, source_map):
+        for place, diagnostic in _translate(error, source_map):
+            if flaws.at(place):
+                continue
+            if diagnostic.code != UNKNOWN_KEY:
+                places.append(place)
             key = (diagnostic.code, diagnostic.location.line, diagnostic.location.column, diagnostic.message)
             if key not in seen:
                 seen.add(key)
                 diagnostics.append(diagnostic)
+    for place in places:
+        flaws.add(place)
     return diagnostics
