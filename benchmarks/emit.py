@@ -104,8 +104,13 @@ def quiet() -> None:
         logger.propagate = False
 
 
+# The runtime the generated package depends on, from this checkout: the comparison venv does not
+# install it.
+RUNTIME = Path(__file__).resolve().parents[1] / "runtime" / "python"
+
+
 def import_package(package_dir: Path) -> Any:
-    sys.path.insert(0, str(package_dir))
+    sys.path[:0] = [str(package_dir), str(RUNTIME)]
     return __import__(PACKAGE)
 
 
@@ -129,7 +134,7 @@ def emit(package_dir: Path, schema_path: Path, repeats: int, seconds: float) -> 
 
     quiet()
     telemetry = import_package(package_dir)
-    runtime = sys.modules[f"{PACKAGE}._runtime"]
+    runtime = sys.modules["telemetry_gen_runtime"]
     checks = sys.modules[f"{PACKAGE}._checks"]
 
     class Discard(runtime.Sink):  # type: ignore[misc,name-defined]

@@ -82,7 +82,7 @@ def test_a_broken_config_is_reported_and_leaves_telemetry_off(package: ModuleTyp
 
 
 def test_enable_with_a_bad_level_raises_under_the_test_harness(package: ModuleType, tmp_path: Path) -> None:
-    testing = importlib.import_module(f"{PACKAGE}._runtime.testing")
+    testing = importlib.import_module("telemetry_gen_runtime.testing")
     with testing.capture(package._catalog.client, tmp_path / "captured"):
         package.configure(app_version="3.2.0")  # the app's own, lenient configure: the harness is strict
         with pytest.raises(package.ConfigurationError, match="enable\\(\\) takes 'all' or 'errors', not 'off'"):
@@ -118,7 +118,7 @@ def test_on_off_variables_are_read_alike(
     on: bool,
 ) -> None:
     """DO_NOT_TRACK, the debug variable and the CI variables are on unless empty or 0, false, no, off."""
-    prompt = importlib.import_module(f"{PACKAGE}._runtime.prompt")
+    prompt = importlib.import_module("telemetry_gen_runtime.prompt")
     for name in prompt._CI_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name in ("DO_NOT_TRACK", f"{VARIABLE}_DEBUG", "CI"):

@@ -208,7 +208,7 @@ def test_the_spool_drops_the_oldest_past_its_cap(package: ModuleType, tmp_path: 
 def test_the_spool_keeps_a_writes_batches_at_once_and_hands_them_out_oldest_first(
     package: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spool_module = importlib.import_module(f"{package.__name__}._runtime.spool")
+    spool_module = importlib.import_module("telemetry_gen_runtime.spool")
     dropped: list[tuple[str, int]] = []
     spool = spool_module.Spool(tmp_path / "spool", 100, lambda reason, events: dropped.append((reason, events)))
     listings = []
@@ -497,7 +497,7 @@ def test_without_a_spool_a_long_retry_after_pauses_sending(
 
 
 def test_retry_after_forms(package: ModuleType) -> None:
-    http = importlib.import_module(f"{package.__name__}._runtime.http")
+    http = importlib.import_module("telemetry_gen_runtime.http")
     now = 1_000_000.0
     assert http.retry_after_seconds("120", now) == 120.0
     date = email.utils.formatdate(now + 30, usegmt=True)
@@ -520,7 +520,7 @@ def test_retry_after_forms(package: ModuleType) -> None:
 def test_the_user_data_folder_follows_the_platform(
     package: ModuleType, monkeypatch: pytest.MonkeyPatch, platform: str, environ: dict[str, str], expected: str
 ) -> None:
-    storage = importlib.import_module(f"{package.__name__}._runtime.storage")
+    storage = importlib.import_module("telemetry_gen_runtime.storage")
     home = Path("/home/someone")
     monkeypatch.setattr(storage.sys, "platform", platform)
     monkeypatch.setenv("HOME", str(home))

@@ -7,11 +7,11 @@ import inspect
 from pathlib import Path
 
 import pytest
+from telemetry_gen_runtime import EventSpec, version_key
+from telemetry_gen_runtime.expiry import is_expired
 
 from conftest import EXPIRING, build_text, catalog_from_text, import_generated, run_cli
 from telemetry_gen.catalog.lint import run_lints
-from telemetry_gen.runtime.expiry import is_expired, version_key
-from telemetry_gen.runtime.spec import EventSpec
 
 
 def spec(date: str | None = None, app: str | None = None) -> EventSpec:

@@ -13,6 +13,7 @@ from types import ModuleType
 
 import jsonschema
 import pytest
+import telemetry_gen_runtime
 
 from conftest import REPO, arguments, build_text, import_generated
 from telemetry_gen.catalog.model import (
@@ -247,22 +248,31 @@ def test_public_api_is_exactly_all(package: ModuleType) -> None:
     assert sorted(set(public) - {"client"}) == sorted(n for n in package.__all__ if n != "events")
 
 
-def test_generated_package_imports_only_the_standard_library(example: tuple[Catalog, Path]) -> None:
-    """Apps ship it to their users: nothing beyond the standard library, except the pytest plugin,
-    which only pytest loads (the package itself never imports it)."""
+def _imported(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name.split(".")[0] for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append((node.module or "").split(".")[0])
+    return names
+
+
+def test_generated_package_imports_only_the_runtime_and_the_standard_library(example: tuple[Catalog, Path]) -> None:
+    """Apps ship it to their users: nothing beyond the runtime and the standard library, except the
+    pytest plugin, which only pytest loads (the package itself never imports it). The runtime needs
+    nothing else either; sentry-sdk only in its Sentry sink."""
     root = example[1] / "python" / PACKAGE
     plugin = root / "testing.py"
     assert "testing" not in (root / "__init__.py").read_text("utf-8")
     for path in set(root.rglob("*.py")) - {plugin}:
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [node.module or ""]
-            else:
-                continue
-            for name in names:
-                assert name.split(".")[0] in sys.stdlib_module_names, f"{path.name} imports {name}"
+        for name in _imported(path):
+            assert name in sys.stdlib_module_names or name == "telemetry_gen_runtime", f"{path.name} imports {name}"
+    runtime = Path(telemetry_gen_runtime.__file__).parent
+    for path in runtime.rglob("*.py"):
+        for name in _imported(path):
+            allowed = name in sys.stdlib_module_names or (name == "sentry_sdk" and path.name == "sentry.py")
+            assert allowed, f"the runtime's {path.name} imports {name}"
 
 
 def test_importing_starts_no_thread_and_touches_no_file(example: tuple[Catalog, Path], tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from telemetry_gen_runtime.sentry import Scrubber
 
 from conftest import MINIMAL_CATALOG, build_text, import_generated
-from telemetry_gen.runtime.sentry import Scrubber
 
 PACKAGE = "demo_app_telemetry"
 WAIT = 15.0  # seconds any wait for the endpoint may take

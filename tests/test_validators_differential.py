@@ -114,7 +114,7 @@ def subjects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Subject]:
     out = tmp_path_factory.mktemp("alltypes") / "generated"
     catalog = build_text(CATALOG.read_text("utf-8"), out)
     package = import_generated(out, PACKAGE)
-    envelope_module = importlib.import_module(f"{PACKAGE}._runtime.envelope")
+    envelope_module = importlib.import_module("telemetry_gen_runtime.envelope")
     app = package._catalog.APP
     events = package.events
     events._gate, events._emit = OUTLETS, OUTLETS.emit

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from telemetry_gen_runtime import AppInfo, ContextSpec, EventSpec, Telemetry
+
 from . import _checks
-from ._runtime import AppInfo, ContextSpec, EventSpec, Telemetry
 
 APP_EXITED = EventSpec('app/exited', 'https://telemetry.vigilant-trader.example/schemas/events/app/exited/v1.schema.json', 'usage', _checks.check_app_exited)
 APP_INSTANCE_CREATED = EventSpec('app/instance-created', 'https://telemetry.vigilant-trader.example/schemas/events/app/instance-created/v1.schema.json', 'usage', _checks.check_app_instance_created)

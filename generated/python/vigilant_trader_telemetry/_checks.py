@@ -10,7 +10,7 @@ import re
 from math import isfinite
 from typing import Any
 
-from ._runtime import MISSING, Violation, has_duplicates, unexpected_fields
+from telemetry_gen_runtime import MISSING, Violation, has_duplicates, unexpected_fields
 
 CONTEXT_FIELDS = frozenset(['app_commit', 'app_version', 'ccxt_version', 'instance_id', 'machine_arch', 'os', 'os_version', 'python_implementation', 'python_version', 'session_id'])
 CONTEXT__APP_COMMIT_PATTERN = re.compile('^([0-9a-f]{7,40}|unknown)\\Z')

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
+from telemetry_gen_runtime import version_key
+
 from ..diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
-from ..runtime.expiry import version_key
 from .model import (
     ArrayType,
     Catalog,

@@ -33,8 +33,9 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from telemetry_gen_runtime import utc_timestamp
+
 from ..catalog.model import Catalog
-from ..runtime.envelope import utc_timestamp
 from .schemas import Problem, Registry, shown
 from .store import Accepted, Outcome, Store
 from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, query_event, text_problems

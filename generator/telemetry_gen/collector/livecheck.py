@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..runtime.expiry import version_key
+from telemetry_gen_runtime import version_key
+
 from .schemas import UNKNOWN_EVENT, EventSchema, Registry, shown
 from .text import coverage_lines, share
 from .wire import strict_loads

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..runtime.storage import read_json
+from telemetry_gen_runtime import read_json
+
 from .schemas import UNKNOWN_EVENT, shown
 from .store import BAD, EVENTS, MANIFEST, event_name
 from .text import coverage_lines, share

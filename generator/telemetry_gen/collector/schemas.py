@@ -24,10 +24,10 @@ from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError, ValidationError
+from telemetry_gen_runtime import version_key
 
 from ..catalog.model import NAME_PART, Catalog
 from ..diagnostics import Diagnostic, Location, Severity
-from ..runtime.expiry import version_key
 from ..targets.jsonschema import event_schema
 
 BAD_SCHEMA_FILE = "CL001"

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..runtime.storage import write_json
+from telemetry_gen_runtime import write_json
 
 EVENTS = "events"
 BAD = "bad"

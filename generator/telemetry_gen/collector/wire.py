@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..runtime.http import CONTEXT_PREFIX, ENVELOPE_KEYS
+from telemetry_gen_runtime import CONTEXT_PREFIX, GET_FORM_KEYS
+
 from .schemas import MAX_PROBLEMS, Problem, Registry, pointer, shown
 
 FIELD_TOO_LARGE = "field-too-large"
@@ -185,7 +186,7 @@ def query_event(query: bytes, registry: Registry, limits: Limits) -> tuple[dict[
             raise Rejected(400, "bad-query", f"parameter {shown(key)} appears more than once")
         fields[key] = value
     fields.pop("sent_at", None)
-    envelope: dict[str, Any] = {key: fields.pop(key) for key in ENVELOPE_KEYS if key in fields}
+    envelope: dict[str, Any] = {key: fields.pop(key) for key in GET_FORM_KEYS if key in fields}
     schema, _ = registry.lookup(envelope)
     context = schema.declared("context") if schema else {}
     data = schema.declared("data") if schema else {}

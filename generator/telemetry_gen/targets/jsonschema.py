@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from telemetry_gen_runtime import ENVELOPE_KEYS, EVENT_ID_PATTERN, TIMESTAMP_MAX_LENGTH, TIMESTAMP_PATTERN
+
 from ..catalog.model import (
     ArrayType,
     BooleanType,
@@ -21,8 +23,6 @@ from ..catalog.model import (
     StringType,
     ValueType,
 )
-from ..runtime.envelope import EVENT_ID_PATTERN, TIMESTAMP_MAX_LENGTH, TIMESTAMP_PATTERN
-from ..runtime.envelope import KEYS as ENVELOPE_KEYS
 from .common import GeneratedFile, banner
 from .jsontext import dumps
 

@@ -10,9 +10,19 @@
 
 import typing as _typing
 
-from . import events
-from ._catalog import EVENTS, client
-from ._runtime import (
+try:
+    from telemetry_gen_runtime import __version__ as _runtime_version
+except ImportError as _missing:
+    raise ImportError(
+        "demo_app_telemetry needs telemetry-gen-runtime: pip install 'telemetry-gen-runtime~=0.1.0'"
+    ) from _missing
+if _runtime_version.split(".")[:2] != ['0', '1']:
+    raise ImportError(
+        f"demo_app_telemetry was generated for telemetry-gen-runtime 0.1.x, "
+        f"but {_runtime_version} is installed: pip install 'telemetry-gen-runtime~=0.1.0'"
+    )
+
+from telemetry_gen_runtime import (
     ConfigurationError,
     ConsoleSink,
     EventValidationError,
@@ -26,8 +36,11 @@ from ._runtime import (
     Status,
     TelemetryError,
 )
-from ._runtime import add_argparse_command as _add_argparse_command
-from ._runtime import typer_app as _typer_app
+from telemetry_gen_runtime import add_argparse_command as _add_argparse_command
+from telemetry_gen_runtime import typer_app as _typer_app
+
+from . import events
+from ._catalog import EVENTS, client
 
 if _typing.TYPE_CHECKING:
     import argparse as _argparse

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from telemetry_gen_runtime import AppInfo, EventSpec, Telemetry
+
 from . import _checks
-from ._runtime import AppInfo, EventSpec, Telemetry
 
 APP_STARTED = EventSpec('app/started', 'https://telemetry.invalid/demo-app/events/app/started/v1.schema.json', 'usage', _checks.check_app_started)
 

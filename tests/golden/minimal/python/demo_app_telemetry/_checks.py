@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._runtime import MISSING, Violation, unexpected_fields
+from telemetry_gen_runtime import MISSING, Violation, unexpected_fields
 
 CONTEXT_FIELDS = frozenset[str]()
 APP_STARTED_FIELDS = frozenset(['mode'])

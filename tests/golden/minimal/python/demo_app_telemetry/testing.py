@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from telemetry_gen_runtime.testing import CapturedEvents, capture
 
 from ._catalog import client
-from ._runtime.testing import CapturedEvents, capture
 
 __all__ = ["CapturedEvents", "telemetry_events"]
 

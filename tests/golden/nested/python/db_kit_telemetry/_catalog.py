@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from telemetry_gen_runtime import AppInfo, ContextSpec, EventSpec, Telemetry
+
 from . import _checks
-from ._runtime import AppInfo, ContextSpec, EventSpec, Telemetry
 
 CLI_COMMAND_RUN = EventSpec('cli/command-run', 'https://telemetry.db-kit.example/schemas/events/cli/command-run/v1.schema.json', 'usage', _checks.check_cli_command_run, expires_date='2030-01-01')
 CLI_EXITED = EventSpec('cli/exited', 'https://telemetry.db-kit.example/schemas/events/cli/exited/v1.schema.json', 'usage', _checks.check_cli_exited)

@@ -10,7 +10,7 @@ import re
 from math import isfinite
 from typing import Any
 
-from ._runtime import MISSING, Violation, has_duplicates, unexpected_fields
+from telemetry_gen_runtime import MISSING, Violation, has_duplicates, unexpected_fields
 
 CONTEXT_FIELDS = frozenset(['app_version', 'driver_version', 'instance_id', 'os', 'session_id'])
 CONTEXT__APP_VERSION_PATTERN = re.compile('^[0-9A-Za-z][0-9A-Za-z.+_-]*\\Z')

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
+from telemetry_gen_runtime import copied
+
 from . import _catalog
-from ._runtime import copied
 
 _gate = _catalog.client.gate
 _emit = _catalog.client.emit

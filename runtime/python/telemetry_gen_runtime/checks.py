@@ -28,8 +28,10 @@ def has_duplicates(values: list[Any]) -> bool:
 
 def copied(value: Any) -> Any:
     """`value` with every list and dict in it copied, so what is checked is what is sent."""
-    if isinstance(value, dict):
-        return {key: copied(item) for key, item in value.items()}
+    # Items are tested before recursing: most lists hold strings or numbers, and a call per item
+    # would cost more than the copy.
     if isinstance(value, list):
-        return [copied(item) for item in value]
+        return [copied(item) if isinstance(item, (list, dict)) else item for item in value]
+    if isinstance(value, dict):
+        return {key: copied(item) if isinstance(item, (list, dict)) else item for key, item in value.items()}
     return value

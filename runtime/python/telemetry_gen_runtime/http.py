@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .envelope import utc_timestamp
+from .envelope import ENVELOPE_KEYS, utc_timestamp
 from .sinks import Session, Sink, dumps
 from .spool import Spool
 from .storage import SPOOL_FOLDER
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 Method = Literal["POST", "GET"]
 _RETRIED_STATUSES = frozenset({408, 429})
-ENVELOPE_KEYS = ("event", "schema", "id", "timestamp")  # sent under their own names in the GET form
+GET_FORM_KEYS = ENVELOPE_KEYS[:4]  # sent under their own names in the GET form; context and data follow
 CONTEXT_PREFIX = "c_"  # before each context field's name in the GET form
 
 
@@ -78,7 +78,7 @@ def query_string(event: dict[str, Any], sent_at: str) -> str:
     def text(value: object) -> str:
         return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), allow_nan=False)
 
-    pairs = [(key, text(event[key])) for key in ENVELOPE_KEYS]
+    pairs = [(key, text(event[key])) for key in GET_FORM_KEYS]
     pairs.append(("sent_at", sent_at))
     pairs += [(CONTEXT_PREFIX + name, text(value)) for name, value in event["context"].items()]
     pairs += [(name, text(value)) for name, value in event["data"].items()]

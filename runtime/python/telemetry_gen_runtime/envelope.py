@@ -10,11 +10,11 @@ from typing import Any
 from .errors import Violation
 from .spec import Check, EventSpec
 
-KEYS = ("event", "schema", "id", "timestamp", "context", "data")
+ENVELOPE_KEYS = ("event", "schema", "id", "timestamp", "context", "data")
 EVENT_ID_PATTERN = "^[0-9a-f]{32}$"
 TIMESTAMP_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$"
 TIMESTAMP_MAX_LENGTH = 32
-_KEYS = frozenset(KEYS)
+_KEYS = frozenset(ENVELOPE_KEYS)
 # Matched whole (`fullmatch`), as ECMA-262 reads `$`: no newline may follow.
 _EVENT_ID = re.compile(EVENT_ID_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
@@ -46,7 +46,9 @@ def check_envelope(envelope: object, spec: EventSpec, check_context: Check) -> l
         Violation(name, key, "additionalProperties", "unexpected key")
         for key in sorted(map(str, envelope.keys() - _KEYS))
     ]
-    errors += [Violation(name, key, "required", "required key is missing") for key in KEYS if key not in envelope]
+    errors += [
+        Violation(name, key, "required", "required key is missing") for key in ENVELOPE_KEYS if key not in envelope
+    ]
     for key, expected in (("event", name), ("schema", spec.schema_id)):
         if key in envelope and not (isinstance(envelope[key], str) and envelope[key] == expected):
             errors.append(Violation(name, key, "const", f"{envelope[key]!r} is not {expected!r}"))
