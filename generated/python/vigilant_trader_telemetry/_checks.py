@@ -141,7 +141,7 @@ WALLET_RECEIVE_SHOWN__ASSET_VALUES = frozenset(['ada', 'btc', 'doge', 'eth', 'lt
 def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The context sent with every event."""
     found: list[Violation] = []
-    if not data.keys() <= CONTEXT_FIELDS:
+    if not CONTEXT_FIELDS.issuperset(data):
         found += unexpected_fields('context', path, data, CONTEXT_FIELDS)
     value = data.get('app_commit', MISSING)
     if value is MISSING:
@@ -235,7 +235,7 @@ def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
 def check_app_exited(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one app/exited event."""
     found: list[Violation] = []
-    if not data.keys() <= APP_EXITED_FIELDS:
+    if not APP_EXITED_FIELDS.issuperset(data):
         found += unexpected_fields('app/exited', path, data, APP_EXITED_FIELDS)
     value = data.get('events_dropped', MISSING)
     if value is not MISSING:
@@ -273,7 +273,7 @@ def check_app_exited(data: dict[str, Any], path: str = "") -> list[Violation]:
 def check_app_instance_created(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one app/instance-created event."""
     found: list[Violation] = []
-    if not data.keys() <= APP_INSTANCE_CREATED_FIELDS:
+    if not APP_INSTANCE_CREATED_FIELDS.issuperset(data):
         found += unexpected_fields('app/instance-created', path, data, APP_INSTANCE_CREATED_FIELDS)
     value = data.get('install_method', MISSING)
     if value is not MISSING:
@@ -289,7 +289,7 @@ def check_app_instance_created(data: dict[str, Any], path: str = "") -> list[Vio
 def check_app_started(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one app/started event."""
     found: list[Violation] = []
-    if not data.keys() <= APP_STARTED_FIELDS:
+    if not APP_STARTED_FIELDS.issuperset(data):
         found += unexpected_fields('app/started', path, data, APP_STARTED_FIELDS)
     value = data.get('command', MISSING)
     if value is MISSING:
@@ -327,7 +327,7 @@ def check_app_started(data: dict[str, Any], path: str = "") -> list[Violation]:
 def check_command_evaluate_completed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one command/evaluate-completed event."""
     found: list[Violation] = []
-    if not data.keys() <= COMMAND_EVALUATE_COMPLETED_FIELDS:
+    if not COMMAND_EVALUATE_COMPLETED_FIELDS.issuperset(data):
         found += unexpected_fields('command/evaluate-completed', path, data, COMMAND_EVALUATE_COMPLETED_FIELDS)
     value = data.get('data_points', MISSING)
     if value is not MISSING:
@@ -381,7 +381,7 @@ def check_command_evaluate_completed(data: dict[str, Any], path: str = "") -> li
 def check_command_invoked(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one command/invoked event."""
     found: list[Violation] = []
-    if not data.keys() <= COMMAND_INVOKED_FIELDS:
+    if not COMMAND_INVOKED_FIELDS.issuperset(data):
         found += unexpected_fields('command/invoked', path, data, COMMAND_INVOKED_FIELDS)
     value = data.get('command', MISSING)
     if value is MISSING:
@@ -394,7 +394,7 @@ def check_command_invoked(data: dict[str, Any], path: str = "") -> list[Violatio
 def check_command_test_drive_completed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one command/test-drive-completed event."""
     found: list[Violation] = []
-    if not data.keys() <= COMMAND_TEST_DRIVE_COMPLETED_FIELDS:
+    if not COMMAND_TEST_DRIVE_COMPLETED_FIELDS.issuperset(data):
         found += unexpected_fields('command/test-drive-completed', path, data, COMMAND_TEST_DRIVE_COMPLETED_FIELDS)
     value = data.get('checks_failed', MISSING)
     if value is MISSING:
@@ -436,7 +436,7 @@ def check_command_test_drive_completed(data: dict[str, Any], path: str = "") -> 
 def check_command_trigger_fired(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one command/trigger-fired event."""
     found: list[Violation] = []
-    if not data.keys() <= COMMAND_TRIGGER_FIRED_FIELDS:
+    if not COMMAND_TRIGGER_FIRED_FIELDS.issuperset(data):
         found += unexpected_fields('command/trigger-fired', path, data, COMMAND_TRIGGER_FIRED_FIELDS)
     value = data.get('asset', MISSING)
     if value is MISSING:
@@ -480,7 +480,7 @@ def check_command_trigger_fired(data: dict[str, Any], path: str = "") -> list[Vi
 def check_command_watch_session_ended(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one command/watch-session-ended event."""
     found: list[Violation] = []
-    if not data.keys() <= COMMAND_WATCH_SESSION_ENDED_FIELDS:
+    if not COMMAND_WATCH_SESSION_ENDED_FIELDS.issuperset(data):
         found += unexpected_fields('command/watch-session-ended', path, data, COMMAND_WATCH_SESSION_ENDED_FIELDS)
     value = data.get('duration_seconds', MISSING)
     if value is MISSING:
@@ -519,7 +519,7 @@ def check_command_watch_session_ended(data: dict[str, Any], path: str = "") -> l
 def check_command_watch_session_started(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one command/watch-session-started event."""
     found: list[Violation] = []
-    if not data.keys() <= COMMAND_WATCH_SESSION_STARTED_FIELDS:
+    if not COMMAND_WATCH_SESSION_STARTED_FIELDS.issuperset(data):
         found += unexpected_fields('command/watch-session-started', path, data, COMMAND_WATCH_SESSION_STARTED_FIELDS)
     value = data.get('dry_run', MISSING)
     if value is not MISSING:
@@ -585,7 +585,7 @@ def check_command_watch_session_started(data: dict[str, Any], path: str = "") ->
 def check_consent_changed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one consent/changed event."""
     found: list[Violation] = []
-    if not data.keys() <= CONSENT_CHANGED_FIELDS:
+    if not CONSENT_CHANGED_FIELDS.issuperset(data):
         found += unexpected_fields('consent/changed', path, data, CONSENT_CHANGED_FIELDS)
     value = data.get('changed_via', MISSING)
     if value is not MISSING:
@@ -607,7 +607,7 @@ def check_consent_changed(data: dict[str, Any], path: str = "") -> list[Violatio
 def check_device_connected(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one device/connected event."""
     found: list[Violation] = []
-    if not data.keys() <= DEVICE_CONNECTED_FIELDS:
+    if not DEVICE_CONNECTED_FIELDS.issuperset(data):
         found += unexpected_fields('device/connected', path, data, DEVICE_CONNECTED_FIELDS)
     value = data.get('bootloader_mode', MISSING)
     if value is not MISSING:
@@ -641,7 +641,7 @@ def check_device_connected(data: dict[str, Any], path: str = "") -> list[Violati
 def check_device_firmware_update_finished(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one device/firmware-update-finished event."""
     found: list[Violation] = []
-    if not data.keys() <= DEVICE_FIRMWARE_UPDATE_FINISHED_FIELDS:
+    if not DEVICE_FIRMWARE_UPDATE_FINISHED_FIELDS.issuperset(data):
         found += unexpected_fields('device/firmware-update-finished', path, data, DEVICE_FIRMWARE_UPDATE_FINISHED_FIELDS)
     value = data.get('device_model', MISSING)
     if value is MISSING:
@@ -692,7 +692,7 @@ def check_device_firmware_update_finished(data: dict[str, Any], path: str = "") 
 def check_device_setup_completed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one device/setup-completed event."""
     found: list[Violation] = []
-    if not data.keys() <= DEVICE_SETUP_COMPLETED_FIELDS:
+    if not DEVICE_SETUP_COMPLETED_FIELDS.issuperset(data):
         found += unexpected_fields('device/setup-completed', path, data, DEVICE_SETUP_COMPLETED_FIELDS)
     value = data.get('backup_kind', MISSING)
     if value is not MISSING:
@@ -747,7 +747,7 @@ def check_device_setup_completed(data: dict[str, Any], path: str = "") -> list[V
 def check_device_setup_failed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one device/setup-failed event."""
     found: list[Violation] = []
-    if not data.keys() <= DEVICE_SETUP_FAILED_FIELDS:
+    if not DEVICE_SETUP_FAILED_FIELDS.issuperset(data):
         found += unexpected_fields('device/setup-failed', path, data, DEVICE_SETUP_FAILED_FIELDS)
     value = data.get('device_model', MISSING)
     if value is MISSING:
@@ -787,7 +787,7 @@ def check_device_setup_failed(data: dict[str, Any], path: str = "") -> list[Viol
 def check_error_crash_reported(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one error/crash-reported event."""
     found: list[Violation] = []
-    if not data.keys() <= ERROR_CRASH_REPORTED_FIELDS:
+    if not ERROR_CRASH_REPORTED_FIELDS.issuperset(data):
         found += unexpected_fields('error/crash-reported', path, data, ERROR_CRASH_REPORTED_FIELDS)
     value = data.get('exception_type', MISSING)
     if value is MISSING:
@@ -812,7 +812,7 @@ def check_error_crash_reported(data: dict[str, Any], path: str = "") -> list[Vio
 def check_error_exchange_request_failed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one error/exchange-request-failed event."""
     found: list[Violation] = []
-    if not data.keys() <= ERROR_EXCHANGE_REQUEST_FAILED_FIELDS:
+    if not ERROR_EXCHANGE_REQUEST_FAILED_FIELDS.issuperset(data):
         found += unexpected_fields('error/exchange-request-failed', path, data, ERROR_EXCHANGE_REQUEST_FAILED_FIELDS)
     value = data.get('error_class', MISSING)
     if value is MISSING:
@@ -857,7 +857,7 @@ def check_error_exchange_request_failed(data: dict[str, Any], path: str = "") ->
 def check_error_unhandled_exception__raised_at(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The raised_at object of error/unhandled-exception."""
     found: list[Violation] = []
-    if not data.keys() <= ERROR_UNHANDLED_EXCEPTION__RAISED_AT_FIELDS:
+    if not ERROR_UNHANDLED_EXCEPTION__RAISED_AT_FIELDS.issuperset(data):
         found += unexpected_fields('error/unhandled-exception', path, data, ERROR_UNHANDLED_EXCEPTION__RAISED_AT_FIELDS)
     value = data.get('function', MISSING)
     if value is MISSING:
@@ -887,7 +887,7 @@ def check_error_unhandled_exception__raised_at(data: dict[str, Any], path: str =
 def check_error_unhandled_exception(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one error/unhandled-exception event."""
     found: list[Violation] = []
-    if not data.keys() <= ERROR_UNHANDLED_EXCEPTION_FIELDS:
+    if not ERROR_UNHANDLED_EXCEPTION_FIELDS.issuperset(data):
         found += unexpected_fields('error/unhandled-exception', path, data, ERROR_UNHANDLED_EXCEPTION_FIELDS)
     value = data.get('chained', MISSING)
     if value is not MISSING:
@@ -954,7 +954,7 @@ def check_error_unhandled_exception(data: dict[str, Any], path: str = "") -> lis
 def check_perf_command_timing__phases(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The phases object of perf/command-timing."""
     found: list[Violation] = []
-    if not data.keys() <= PERF_COMMAND_TIMING__PHASES_FIELDS:
+    if not PERF_COMMAND_TIMING__PHASES_FIELDS.issuperset(data):
         found += unexpected_fields('perf/command-timing', path, data, PERF_COMMAND_TIMING__PHASES_FIELDS)
     value = data.get('config_ms', MISSING)
     if value is not MISSING:
@@ -994,7 +994,7 @@ def check_perf_command_timing__phases(data: dict[str, Any], path: str = "") -> l
 def check_perf_command_timing(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one perf/command-timing event."""
     found: list[Violation] = []
-    if not data.keys() <= PERF_COMMAND_TIMING_FIELDS:
+    if not PERF_COMMAND_TIMING_FIELDS.issuperset(data):
         found += unexpected_fields('perf/command-timing', path, data, PERF_COMMAND_TIMING_FIELDS)
     value = data.get('command', MISSING)
     if value is MISSING:
@@ -1030,7 +1030,7 @@ def check_perf_command_timing(data: dict[str, Any], path: str = "") -> list[Viol
 def check_perf_price_fetch_latency(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one perf/price-fetch-latency event."""
     found: list[Violation] = []
-    if not data.keys() <= PERF_PRICE_FETCH_LATENCY_FIELDS:
+    if not PERF_PRICE_FETCH_LATENCY_FIELDS.issuperset(data):
         found += unexpected_fields('perf/price-fetch-latency', path, data, PERF_PRICE_FETCH_LATENCY_FIELDS)
     value = data.get('exchange', MISSING)
     if value is MISSING:
@@ -1072,7 +1072,7 @@ def check_perf_price_fetch_latency(data: dict[str, Any], path: str = "") -> list
 def check_settings_changed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one settings/changed event."""
     found: list[Violation] = []
-    if not data.keys() <= SETTINGS_CHANGED_FIELDS:
+    if not SETTINGS_CHANGED_FIELDS.issuperset(data):
         found += unexpected_fields('settings/changed', path, data, SETTINGS_CHANGED_FIELDS)
     value = data.get('changed_via', MISSING)
     if value is not MISSING:
@@ -1098,7 +1098,7 @@ def check_settings_changed(data: dict[str, Any], path: str = "") -> list[Violati
 def check_settings_config_loaded(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one settings/config-loaded event."""
     found: list[Violation] = []
-    if not data.keys() <= SETTINGS_CONFIG_LOADED_FIELDS:
+    if not SETTINGS_CONFIG_LOADED_FIELDS.issuperset(data):
         found += unexpected_fields('settings/config-loaded', path, data, SETTINGS_CONFIG_LOADED_FIELDS)
     value = data.get('config_format', MISSING)
     if value is MISSING:
@@ -1147,7 +1147,7 @@ def check_settings_config_loaded(data: dict[str, Any], path: str = "") -> list[V
 def check_transaction_broadcast_failed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one transaction/broadcast-failed event."""
     found: list[Violation] = []
-    if not data.keys() <= TRANSACTION_BROADCAST_FAILED_FIELDS:
+    if not TRANSACTION_BROADCAST_FAILED_FIELDS.issuperset(data):
         found += unexpected_fields('transaction/broadcast-failed', path, data, TRANSACTION_BROADCAST_FAILED_FIELDS)
     value = data.get('asset', MISSING)
     if value is MISSING:
@@ -1186,7 +1186,7 @@ def check_transaction_broadcast_failed(data: dict[str, Any], path: str = "") -> 
 def check_transaction_created__options(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The options object of transaction/created."""
     found: list[Violation] = []
-    if not data.keys() <= TRANSACTION_CREATED__OPTIONS_FIELDS:
+    if not TRANSACTION_CREATED__OPTIONS_FIELDS.issuperset(data):
         found += unexpected_fields('transaction/created', path, data, TRANSACTION_CREATED__OPTIONS_FIELDS)
     value = data.get('coin_control', MISSING)
     if value is not MISSING:
@@ -1206,7 +1206,7 @@ def check_transaction_created__options(data: dict[str, Any], path: str = "") -> 
 def check_transaction_created(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one transaction/created event."""
     found: list[Violation] = []
-    if not data.keys() <= TRANSACTION_CREATED_FIELDS:
+    if not TRANSACTION_CREATED_FIELDS.issuperset(data):
         found += unexpected_fields('transaction/created', path, data, TRANSACTION_CREATED_FIELDS)
     value = data.get('asset', MISSING)
     if value is MISSING:
@@ -1251,7 +1251,7 @@ def check_transaction_created(data: dict[str, Any], path: str = "") -> list[Viol
 def check_transaction_signing_finished(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one transaction/signing-finished event."""
     found: list[Violation] = []
-    if not data.keys() <= TRANSACTION_SIGNING_FINISHED_FIELDS:
+    if not TRANSACTION_SIGNING_FINISHED_FIELDS.issuperset(data):
         found += unexpected_fields('transaction/signing-finished', path, data, TRANSACTION_SIGNING_FINISHED_FIELDS)
     value = data.get('asset', MISSING)
     if value is MISSING:
@@ -1281,7 +1281,7 @@ def check_transaction_signing_finished(data: dict[str, Any], path: str = "") -> 
 def check_update_check_failed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one update/check-failed event."""
     found: list[Violation] = []
-    if not data.keys() <= UPDATE_CHECK_FAILED_FIELDS:
+    if not UPDATE_CHECK_FAILED_FIELDS.issuperset(data):
         found += unexpected_fields('update/check-failed', path, data, UPDATE_CHECK_FAILED_FIELDS)
     value = data.get('http_status', MISSING)
     if value is not MISSING:
@@ -1306,7 +1306,7 @@ def check_update_check_failed(data: dict[str, Any], path: str = "") -> list[Viol
 def check_update_checked(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one update/checked event."""
     found: list[Violation] = []
-    if not data.keys() <= UPDATE_CHECKED_FIELDS:
+    if not UPDATE_CHECKED_FIELDS.issuperset(data):
         found += unexpected_fields('update/checked', path, data, UPDATE_CHECKED_FIELDS)
     value = data.get('automatic', MISSING)
     if value is not MISSING:
@@ -1344,7 +1344,7 @@ def check_update_checked(data: dict[str, Any], path: str = "") -> list[Violation
 def check_update_installed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one update/installed event."""
     found: list[Violation] = []
-    if not data.keys() <= UPDATE_INSTALLED_FIELDS:
+    if not UPDATE_INSTALLED_FIELDS.issuperset(data):
         found += unexpected_fields('update/installed', path, data, UPDATE_INSTALLED_FIELDS)
     value = data.get('from_version', MISSING)
     if value is MISSING:
@@ -1366,7 +1366,7 @@ def check_update_installed(data: dict[str, Any], path: str = "") -> list[Violati
 def check_wallet_discovery_completed(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one wallet/discovery-completed event."""
     found: list[Violation] = []
-    if not data.keys() <= WALLET_DISCOVERY_COMPLETED_FIELDS:
+    if not WALLET_DISCOVERY_COMPLETED_FIELDS.issuperset(data):
         found += unexpected_fields('wallet/discovery-completed', path, data, WALLET_DISCOVERY_COMPLETED_FIELDS)
     value = data.get('discovered_count', MISSING)
     if value is not MISSING:
@@ -1408,7 +1408,7 @@ def check_wallet_discovery_completed(data: dict[str, Any], path: str = "") -> li
 def check_wallet_opened(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one wallet/opened event."""
     found: list[Violation] = []
-    if not data.keys() <= WALLET_OPENED_FIELDS:
+    if not WALLET_OPENED_FIELDS.issuperset(data):
         found += unexpected_fields('wallet/opened', path, data, WALLET_OPENED_FIELDS)
     value = data.get('assets_enabled', MISSING)
     if value is not MISSING:
@@ -1433,7 +1433,7 @@ def check_wallet_opened(data: dict[str, Any], path: str = "") -> list[Violation]
 def check_wallet_receive_shown(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one wallet/receive-shown event."""
     found: list[Violation] = []
-    if not data.keys() <= WALLET_RECEIVE_SHOWN_FIELDS:
+    if not WALLET_RECEIVE_SHOWN_FIELDS.issuperset(data):
         found += unexpected_fields('wallet/receive-shown', path, data, WALLET_RECEIVE_SHOWN_FIELDS)
     value = data.get('asset', MISSING)
     if value is MISSING:

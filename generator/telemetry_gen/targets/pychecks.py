@@ -103,7 +103,7 @@ class CheckModule:
         event_literal = repr(event)
         lines = [
             "found: list[Violation] = []",
-            f"if not data.keys() <= {allowed}:",
+            f"if not {allowed}.issuperset(data):",
             f"{INDENT}found += unexpected_fields({event_literal}, path, data, {allowed})",
         ]
         for member in members:

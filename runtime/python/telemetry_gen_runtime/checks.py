@@ -26,12 +26,16 @@ def has_duplicates(values: list[Any]) -> bool:
         return False
 
 
+# The types of JSON's scalars: a list holding only these is copied whole, without a call per item.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def copied(value: Any) -> Any:
     """`value` with every list and dict in it copied, so what is checked is what is sent."""
-    # Items are tested before recursing: most lists hold strings or numbers, and a call per item
-    # would cost more than the copy.
     if isinstance(value, list):
-        return [copied(item) if isinstance(item, (list, dict)) else item for item in value]
+        if _SCALARS.issuperset(map(type, value)):
+            return value.copy()
+        return [copied(item) for item in value]
     if isinstance(value, dict):
-        return {key: copied(item) if isinstance(item, (list, dict)) else item for key, item in value.items()}
+        return {key: copied(item) for key, item in value.items()}
     return value

@@ -18,7 +18,7 @@ APP_STARTED__MODE_VALUES = frozenset(['cli', 'gui'])
 def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The context sent with every event."""
     found: list[Violation] = []
-    if not data.keys() <= CONTEXT_FIELDS:
+    if not CONTEXT_FIELDS.issuperset(data):
         found += unexpected_fields('context', path, data, CONTEXT_FIELDS)
     return found
 
@@ -26,7 +26,7 @@ def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
 def check_app_started(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one app/started event."""
     found: list[Violation] = []
-    if not data.keys() <= APP_STARTED_FIELDS:
+    if not APP_STARTED_FIELDS.issuperset(data):
         found += unexpected_fields('app/started', path, data, APP_STARTED_FIELDS)
     value = data.get('mode', MISSING)
     if value is MISSING:

@@ -31,7 +31,7 @@ ERROR_REPORT_SENT__ERROR_CODE_PATTERN = re.compile('^P[0-9]{4}\\Z')
 def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The context sent with every event."""
     found: list[Violation] = []
-    if not data.keys() <= CONTEXT_FIELDS:
+    if not CONTEXT_FIELDS.issuperset(data):
         found += unexpected_fields('context', path, data, CONTEXT_FIELDS)
     value = data.get('app_version', MISSING)
     if value is MISSING:
@@ -84,7 +84,7 @@ def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
 def check_cli_command_run__schema_facts(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The schema_facts object of cli/command-run."""
     found: list[Violation] = []
-    if not data.keys() <= CLI_COMMAND_RUN__SCHEMA_FACTS_FIELDS:
+    if not CLI_COMMAND_RUN__SCHEMA_FACTS_FIELDS.issuperset(data):
         found += unexpected_fields('cli/command-run', path, data, CLI_COMMAND_RUN__SCHEMA_FACTS_FIELDS)
     value = data.get('from', MISSING)
     if value is MISSING:
@@ -105,7 +105,7 @@ def check_cli_command_run__schema_facts(data: dict[str, Any], path: str = "") ->
 def check_cli_command_run(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one cli/command-run event."""
     found: list[Violation] = []
-    if not data.keys() <= CLI_COMMAND_RUN_FIELDS:
+    if not CLI_COMMAND_RUN_FIELDS.issuperset(data):
         found += unexpected_fields('cli/command-run', path, data, CLI_COMMAND_RUN_FIELDS)
     value = data.get('class', MISSING)
     if value is MISSING:
@@ -157,7 +157,7 @@ def check_cli_command_run(data: dict[str, Any], path: str = "") -> list[Violatio
 def check_cli_exited(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one cli/exited event."""
     found: list[Violation] = []
-    if not data.keys() <= CLI_EXITED_FIELDS:
+    if not CLI_EXITED_FIELDS.issuperset(data):
         found += unexpected_fields('cli/exited', path, data, CLI_EXITED_FIELDS)
     return found
 
@@ -165,7 +165,7 @@ def check_cli_exited(data: dict[str, Any], path: str = "") -> list[Violation]:
 def check_error_report_sent(data: dict[str, Any], path: str = "") -> list[Violation]:
     """The data of one error/report-sent event."""
     found: list[Violation] = []
-    if not data.keys() <= ERROR_REPORT_SENT_FIELDS:
+    if not ERROR_REPORT_SENT_FIELDS.issuperset(data):
         found += unexpected_fields('error/report-sent', path, data, ERROR_REPORT_SENT_FIELDS)
     value = data.get('error_code', MISSING)
     if value is MISSING:
