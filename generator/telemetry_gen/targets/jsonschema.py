@@ -24,7 +24,6 @@ from ..catalog.model import (
     ValueType,
 )
 from .common import GeneratedFile, banner
-from .jsontext import dumps
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 EVENT_ID = {"type": "string", "minLength": 32, "maxLength": 32, "pattern": EVENT_ID_PATTERN}
@@ -134,7 +133,7 @@ def event_schema(catalog: Catalog, event: Event) -> dict[str, Any]:
 
 
 def dump(schema: dict[str, Any]) -> str:
-    return dumps(schema) + "\n"
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def bundle_text(catalog: Catalog, schemas: list[dict[str, Any]], texts: list[str]) -> str:
