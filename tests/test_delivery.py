@@ -452,6 +452,40 @@ def test_a_forked_child_sends_its_own_events_once(
     assert events[0]["context"]["instance_id"] == events[1]["context"]["instance_id"]
 
 
+def test_a_fork_while_the_spool_is_busy_leaves_the_child_a_working_spool(
+    server: Endpoint, tmp_path: Path, example_build: Path
+) -> None:
+    """The parent's spool thread may be reading the spool when the app forks: the child must
+    still keep and send its own events, not wait forever on a lock nobody in it releases."""
+    code = textwrap.dedent(
+        f"""
+        import os, sys, threading
+        sys.path.insert(0, {str(example_build / "python")!r})
+        import vigilant_trader_telemetry as t
+        sink = t.HttpSink({server.url!r}, spool_max_bytes=1_000_000)
+        t.configure(app_version="3.2.0", sinks=[sink], data_dir={str(tmp_path)!r}, consent="all")
+        busy, release = threading.Event(), threading.Event()
+
+        def read_the_spool():  # as the spool thread does when it lists the waiting batches
+            with sink._spool._lock:
+                busy.set()
+                release.wait()
+
+        threading.Thread(target=read_the_spool, daemon=True).start()
+        busy.wait()
+        pid = os.fork()
+        if pid == 0:
+            t.events.app_exited(exit_reason="normal", uptime_seconds=2.0)
+            os._exit(0 if t.flush(5) else 1)
+        release.set()
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+    assert [e["data"]["uptime_seconds"] for e in server.events()] == [2.0]
+
+
 def test_large_batches_are_split_to_stay_under_the_request_size(
     package: ModuleType, server: Endpoint, tmp_path: Path
 ) -> None:
