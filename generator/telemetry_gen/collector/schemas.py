@@ -218,7 +218,7 @@ def _resolved(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str
 def _real_timestamp(value: str) -> bool:
     """Whether a timestamp the schema's pattern accepts names a real moment (no month 13, no 25:00)."""
     try:
-        datetime.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+        datetime.datetime.fromisoformat(value[:19])  # YYYY-MM-DDTHH:MM:SS, as the pattern has it
     except ValueError:
         return False
     return True
