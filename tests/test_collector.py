@@ -135,6 +135,49 @@ def test_a_batch_with_bad_events_stores_the_good_ones_and_keeps_the_bad_with_rea
     assert report["coverage"]["unknown_events"] == {'"x/y"': 1}
 
 
+def test_a_trailing_newline_does_not_match_a_pattern_that_ends_with_dollar(tmp_path: Path) -> None:
+    """`$` in a catalog pattern ends the text, as in JSON Schema (ECMA-262), where Python's `re`
+    also lets it match before a final newline: such a value is a bad row, in the data, in an array's
+    items and in the context alike."""
+    sent = envelope("error/unhandled-exception", number=1)
+    data = sent["data"]
+    newline_in_data = {**data, "exception_type": "KeyError\n"}
+    newline_in_items = {**data, "stack_frames": ["vigilant_trader.cli:main:88\n"]}
+    events = [
+        sent,
+        envelope("error/unhandled-exception", number=2, data=newline_in_data),
+        envelope("error/unhandled-exception", number=3, data=newline_in_items),
+        envelope("error/unhandled-exception", number=4, context={**sent["context"], "app_version": "3.2.0\n"}),
+    ]
+    with collector(tmp_path) as running:
+        _, answer = post_events(running.url, events)
+    assert answer == {"accepted": 1, "duplicates": 0, "bad": 3}
+    assert [row["errors"] for row in bad_rows(tmp_path)] == [
+        [
+            {
+                "code": "invalid-value",
+                "location": "/data/exception_type",
+                "message": '"KeyError\\n" does not match ^[A-Za-z_][A-Za-z0-9_.]*$',
+            }
+        ],
+        [
+            {
+                "code": "invalid-value",
+                "location": "/data/stack_frames/0",
+                "message": '"vigilant_trader.cli:main:88\\n" does not match '
+                "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_<][A-Za-z0-9_.<>]*:[0-9]+$",
+            }
+        ],
+        [
+            {
+                "code": "invalid-value",
+                "location": "/context/app_version",
+                "message": '"3.2.0\\n" does not match ^[0-9A-Za-z][0-9A-Za-z.+_-]*$',
+            }
+        ],
+    ]
+
+
 def test_timestamps_that_match_the_pattern_but_name_no_real_day_are_bad(tmp_path: Path) -> None:
     with collector(tmp_path) as running:
         _, answer = post_events(running.url, [envelope(timestamp="2026-13-45T99:00:00Z")])
@@ -190,6 +233,48 @@ def test_a_folder_that_is_not_a_build_is_refused_with_a_diagnostic(tmp_path: Pat
     assert "broken.schema.json:1:1: error CL001: cannot read the schema" in output
     assert "odd.schema.json:1:1: error CL001: not an event schema: no `$id`" in output
     assert "Traceback" not in output
+
+
+def test_an_earlier_schema_in_words_telemetry_gen_does_not_write_is_refused(tmp_path: Path) -> None:
+    """An earlier build's schema is checked by generated checks, which test only what `build` writes:
+    a schema saying more (edited by hand, or by another tool) is refused rather than half-checked."""
+    from telemetry_gen.collector.schemas import load_earlier
+
+    (written,) = schema_target.render(catalog_from_text(MINIMAL_CATALOG))[:1]
+    edits = {
+        "extra-keyword": lambda s: s["properties"]["data"].update(minProperties=1),
+        "field-format": lambda s: s["properties"]["data"]["properties"]["mode"].update(format="email"),
+        "top-level": lambda s: s.update(allOf=[{"required": ["data"]}]),
+        "envelope": lambda s: s["properties"]["timestamp"].pop("pattern"),
+        "field-name": lambda s: s["properties"]["data"]["properties"].update({"a.b": {"type": "boolean"}}),
+    }
+    for name, edit in edits.items():
+        schema = json.loads(written.content)
+        edit(schema)
+        (tmp_path / "schemas" / name).mkdir(parents=True)
+        (tmp_path / "schemas" / name / "app.schema.json").write_text(json.dumps(schema))
+    (tmp_path / "schemas" / "as-written.schema.json").write_text(written.content)
+    found, diagnostics = load_earlier(tmp_path)
+    assert [schema.name for schema in found] == ["app/started"]
+    assert [(Path(d.location.file).parent.name, d.code, d.message) for d in diagnostics] == [
+        ("envelope", "CL001", "not an event schema: its envelope is not the one telemetry-gen writes"),
+        (
+            "extra-keyword",
+            "CL001",
+            "not an event schema: /properties/data: `minProperties` is not a keyword telemetry-gen writes",
+        ),
+        (
+            "field-format",
+            "CL001",
+            "not an event schema: /properties/data/properties/mode: `format` is not a keyword telemetry-gen writes",
+        ),
+        (
+            "field-name",
+            "CL001",
+            "not an event schema: /properties/data/properties: 'a.b' is not a field name of a catalog",
+        ),
+        ("top-level", "CL001", "not an event schema: `allOf` is not a keyword telemetry-gen writes"),
+    ]
 
 
 def test_the_collector_command_reports_a_busy_port_without_a_traceback(tmp_path: Path) -> None:

@@ -27,14 +27,12 @@ from local_collector import (
     bad_rows,
     collector,
     envelope,
-    example_registry,
     post_events,
     request,
     start_command,
     stored,
 )
 
-from telemetry_gen.collector import schemas
 from telemetry_gen.collector.wire import Limits
 
 ANSWERED_WITHIN = 1.0  # seconds, for a request that abuses the collector
@@ -42,8 +40,8 @@ STOPPED_WITHIN = 5.0  # seconds after SIGTERM
 
 
 def mixed_features(count: int) -> list[object]:
-    """`count` items, all different, half numbers and half strings: jsonschema cannot sort them to
-    test uniqueness, so it compares every pair."""
+    """`count` items, all different, half numbers and half strings: no sort orders them, so a test of
+    uniqueness that compared every pair (as jsonschema's does) would take their count squared."""
     return [f"feature-{n}" if n % 2 else n for n in range(count)]
 
 
@@ -101,36 +99,6 @@ def test_an_event_with_100_000_undeclared_fields_is_a_bad_row_answered_within_a_
     ]
     assert row["errors"][0]["message"] == "99980 more fields not declared in the catalog"
     assert len(row["payload"][where]) > 100_000
-
-
-def _too_long(value: object) -> object:
-    """`value` made one longer than its bound allows, if it is a string or an array."""
-    if isinstance(value, str):
-        return value + "x" * 5000
-    if isinstance(value, list):
-        return (value or ["x"]) * 10
-    return value
-
-
-def test_length_bounds_are_found_before_jsonschema_exactly_as_jsonschema_finds_them() -> None:
-    """The reference: for an event with every string and array too long, the walk reports what
-    jsonschema's `maxLength` and `maxItems` report, through `$ref` (the context) too."""
-    checked = 0
-    for schema in example_registry().current.values():
-        event = envelope(schema.name)
-        event["timestamp"] += "0" * 40
-        event["context"] = {name: _too_long(value) for name, value in event["context"].items()}
-        event["data"] = {name: _too_long(value) for name, value in event["data"].items()}
-        reference = {
-            problem
-            for error in schema.validator.iter_errors(event)
-            if error.validator in ("maxLength", "maxItems")
-            for problem in schemas._problems(error)
-        }
-        found = set(schemas._past_bounds(event, schema.document, schema.document, []))
-        assert found == reference, schema.name
-        checked += len(found)
-    assert checked > 100
 
 
 # --------------------------------------------------------------------------- slow connections

@@ -13,6 +13,7 @@ smaller catalogs isolates one problem this file found (each since fixed in the t
 from __future__ import annotations
 
 import ast
+import copy
 import datetime
 import inspect
 import json
@@ -359,6 +360,33 @@ def test_emitting_hostile_values_sends_them_unchanged(
         assert envelope["data"] == data
         assert json.loads(json.dumps(envelope)) == envelope
         jsonschema.validate(envelope, b.schema(event), cls=jsonschema.Draft202012Validator)
+
+
+@pytest.mark.parametrize("name", CATALOGS)
+def test_the_collector_checks_hostile_catalogs_as_the_runtime_does(
+    built: dict[str, Built], packages: dict[str, ModuleType], name: str, tmp_path: Path
+) -> None:
+    """The collector runs checks rendered from the catalog in its own process, and from an earlier
+    build's schemas: hostile text stays data there too, and what the runtime sends is accepted by both."""
+    from telemetry_gen.collector.schemas import load_earlier, registry
+
+    b, package = built[name], packages[name]
+    current, diagnostics = registry(b.catalog)
+    earlier, more = load_earlier(b.out)
+    assert diagnostics == more == [] and len(earlier) == len(b.catalog.events)
+    read_back = {schema.schema_id: schema for schema in earlier}
+    sink = package.MemorySink()
+    package.configure(app_version="1.0.0", sinks=[sink], strict=True, data_dir=tmp_path)
+    package.enable()
+    for event in b.catalog.events:
+        getattr(package.events, event.identifier)(**all_arguments(event))
+    assert sink.events
+    for envelope in map(copy.deepcopy, sink.events):
+        assert current.check(envelope) == (current.by_id[envelope["schema"]], [])
+        assert read_back[envelope["schema"]].check(envelope) == []
+        envelope["data"]["undeclared"] = '"""; import os; os._exit(3)'
+        (problem,) = current.check(envelope)[1]
+        assert (problem.code, problem.location) == ("unknown-field", "/data/undeclared")
 
 
 def test_keyword_fields_are_passed_with_an_underscore_and_sent_under_their_name(

@@ -80,6 +80,15 @@ def test_findings_per_event_and_field_with_their_severity(tmp_path: Path) -> Non
     assert "app/instance-created" in coverage["never_seen"]
 
 
+def test_a_trailing_newline_does_not_match_a_pattern_that_ends_with_dollar(tmp_path: Path) -> None:
+    """`$` ends the text, as in JSON Schema (ECMA-262): not before a final newline, as in Python's `re`."""
+    sent = envelope("error/unhandled-exception")
+    wrong = {**sent, "data": {**sent["data"], "exception_type": "KeyError\n"}}
+    code, result = check(str(CATALOG), str(write_lines(tmp_path / "captured.jsonl", wrong)))
+    assert code == 1
+    assert codes(result) == [("error", "invalid-value", "error/unhandled-exception", "/data/exception_type")]
+
+
 def test_app_version_expiry_is_judged_as_the_runtime_judges_it(tmp_path: Path) -> None:
     """`command/invoked` expires from app 4.0: `4` and `v4.1` are past it, `3.9` is not."""
     versions = {"4": True, "v4.1": True, "4.0.1": True, "3.9": False, "3.10.2": False}

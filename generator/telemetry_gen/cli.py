@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 class _Commands(TyperGroup):
     """The commands, `collect` loaded only when it runs or is listed.
 
-    Its option defaults are the collector's limits, whose module imports jsonschema and the catalog
-    model; every other command should start without them. (`ctx` is typed loosely: its class is
+    Its option defaults are the collector's limits, whose module imports the catalog model and the
+    check generator; every other command should start without them. (`ctx` is typed loosely: its class is
     click's or typer's own, depending on typer's release.)
     """
 

@@ -1,7 +1,8 @@
 """`telemetry-gen collect`, loaded only when it runs (or the commands are listed).
 
-Its option defaults are the collector's limits, and the collector's modules import jsonschema and
-the catalog model: kept apart, they cost nothing to the other commands (see `cli._Commands`).
+Its option defaults are the collector's limits, and the collector's modules import the catalog
+model and the check generator: kept apart, they cost nothing to the other commands (see
+`cli._Commands`).
 """
 
 from __future__ import annotations

@@ -2,10 +2,12 @@
 
 The schemas are the ones `telemetry-gen build` writes, rendered in memory from the catalog (so
 the collector never trusts a stale `generated/`), plus the `schemas/` folders of earlier builds,
-for apps still sending earlier versions of an event. Each schema gets one `jsonschema` validator
-(Draft 2020-12, the reference implementation), built once and reused for every event. Lengths
-(`maxLength`, `maxItems`) are checked first, in one walk that costs no more than reading the
-event: an event past one never reaches jsonschema, whose cost can grow with their square.
+for apps still sending earlier versions of an event. Events are validated as the runtime
+validates them before sending: the runtime's `check_envelope`, with the checks the build
+generates (`_checks.py`, loaded in memory by `checks.py`). They accept exactly what the schemas
+accept (tested against jsonschema, the reference implementation), read `$` in a pattern as
+ECMA-262 does (the end of the text, never before a final newline), and test a value's length
+before its items or its pattern, so checking an event costs no more than reading it.
 
 A violation becomes a `Problem`: a stable code, a JSON-pointer location in the event and a
 message. The collector writes problems into bad rows; live-check turns them into findings.
@@ -17,18 +19,18 @@ import datetime
 import functools
 import heapq
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import SchemaError, ValidationError
-from telemetry_gen_runtime import version_key
+from telemetry_gen_runtime import MISSING, Check, EventSpec, Violation, check_envelope, version_key
 
 from ..catalog.model import NAME_PART, Catalog
 from ..diagnostics import Diagnostic, Location, Severity
 from ..targets.jsonschema import event_schema
+from .checks import EventChecks, UnreadSchema, catalog_checks, schema_checks
 
 BAD_SCHEMA_FILE = "CL001"
 MAX_PROBLEMS = 20  # listed per event; more are summed up in one last problem
@@ -89,22 +91,71 @@ def pointer(parts: Iterable[object]) -> str:
     return text
 
 
-def _too_long(value: str | list[Any], limit: object) -> str:
-    unit = "characters" if isinstance(value, str) else "items"
-    return f"{len(value)} {unit}, more than the {limit} allowed"
+_CODES = {
+    "additionalProperties": UNKNOWN_FIELD,
+    "required": MISSING_FIELD,
+    "type": TYPE_MISMATCH,
+    "enum": UNDECLARED_ENUM_VALUE,
+    "const": SCHEMA_MISMATCH,
+}
+# One step of a violation's path: `[index]`, or a declared field's name (an identifier), then `.`.
+_STEP = re.compile(r"(?:\[([0-9]+)\]|([A-Za-z_][A-Za-z0-9_]*))\.?")
 
 
-def _message(error: ValidationError) -> str:
-    keyword, expected, value = error.validator, error.validator_value, error.instance
+def _located(event: dict[str, Any], path: str, *, undeclared: bool) -> tuple[list[object], object, object]:
+    """Where a violation's path (`data.device.model`, `data.tags[2]`) is in `event`: the parts of a
+    JSON pointer, the object or array holding the last part, and the value there (`MISSING` when absent).
+
+    Paths join the names of declared fields, which are identifiers, with `.` and `[index]`; only an
+    undeclared key, always last, can be any text. So an undeclared key is the rest of the path as soon
+    as the object at hand holds that key. (An event with both `{"a.b": 1}` and `{"a": {"b": 1}}`
+    undeclared gets two violations with the same path, both reported at `/a.b`.)
+    """
+    parts: list[object] = []
+    holder: object = None
+    node: object = event
+    rest = path
+    while True:
+        if undeclared and isinstance(node, dict) and rest in node:
+            return [*parts, rest], node, node[rest]
+        if not rest:
+            return parts, holder, node
+        step = _STEP.match(rest)
+        index, name = step.groups() if step else (None, None)
+        if name is not None and isinstance(node, dict):
+            parts.append(name)
+            holder, node = node, node.get(name, MISSING)
+        elif index is not None and isinstance(node, list) and int(index) < len(node):
+            parts.append(int(index))
+            holder, node = node, node[int(index)]
+        else:  # not a path of this event: kept whole
+            return [*parts, rest], None, MISSING
+        assert step is not None
+        rest = rest[step.end() :]
+
+
+def _schema_at(document: Mapping[str, Any], parts: list[object]) -> Mapping[str, Any]:
+    """The schema of the value at `parts` in an event, or {} where the document declares none."""
+    node: Mapping[str, Any] = document
+    for part in parts:
+        node = _resolved(node, document)
+        child = node.get("items") if isinstance(part, int) else node.get("properties", {}).get(part)
+        node = child if isinstance(child, Mapping) else {}
+    return _resolved(node, document)
+
+
+def _message(violation: Violation, expected: object, value: object) -> str:
+    """What is wrong, in the words of JSON: `expected` is the value of the failing keyword."""
+    keyword = violation.code
     if keyword == "type":
-        wanted = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return f"expected {wanted}, got {json_type(value)} {shown(value)}"
+        return f"expected {expected}, got {json_type(value)} {shown(value)}"
     if keyword == "enum" and isinstance(expected, list):
         return f"{shown(value)} is not a declared value (declared: {', '.join(map(str, expected))})"
     if keyword == "const":
         return f"{shown(value)} where this schema has {shown(expected)}"
     if keyword in ("maxLength", "maxItems") and isinstance(value, (str, list)):
-        return _too_long(value, expected)
+        unit = "characters" if isinstance(value, str) else "items"
+        return f"{len(value)} {unit}, more than the {expected} allowed"
     if keyword in ("minLength", "minItems") and isinstance(value, (str, list)):
         unit = "characters" if isinstance(value, str) else "items"
         return f"{len(value)} {unit}, fewer than the {expected} needed"
@@ -114,31 +165,40 @@ def _message(error: ValidationError) -> str:
         return f"{shown(value)} is {'below' if keyword == 'minimum' else 'above'} the {keyword} {expected}"
     if keyword == "uniqueItems":
         return "has repeated items"
-    text = error.message
+    text = violation.message
     return text if len(text) <= 2 * SHOWN_CHARS else text[: 2 * SHOWN_CHARS - 3] + "..."
 
 
-def _problems(error: ValidationError) -> Iterator[Problem]:
-    where = list(error.absolute_path)
-    keyword, instance = error.validator, error.instance
-    if keyword == "additionalProperties" and isinstance(instance, dict) and isinstance(error.schema, Mapping):
-        declared = error.schema.get("properties", {})
-        unknown = [key for key in instance if key not in declared]
-        # Named up to the number of problems listed; an object can hold a hundred thousand.
-        for key in heapq.nsmallest(MAX_PROBLEMS, unknown):
-            yield Problem(pointer([*where, key]), UNKNOWN_FIELD, "not declared in the catalog")
-        if len(unknown) > MAX_PROBLEMS:
-            rest = len(unknown) - MAX_PROBLEMS
-            yield Problem(pointer(where), UNKNOWN_FIELD, f"{rest} more fields not declared in the catalog")
-    elif keyword == "required" and isinstance(instance, dict) and isinstance(error.validator_value, list):
-        for key in error.validator_value:
-            if key not in instance:
-                yield Problem(pointer([*where, key]), MISSING_FIELD, "required, but missing")
-    else:
-        code = {"type": TYPE_MISMATCH, "enum": UNDECLARED_ENUM_VALUE, "const": SCHEMA_MISMATCH}.get(
-            str(keyword), INVALID_VALUE
-        )
-        yield Problem(pointer(where), code, _message(error))
+def _problems(violations: list[Violation], event: dict[str, Any], document: Mapping[str, Any]) -> set[Problem]:
+    """The problems the violations of `event` stand for. Undeclared keys are named up to the number of
+    problems listed, per object, and the rest counted: an object can hold a hundred thousand."""
+    found: set[Problem] = set()
+    undeclared: dict[tuple[object, ...], list[str]] = {}
+    # The undeclared keys of one object come one after the other, each path its object's path + key.
+    run: tuple[str, dict[str, Any], list[str]] | None = None  # that path, the object, its keys so far
+    for violation in violations:
+        code, field = _CODES.get(violation.code, INVALID_VALUE), violation.field
+        if code == UNKNOWN_FIELD and run is not None and field.startswith(run[0]) and field[len(run[0]) :] in run[1]:
+            run[2].append(field[len(run[0]) :])
+            continue
+        parts, holder, value = _located(event, field, undeclared=code == UNKNOWN_FIELD)
+        if code == UNKNOWN_FIELD and parts and isinstance(holder, dict):
+            key = str(parts[-1])
+            keys = undeclared.setdefault(tuple(parts[:-1]), [])
+            keys.append(key)
+            run = (field[: len(field) - len(key)], holder, keys)
+        elif code == MISSING_FIELD:
+            found.add(Problem(pointer(parts), code, "required, but missing"))
+        else:
+            expected = _schema_at(document, parts).get(violation.code)
+            found.add(Problem(pointer(parts), code, _message(violation, expected, value)))
+    for where, keys in undeclared.items():
+        for key in heapq.nsmallest(MAX_PROBLEMS, keys):
+            found.add(Problem(pointer([*where, key]), UNKNOWN_FIELD, "not declared in the catalog"))
+        if len(keys) > MAX_PROBLEMS:
+            rest = len(keys) - MAX_PROBLEMS
+            found.add(Problem(pointer(where), UNKNOWN_FIELD, f"{rest} more fields not declared in the catalog"))
+    return found
 
 
 def _resolved(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -152,40 +212,10 @@ def _resolved(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str
     return node if isinstance(node, Mapping) else {}
 
 
-def _past_bounds(
-    value: object, schema: Mapping[str, Any], root: Mapping[str, Any], path: list[object]
-) -> Iterator[Problem]:
-    """Strings and arrays in `value` longer than their schema's `maxLength` or `maxItems`.
-
-    One walk along the schema: it looks at no item of an array that is too long and at no field the
-    schema does not declare, so it costs no more than reading the event. It runs before jsonschema,
-    which tests `uniqueItems` by comparing every pair of items it cannot sort, and `pattern` on
-    strings of any length.
-    """
-    schema = _resolved(schema, root)
-    if isinstance(value, str):
-        limit = schema.get("maxLength")
-        if isinstance(limit, int) and len(value) > limit:
-            yield Problem(pointer(path), INVALID_VALUE, _too_long(value, limit))
-    elif isinstance(value, list):
-        limit, items = schema.get("maxItems"), schema.get("items")
-        if isinstance(limit, int) and len(value) > limit:
-            yield Problem(pointer(path), INVALID_VALUE, _too_long(value, limit))
-        elif isinstance(items, Mapping):
-            for index, item in enumerate(value):
-                yield from _past_bounds(item, items, root, [*path, index])
-    elif isinstance(value, dict):
-        properties = schema.get("properties")
-        if isinstance(properties, Mapping):
-            for key, declared in properties.items():
-                if key in value and isinstance(declared, Mapping):
-                    yield from _past_bounds(value[key], declared, root, [*path, key])
-
-
 def _real_timestamp(value: str) -> bool:
     """Whether a timestamp the schema's pattern accepts names a real moment (no month 13, no 25:00)."""
     try:
-        datetime.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+        datetime.datetime.fromisoformat(value[:19])  # YYYY-MM-DDTHH:MM:SS, as the pattern has it
     except ValueError:
         return False
     return True
@@ -203,13 +233,14 @@ class Expiry:
 
 @dataclass(frozen=True)
 class EventSchema:
-    """One event schema, with its validator; `current` when it comes from the catalog itself."""
+    """One event schema, with its generated checks; `current` when it comes from the catalog itself."""
 
     schema_id: str
     name: str
     version: int
     document: Mapping[str, Any]
-    validator: jsonschema.Draft202012Validator
+    spec: EventSpec  # the name, `$id` and check of `data` that `check_envelope` takes
+    check_context: Check
     current: bool
 
     @property
@@ -242,27 +273,26 @@ class EventSchema:
         return found if isinstance(found, Mapping) else {}
 
     def check(self, event: dict[str, Any]) -> list[Problem]:
-        """Every way `event` departs from this schema; an event past a length bound is reported for
-        that alone, and never reaches jsonschema (see `_past_bounds`)."""
-        problems = sorted(set(_past_bounds(event, self.document, self.document, [])))
-        if not problems:
-            problems = sorted({p for error in self.validator.iter_errors(event) for p in _problems(error)})
-            timestamp = event.get("timestamp")
-            if not any(p.location == "/timestamp" for p in problems) and not _real_timestamp(str(timestamp)):
-                problems.append(Problem("/timestamp", INVALID_VALUE, f"{shown(timestamp)} is not a real date and time"))
+        """Every way `event` departs from this schema."""
+        problems = sorted(_problems(check_envelope(event, self.spec, self.check_context), event, self.document))
+        timestamp = event.get("timestamp")
+        if not any(p.location == "/timestamp" for p in problems) and not _real_timestamp(str(timestamp)):
+            problems.append(Problem("/timestamp", INVALID_VALUE, f"{shown(timestamp)} is not a real date and time"))
         if len(problems) > MAX_PROBLEMS:
             rest = len(problems) - MAX_PROBLEMS
             problems = [*problems[:MAX_PROBLEMS], Problem("", MORE_PROBLEMS, f"{rest} more problem(s) not listed")]
         return problems
 
 
-def _entry(document: dict[str, Any], *, current: bool) -> EventSchema:
+def _entry(document: dict[str, Any], checks: EventChecks, *, current: bool) -> EventSchema:
+    name, schema_id = document["title"], document["$id"]
     return EventSchema(
-        schema_id=document["$id"],
-        name=document["title"],
+        schema_id=schema_id,
+        name=name,
         version=document["x-version"],
         document=document,
-        validator=jsonschema.Draft202012Validator(document),
+        spec=EventSpec(name, schema_id, str(document.get("x-category")), checks.data),
+        check_context=checks.context,
         current=current,
     )
 
@@ -338,10 +368,6 @@ def _not_an_event_schema(document: object) -> str | None:
     properties = document.get("properties")
     if not isinstance(properties, dict) or properties.get("schema") != {"const": schema_id}:
         return "it does not describe an event envelope"
-    try:
-        jsonschema.Draft202012Validator.check_schema(document)
-    except SchemaError as exc:
-        return f"not a valid JSON Schema: {exc.message}"
     return None
 
 
@@ -361,21 +387,23 @@ def load_earlier(folder: Path) -> tuple[list[EventSchema], list[Diagnostic]]:
             diagnostics.append(_diagnostic(path, f"cannot read the schema: {exc}", "give an unmodified build output"))
             continue
         problem = _not_an_event_schema(document)
-        if problem is not None:
-            diagnostics.append(
-                _diagnostic(
-                    path, f"not an event schema: {problem}", "give the schemas/ folder of `telemetry-gen build`"
-                )
-            )
-            continue
-        assert isinstance(document, dict)
-        found.append(_entry(document, current=False))
+        if problem is None:
+            assert isinstance(document, dict)
+            try:
+                found.append(_entry(document, schema_checks(document), current=False))
+                continue
+            except UnreadSchema as exc:
+                problem = str(exc)
+        diagnostics.append(
+            _diagnostic(path, f"not an event schema: {problem}", "give the schemas/ folder of `telemetry-gen build`")
+        )
     return found, diagnostics
 
 
 def registry(catalog: Catalog, earlier: Iterable[Path] = ()) -> tuple[Registry, list[Diagnostic]]:
     """The catalog's schemas, then those of earlier builds (only `$id`s the catalog does not have)."""
-    schemas = [_entry(event_schema(catalog, event), current=True) for event in catalog.events]
+    checks = catalog_checks(catalog)
+    schemas = [_entry(event_schema(catalog, e), checks[e.name], current=True) for e in catalog.events]
     diagnostics: list[Diagnostic] = []
     for folder in earlier:
         found, problems = load_earlier(folder)

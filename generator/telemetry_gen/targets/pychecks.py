@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from ..catalog.model import (
     ArrayType,
     BooleanType,
+    Catalog,
     EnumType,
     NumericType,
     ObjectType,
     StringType,
     ValueType,
 )
+from .common import render_template
 
 INDENT = "    "
 
@@ -209,3 +211,44 @@ class CheckModule:
             "else:",
             f'{INDENT}found += {checker}({var}, f"{where}.")',
         ]
+
+
+@dataclass(frozen=True)
+class CatalogChecks:
+    """The checks of a whole catalog: the module, and which of its functions checks what."""
+
+    module: CheckModule
+    context: str  # the name of the context's check
+    events: dict[str, str]  # the name of each event's check, by event name
+
+
+def catalog_checks(catalog: Catalog) -> CatalogChecks:
+    module = CheckModule()
+    context = tuple(Member(c.name, c.type, True) for c in catalog.context)
+    context_check = module.object_checker("context", "context", context, "The context sent with every event.")
+    events = {
+        event.name: module.object_checker(
+            event.identifier,
+            event.name,
+            tuple(Member(f.name, f.type, f.required) for f in event.fields),
+            f"The data of one {event.name} event.",
+        )
+        for event in catalog.events
+    }
+    return CatalogChecks(module, context_check, events)
+
+
+def module_source(module: CheckModule, header: str) -> str:
+    """The text of `_checks.py`: the generated package's, and the collector's, which runs it in memory."""
+    imports = ["import re"] if module.uses("re.compile(") else []
+    imports += ["from math import isfinite"] if module.uses("isfinite(") else []
+    imports.append("from typing import Any")
+    support = ["Violation", "unexpected_fields"]
+    support += [name for name in ("MISSING", "has_duplicates") if module.uses(name)]
+    return render_template(
+        "python/_checks.py.jinja",
+        header=header,
+        check_imports=imports,
+        check_support=", ".join(sorted(support)),
+        checks=module,
+    )

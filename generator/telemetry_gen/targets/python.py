@@ -32,7 +32,7 @@ from ..catalog.model import (
     ValueType,
 )
 from .common import GeneratedFile, banner, render_template
-from .pychecks import CheckModule, Member
+from .pychecks import catalog_checks, module_source
 
 # Names an emitter's body or the `events` module uses itself; a parameter must not shadow them.
 _RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any", "dict", "str", "payload", "copied"})
@@ -129,22 +129,9 @@ class _PythonModel:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.checks = CheckModule()
+        self.checks = catalog_checks(catalog)
         self.typed_dicts: list[TypedDictClass] = []
         self.emitters = [self.emitter(event) for event in catalog.events]
-        context = tuple(Member(c.name, c.type, True) for c in catalog.context)
-        self.context_check = self.checks.object_checker(
-            "context", "context", context, "The context sent with every event."
-        )
-        self.data_checks = {
-            event.name: self.checks.object_checker(
-                event.identifier,
-                event.name,
-                tuple(Member(f.name, f.type, f.required) for f in event.fields),
-                f"The data of one {event.name} event.",
-            )
-            for event in catalog.events
-        }
 
     def annotation(self, value_type: ValueType, owner: str) -> str:
         if isinstance(value_type, StringType):
@@ -246,14 +233,8 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         else []
     )
     typing_names += ["TypedDict"] if model.typed_dicts else []
-    checks = model.checks
     # Generated code relies on the runtime's API of this minor version (see the runtime's README).
     runtime_minor = ".".join(telemetry_gen_runtime.__version__.split(".")[:2])
-    check_imports = ["import re"] if checks.uses("re.compile(") else []
-    check_imports += ["from math import isfinite"] if checks.uses("isfinite(") else []
-    check_imports.append("from typing import Any")
-    support = ["Violation", "unexpected_fields"]
-    support += [name for name in ("MISSING", "has_duplicates") if checks.uses(name)]
     values = {
         "header": header,
         "events_doc": docstring_literal(
@@ -269,8 +250,6 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
             "",
         ),
         "typing_imports": ", ".join(sorted(typing_names)),
-        "check_imports": check_imports,
-        "check_support": ", ".join(sorted(support)),
         "copies": any(p.value.startswith("copied(") for e in model.emitters for p in e.parameters),
         "distribution": toml_string(package.replace("_", "-")),
         "toml_version": toml_string(str(app.version)),
@@ -287,15 +266,14 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "generator_version": __version__,
         "emitters": model.emitters,
         "typed_dicts": model.typed_dicts,
-        "checks": model.checks,
-        "context_check": model.context_check,
+        "context_check": model.checks.context,
         "events": [
             SpecArguments(
                 spec=e.identifier.upper(),
                 name=repr(e.name),
                 schema_id=repr(catalog.schema_id(e)),
                 category=repr(e.category.value),
-                check=model.data_checks[e.name],
+                check=model.checks.events[e.name],
                 expiry=_expiry_arguments(e),
             )
             for e in catalog.events
@@ -313,7 +291,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         GeneratedFile(f"{root}/__init__.py", render_template("python/__init__.py.jinja", **values)),
         GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values)),
         GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
-        GeneratedFile(f"{root}/_checks.py", render_template("python/_checks.py.jinja", **values)),
+        GeneratedFile(f"{root}/_checks.py", module_source(model.checks.module, header)),
         GeneratedFile(f"{root}/testing.py", render_template("python/testing.py.jinja", **values)),
         GeneratedFile(f"{root}/py.typed", ""),
     ]
