@@ -14,23 +14,31 @@ comment lines that say what it must produce:
 from __future__ import annotations
 
 import copy
+import random
 import re
 import shutil
 import subprocess
 import sys
 import textwrap
+import warnings
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic
 import pytest
 import yaml
+from browser import chromium
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from selenium.webdriver.remote.webdriver import WebDriver
 
 from conftest import FIXTURES, MINIMAL_CATALOG, REPO, run_cli
 from telemetry_gen.catalog import parse_catalog
+from telemetry_gen.catalog.patterns import portability_problems
+from telemetry_gen.targets.pychecks import python_pattern
 
 MALFORMED = FIXTURES / "malformed"
 
@@ -629,3 +637,248 @@ def test_quoted_catalog_format_hint_says_to_unquote(tmp_path: Path) -> None:
     assert code == 1
     assert [d.code for d in reported] == ["CF013"]
     assert reported[0].hint is not None and "did you mean '1'" not in reported[0].hint
+
+
+# --------------------------------------------------------------------------- patterns: one meaning everywhere
+
+PATTERN_FIELD = """\
+    fields:
+      code:
+        type: string
+        description: A code the app picks from its own list.
+        privacy: technical
+        max_length: 12
+        pattern: {pattern}
+"""
+
+
+def _pattern_diagnostics(pattern: str) -> list[Any]:
+    """The errors of the minimal catalog with one string field of `pattern`, written in single quotes."""
+    text = MINIMAL_CATALOG.replace(
+        "    fields:\n", PATTERN_FIELD.format(pattern=yaml.safe_dump(pattern).split("\n")[0])
+    )
+    assert text.count("pattern:") == 1
+    _, diagnostics = parse_catalog(text, "events.yaml")
+    return [d for d in diagnostics if d.severity.value == "error"]
+
+
+# Each construct whose meaning differs, in a pattern that is otherwise fine.
+UNPORTABLE = {
+    "\\d": "^\\d{3}$",
+    "\\D": "^\\D$",
+    "\\w": "^\\w+$",
+    "\\W": "^\\W$",
+    "\\s": "^a\\sb$",
+    "\\S": "^\\S+$",
+    "\\b": "^\\ba$",
+    "\\B": "^a\\B$",
+    "\\A": "\\Aa$",
+    "\\Z": "^a\\Z",
+    "\\z": "^a\\z",
+    "(?P": "^(?P<name>a)$",
+    "(?i": "^(?i:a)$",
+    "(?s)": "(?s)^a$",
+    "*+": "^a*+$",
+    "++": "^a++$",
+    "(?>": "^(?>a)$",
+    "(?=": "^(?=a)a$",
+    "(?!": "^(?!b)a$",
+    "(?<=": "^a(?<=a)$",
+    "(?<": "^(?<name>a)$",
+    "(?#": "^a(?#note)$",
+    ".": "^a.$",
+    "\\1": "^(a)\\1$",
+    "\\0": "^\\0$",
+    "\\p": "^\\p{L}$",
+    "\\u{": "^\\u{61}$",
+    "\\uD83D": "^\\uD83D$",
+    "😀": "^😀+$",
+    "\\-": "^a\\-b$",
+    "\\<": "^\\<a$",
+    "{": "^a{$",
+    "{,2}": "^a{,2}$",
+    "}": "^a}$",
+    "]": "^a]$",
+    "[]": "^[]a]$",
+    "&&": "^[a&&b]$",
+    "[[": "^[[a]$",
+}
+
+
+@pytest.mark.parametrize("pattern", UNPORTABLE.values(), ids=UNPORTABLE.keys())
+def test_a_pattern_read_differently_by_the_engines_is_an_error_at_its_value(pattern: str) -> None:
+    errors = _pattern_diagnostics(pattern)
+    assert [d.code for d in errors] == ["CF033"], errors
+    # The pattern's value: on the sixth line after `fields:`, after `        pattern: `.
+    fields_line = MINIMAL_CATALOG.splitlines().index("    fields:") + 1
+    assert (errors[0].location.line, errors[0].location.column) == (fields_line + 6, 18)
+    assert errors[0].hint
+
+
+def test_an_unportable_pattern_hint_says_what_to_write_instead(tmp_path: Path) -> None:
+    _, output, reported = build(MALFORMED / "unportable-patterns.yaml", tmp_path / "out")
+    hints = {d.message.split("the pattern's ")[1].split(" ")[0]: d.hint for d in reported if d.code == "CF033"}
+    assert hints["\\d"] == "write [0-9] for \\d", output
+    assert hints["\\w"] == "write [A-Za-z0-9_] for \\w", output
+    assert hints["\\Z"] is not None and hints["\\Z"].startswith("write $ for \\Z"), output
+
+
+def test_a_repetition_python_cannot_count_is_an_error_not_a_crash() -> None:
+    errors = _pattern_diagnostics("^[0-9]{99999999999}$")
+    assert [d.code for d in errors] == ["CF024"], errors
+    assert "repetition number is too large" in errors[0].message
+
+
+# Where the engines part for each construct the checker refuses: (construct, pattern, subject).
+WITNESSES = [
+    ("\\d", "^\\d$", "٣"),
+    ("\\D", "^\\D$", "٣"),
+    ("\\w", "^\\w$", "é"),
+    ("\\W", "^\\W$", "é"),
+    ("\\s", "^\\s$", "\ufeff"),
+    ("\\S", "^\\S$", "\x1c"),
+    ("\\b", "é\\b", "é"),
+    ("\\B", "é\\B", "é"),
+    ("\\A", "\\Aa", "a"),
+    ("\\Z", "a\\Z", "a"),
+    ("\\z", "a\\z", "az"),
+    ("(?P", "^(?P<name>a)$", "a"),
+    ("(?i", "(?i)^a$", "A"),
+    ("😀", "^😀?$", ""),
+    ("*+", "^a*+$", "a"),
+    ("(?>", "^(?>a)$", "a"),
+    ("(?=", "^(?=a)a$", "a"),
+    ("(?<=", "^a(?<=a)$", "a"),
+    ("(?<", "^(?<name>a)$", "a"),
+    ("(?#", "^a(?#note)$", "a"),
+    (".", "^a.$", "a\r"),
+    ("\\1", "^(a)?b\\1$", "b"),
+    ("\\0", "^\\01$", "\x01"),
+    ("\\p{L}", "^\\p{L}$", "a"),
+    ("\\u{61}", "^\\u{61}$", "a"),
+    ("\\uD83D", "^\\uD83D\\uDE00$", "😀"),
+    ("\\-", "^\\-$", "-"),
+    ("{", "^a{$", "a{"),
+    ("{,2}", "^a{,2}$", "a"),
+    ("]", "^a]$", "a]"),
+    ("]", "^[]a]$", "a"),
+    ("&&", "^[a&&b]$", "&"),
+    ("[", "^[[a]$", "["),
+    ("\\b", "^[\\b]$", "\x08"),
+]
+
+# Pieces the generated patterns are made of: literals (ASCII, accented, astral, line breaks), every
+# construct the checker accepts, and refused or broken ones (which the checker or Python refuses).
+PATTERN_PIECES = [
+    *["a", "b", "z", "0", "9", "-", "_", " ", "/", "é", "٣", "😀", "\t", "\u2028", "\ufeff"],
+    *["^", "$", "|", "(", ")", "(?:", "*", "+", "?", "*?", "{2}", "{1,3}", "{0,}", "[", "]", "[^", "{", "}", "\\"],
+    *["[a-z]", "[^a]", "[0-9_]", "[\\-a]", "[a-]", "[^\\]]", "[$^]", "[\\u00e0-\\u00ff]", "[\\x00-\\x1f]"],
+    *["\\x41", "\\u00e9", "\\-", "\\.", "\\/", "\\$", "\\^", "\\[", "\\]", "\\{", "\\|", "\\n", "\\t", "\\v", "\\f"],
+    *["\\d", "\\w", "\\s", "\\b", "\\Z", "\\A", ".", "{,2}", "(?=", "(?i)", "[]", "\\u{41}", "\\1", "\\0"],
+]
+PATTERN_SUBJECTS = [
+    *["", "a", "b", "ab", "aa", "aaa", "z0", "-", "_", " ", "/", "$", "^", "\\", "A", "é", "à", "٣", "😀", "😀😀"],
+    *["a\n", "\na", "ab\n", "a\r\n", "\r", "\t", "\u2028", "\ufeff", "\x1c", "\x08", "{", "}", "[]", "a b", "a-b"],
+]
+NARROW_SUBJECTS = [i for i, subject in enumerate(PATTERN_SUBJECTS) if all(ord(c) <= 0xFFFF for c in subject)]
+
+
+def _generated_patterns() -> list[str]:
+    """A fixed set of patterns made of `PATTERN_PIECES`: those the checker accepts and Python compiles."""
+    pieces = random.Random(15)
+    accepted: list[str] = []
+    while len(accepted) < 1500:
+        pattern = "".join(pieces.choice(PATTERN_PIECES) for _ in range(pieces.randint(1, 6)))
+        if portability_problems(pattern):
+            continue
+        try:
+            re.compile(pattern)
+        except re.error:
+            continue
+        accepted.append(pattern)
+    return accepted
+
+
+Verdicts = list[bool] | None  # per subject; None: the engine refuses the pattern
+
+
+def _ecma_verdicts(driver: WebDriver, patterns: list[str], subjects: list[str]) -> list[tuple[Verdicts, Verdicts]]:
+    """Chromium's RegExp on every subject: with the `u` flag (as JSON Schema reads patterns), and without flags."""
+    result = driver.execute_script(
+        "var subjects = arguments[1];"
+        "function verdicts(pattern, flags) {"
+        "  try { var regex = new RegExp(pattern, flags); } catch (error) { return null; }"
+        "  return subjects.map(function (subject) { return regex.test(subject); });"
+        "}"
+        "return arguments[0].map(function (pattern) { return [verdicts(pattern, 'u'), verdicts(pattern, '')]; });",
+        patterns,
+        subjects,
+    )
+    assert isinstance(result, list) and len(result) == len(patterns)
+    return [(unicode, plain) for unicode, plain in result]
+
+
+def _python_verdicts(pattern: str, subjects: list[str]) -> Verdicts:
+    """Python's `re` as the generated checks use it (`$` read as the very end)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # "possible nested set": the witness for [[
+            regex = re.compile(python_pattern(pattern))
+    except re.error:
+        return None
+    return [regex.search(subject) is not None for subject in subjects]
+
+
+def _pydantic_verdicts(pattern: str, subjects: list[str]) -> Verdicts:
+    """pydantic's `pattern` constraint, as the consumer models check it."""
+    try:
+        model = pydantic.TypeAdapter(Annotated[str, pydantic.Field(pattern=pattern)])
+    except pydantic.PydanticSchemaGenerationError:
+        return None
+    except Exception as exc:  # pydantic-core's SchemaError for a pattern its engine cannot compile
+        assert type(exc).__name__ == "SchemaError", exc
+        return None
+    verdicts = []
+    for subject in subjects:
+        try:
+            model.validate_python(subject)
+        except pydantic.ValidationError:
+            verdicts.append(False)
+        else:
+            verdicts.append(True)
+    return verdicts
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
+
+
+def test_every_accepted_pattern_means_the_same_in_ecma_262_python_and_pydantic(browser: WebDriver) -> None:
+    """Chromium's RegExp with the `u` flag (and without flags, on subjects up to U+FFFF), Python's `re`
+    as the generated checks use it, and pydantic's engine give every subject the same verdict."""
+    patterns = _generated_patterns()
+    for pattern, (unicode, plain) in zip(patterns, _ecma_verdicts(browser, patterns, PATTERN_SUBJECTS), strict=True):
+        python = _python_verdicts(pattern, PATTERN_SUBJECTS)
+        assert unicode == python, f"{pattern!r}: ECMA-262 {unicode}, Python {python}"
+        assert plain is not None and [plain[i] for i in NARROW_SUBJECTS] == [python[i] for i in NARROW_SUBJECTS]
+        assert _pydantic_verdicts(pattern, PATTERN_SUBJECTS) == python, pattern
+
+
+def test_every_refused_construct_has_a_subject_the_engines_disagree_on(browser: WebDriver) -> None:
+    """The refusals are not caution: for each, an engine refuses the pattern or reads the subject otherwise."""
+    patterns = [pattern for _, pattern, _ in WITNESSES]
+    subjects = [subject for _, _, subject in WITNESSES]
+    ecma = _ecma_verdicts(browser, patterns, subjects)
+    for index, (construct, pattern, subject) in enumerate(WITNESSES):
+        assert construct in [p.construct for p in portability_problems(pattern)], pattern
+        unicode, plain = ecma[index]
+        python, model = _python_verdicts(pattern, [subject]), _pydantic_verdicts(pattern, [subject])
+        verdicts = {
+            "ECMA-262": None if unicode is None else unicode[index],
+            "ECMA-262 without flags": None if plain is None else plain[index],
+            "Python": None if python is None else python[0],
+            "pydantic": None if model is None else model[0],
+        }
+        assert len(set(verdicts.values())) > 1, f"{pattern!r} on {subject!r}: {verdicts}"

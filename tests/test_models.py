@@ -11,9 +11,11 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +34,7 @@ from telemetry_gen.catalog.model import (
     EnumType,
 )
 from telemetry_gen.targets import models as models_target
+from telemetry_gen.targets.pychecks import python_pattern
 from telemetry_gen.targets.python import camel
 from telemetry_gen.write import write_tree
 
@@ -245,32 +248,22 @@ def test_nested_and_array_fields_are_checked(models: ModuleType, envelopes: list
             models.PerfPriceFetchLatency.model_validate(latency)
 
 
-def _strictness_cases() -> list[Any]:
-    lax_float = (
-        "KNOWN GAP generator/telemetry_gen/targets/models.py: floats stay lax (a JSON integer must parse as a "
-        "number), so pydantic also takes true as 1.0"
-    )
-    unique = (
-        "KNOWN GAP generator/telemetry_gen/targets/models.py: `unique: true` (uniqueItems) is dropped; app/started "
-        "enabled_features=['tor', 'tor'] is rejected by the schema but accepted by AppStartedData"
-    )
-    cases = {
-        "string for an integer": ("app/exited", "data.exit_code", "3", None),
-        "boolean for an integer": ("app/exited", "data.exit_code", True, None),
-        "boolean for a number": ("app/exited", "data.uptime_seconds", True, lax_float + ": uptime_seconds=true -> 1.0"),
-        "string for a boolean": ("app/started", "data.interactive", "yes", None),
-        "integer for a boolean": ("app/started", "data.interactive", 1, None),
-        "duplicate in a unique array": ("app/started", "data.enabled_features", ["tor", "tor"], unique),
-    }
-    return [
-        pytest.param(
-            event, path, value, id=name, marks=[pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        )
-        for name, (event, path, value, reason) in cases.items()
-    ]
+# Values JSON Schema rejects and pydantic's lax modes would take (or coerce).
+STRICTNESS = {
+    "string for an integer": ("app/exited", "data.exit_code", "3"),
+    "boolean for an integer": ("app/exited", "data.exit_code", True),
+    "fraction for an integer": ("app/exited", "data.exit_code", 2.5),
+    "whole float above an integer's maximum": ("app/exited", "data.exit_code", 256.0),
+    "null for an optional integer": ("app/exited", "data.exit_code", None),
+    "string for a number": ("app/exited", "data.uptime_seconds", "3.5"),
+    "boolean for a number": ("app/exited", "data.uptime_seconds", True),
+    "string for a boolean": ("app/started", "data.interactive", "yes"),
+    "integer for a boolean": ("app/started", "data.interactive", 1),
+    "duplicate in a unique array": ("app/started", "data.enabled_features", ["tor", "tor"]),
+}
 
 
-@pytest.mark.parametrize(("event_name", "path", "value"), _strictness_cases())
+@pytest.mark.parametrize(("event_name", "path", "value"), STRICTNESS.values(), ids=STRICTNESS.keys())
 def test_models_reject_what_the_schema_rejects(
     models: ModuleType, fresh: Path, envelopes: list[dict[str, Any]], *, event_name: str, path: str, value: Any
 ) -> None:
@@ -283,6 +276,167 @@ def test_models_reject_what_the_schema_rejects(
     model = getattr(models, camel(event_name.replace("/", "_").replace("-", "_")))
     with pytest.raises(pydantic.ValidationError):
         model.model_validate_json(json.dumps(envelope))
+    with pytest.raises(pydantic.ValidationError):
+        model.model_validate(envelope)
+
+
+def test_an_integer_sent_as_a_whole_float_parses_as_that_integer(
+    models: ModuleType, fresh: Path, tmp_path: Path
+) -> None:
+    """`transaction_created(output_count=2.0)` passes the runtime's check and the schema (JSON Schema
+    counts 2.0 as an integer), so the stored event must parse: as the integer 2."""
+    package = import_generated(fresh, PACKAGE)
+    sink = package.MemorySink()
+    package.configure(
+        app_version="3.2.0", commit="4f2a9c1", sinks=[sink], strict=True, data_dir=tmp_path, consent="all"
+    )
+    package.events.transaction_created(asset="btc", network="mainnet", fee_level="normal", output_count=2.0)
+    (envelope,) = [json.loads(json.dumps(e)) for e in sink.events]
+    assert repr(envelope["data"]["output_count"]) == "2.0"
+    jsonschema.validate(envelope, schema_of(fresh, envelope))
+    for parsed in (
+        models.TransactionCreated.model_validate(envelope),
+        models.TransactionCreated.model_validate_json(json.dumps(envelope)),
+    ):
+        assert parsed.data.output_count == 2 and type(parsed.data.output_count) is int
+
+
+def test_an_optional_field_left_out_is_missing_and_stays_out(models: ModuleType, app_exited: dict[str, Any]) -> None:
+    del app_exited["data"]["exit_code"]
+    parsed = models.AppExited.model_validate(app_exited)
+    assert parsed.data.exit_code is pydantic.MISSING
+    assert "exit_code" not in parsed.model_dump(mode="json")["data"]
+    assert dump(parsed) == app_exited
+
+
+# ------------------------------------------------------------------- the models against the schemas
+
+
+def _ecma_pattern(
+    validator: jsonschema.Draft202012Validator, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    """jsonschema's `pattern`, reading `$` as ECMA-262 does (the very end), as the generated checks do."""
+    if validator.is_type(instance, "string") and re.search(python_pattern(pattern), instance) is None:
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# JSON Schema as the collector applies it.
+Reference = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+
+# Tried in place of every value: each JSON type, and numbers on the edges of JSON Schema's type rules.
+ODD_VALUES: list[Any] = [None, True, False, 0, 1, -1, 2.0, -0.0, 0.5, 10**30, 1e300, "", "x", "1", "2.0", "\n"]
+ODD_VALUES += [[], {}, [None], {"": None}]
+
+
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    assert ref.startswith("#/$defs/"), ref
+    resolved: dict[str, Any] = root["$defs"][ref.removeprefix("#/$defs/")]
+    return resolved
+
+
+def _variants(schema: dict[str, Any], value: Any, root: dict[str, Any]) -> list[Any]:
+    """Values for a place holding `value` (valid for `schema`): odd ones, and ones on the schema's edges."""
+    schema = _resolve(schema, root)
+    kind = schema.get("type")
+    variants = list(ODD_VALUES)
+    if "enum" in schema:
+        variants += [v for option in schema["enum"] for v in (option, option.upper(), option + " ", option + "\n")]
+    elif kind in ("integer", "number"):
+        for bound in (schema.get("minimum"), schema.get("maximum")):
+            if bound is not None:
+                variants += [bound, float(bound), bound - 1, bound + 1, bound - 0.5, bound + 0.5, float(bound + 1)]
+    elif kind == "string":
+        high = schema["maxLength"]
+        variants += [value, value + "\n", "\n" + value, value + " ", value.upper(), value[:-1], "é" + value[1:]]
+        variants += [(value * high)[:high], (value * high)[: high + 1], "😀" * len(value)]
+    elif kind == "array":
+        high = schema["maxItems"]
+        variants += [[], value[:1], value + value[:1], (value * (high + 1))[: high + 1], [*value[1:], *value[:1]]]
+        if value:
+            variants += [[item] for item in _variants(schema["items"], value[0], root)]
+            variants += [[*value[:1], item] for item in _variants(schema["items"], value[0], root)[-6:]]
+    return variants
+
+
+Place = tuple[str, ...]
+
+
+def _places(schema: dict[str, Any], value: dict[str, Any], root: dict[str, Any], path: Place) -> Iterator[Place]:
+    """The path of every key of the object `value` (valid for `schema`), and of the keys of its objects."""
+    for key, inner in schema["properties"].items():
+        if key in value:
+            yield (*path, key)
+            resolved = _resolve(inner, root)
+            if resolved.get("type") == "object" and "properties" in resolved:
+                yield from _places(resolved, value[key], root, (*path, key))
+
+
+def _at(envelope: Any, path: Place) -> Any:
+    for key in path:
+        envelope = envelope[key]
+    return envelope
+
+
+def _schema_at(schema: dict[str, Any], root: dict[str, Any], path: Place) -> dict[str, Any]:
+    for key in path:
+        schema = _resolve(schema, root)["properties"][key]
+    return schema
+
+
+def _corpus(envelope: dict[str, Any], schema: dict[str, Any], *, whole: bool) -> Iterator[dict[str, Any]]:
+    """`envelope`, and copies changed at one place of its `data` (of the whole envelope if `whole`):
+    a value replaced, a key removed, an unknown key added to an object."""
+    yield envelope
+    top: Place = () if whole else ("data",)
+    places = list(_places(_resolve(_schema_at(schema, schema, top), schema), _at(envelope, top), schema, top))
+    for path in places:
+        *parents, key = path
+        for value in _variants(_schema_at(schema, schema, path), _at(envelope, path), schema):
+            changed = copy.deepcopy(envelope)
+            _at(changed, tuple(parents))[key] = value
+            yield changed
+        removed = copy.deepcopy(envelope)
+        del _at(removed, tuple(parents))[key]
+        yield removed
+    for path in [top, *places]:
+        if isinstance(_at(envelope, path), dict):
+            extended = copy.deepcopy(envelope)
+            _at(extended, path)["unexpected"] = 1
+            yield extended
+
+
+def _accepts(validate: Callable[[Any], Any], value: Any) -> bool:
+    try:
+        validate(value)
+    except pydantic.ValidationError:
+        return False
+    return True
+
+
+def test_models_accept_exactly_what_the_schemas_accept(
+    example: Catalog, models: ModuleType, fresh: Path, envelopes: list[dict[str, Any]]
+) -> None:
+    """Every event of the example, changed at one place of its data at a time (at one place of the
+    whole envelope for the first event): the model accepts it, from Python values and from JSON,
+    exactly when JSON Schema does."""
+    verdicts: Counter[bool] = Counter()
+    differences = []
+    for index, (event, envelope) in enumerate(zip(example.events, envelopes, strict=True)):
+        schema = schema_of(fresh, envelope)
+        reference = Reference(schema)
+        model = getattr(models, camel(event.identifier))
+        for case in _corpus(envelope, schema, whole=index == 0):
+            valid = reference.is_valid(case)
+            verdicts[valid] += 1
+            python = _accepts(model.model_validate, case)
+            from_json = _accepts(model.model_validate_json, json.dumps(case))
+            if not valid == python == from_json:
+                differences.append(f"{event.name}: schema {valid}, model {python}, from JSON {from_json}: {case}")
+    assert not differences, f"{len(differences)} differences, e.g.\n" + "\n".join(differences[:10])
+    assert verdicts[True] >= 800 and verdicts[False] >= 4000, verdicts
 
 
 def test_hostile_catalog_text_yields_importable_models(tmp_path: Path) -> None:

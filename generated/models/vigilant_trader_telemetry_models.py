@@ -4,29 +4,287 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping as _Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    MISSING,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    """A float without a fractional part, such as 2.0, is the integer 2 in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer as JSON Schema counts them: 2 and 2.0, never 2.5, true or "2".
+JsonInteger = Annotated[StrictInt, BeforeValidator(_whole_float_as_int)]
+
+
+class _JsonSchemaRuntimeValidationBase(BaseModel):
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = ()
+
+    @model_validator(mode='before')
+    @classmethod
+    def _validate_json_schema_runtime_rules(cls, data: Any) -> Any:
+        data = cls._validate_json_schema_unique_items(data)
+        return data
+
+    @classmethod
+    def _validate_json_schema_unique_items(cls, data: Any) -> Any:
+        if not (unique_item_paths := cls.__json_schema_unique_items__):
+            return data
+        for path in unique_item_paths:
+            cls._validate_json_schema_unique_items_path(data, path, 0)
+        return data
+
+    @classmethod
+    def _validate_json_schema_unique_items_path(
+        cls,
+        value: Any,
+        path: tuple[object, ...],
+        position: int,
+    ) -> None:
+        if position == len(path):
+            cls._validate_json_schema_unique_array(value)
+            return
+
+        match path[position]:
+            case None:
+                if not isinstance(value, (list, tuple)):
+                    return
+                for item in value:
+                    cls._validate_json_schema_unique_items_path(item, path, position + 1)
+            case ('__json_schema_array_tail__', int() as start):
+                if not isinstance(value, (list, tuple)) or start >= len(value):
+                    return
+                for index in range(start, len(value)):
+                    cls._validate_json_schema_unique_items_path(value[index], path, position + 1)
+            case int() as index:
+                if isinstance(value, (list, tuple)) and index < len(value):
+                    cls._validate_json_schema_unique_items_path(value[index], path, position + 1)
+            case '__json_schema_mapping_values__':
+                if not (isinstance(value, dict) or isinstance(value, _Mapping)):
+                    return
+                for item in value.values():
+                    cls._validate_json_schema_unique_items_path(item, path, position + 1)
+            case tuple() as input_names:
+                if not (isinstance(value, dict) or isinstance(value, _Mapping)):
+                    return
+                for name in input_names:
+                    if name in value:
+                        cls._validate_json_schema_unique_items_path(value[name], path, position + 1)
+                        return
+
+    @classmethod
+    def _validate_json_schema_unique_array(cls, value: Any) -> None:
+        if not isinstance(value, (list, tuple)) or len(value) < 2:
+            return
+
+        scalar_items: set[object] | None = None
+        structural_items: dict[int, list[Any]] | None = None
+        opaque_items: list[Any] | None = None
+        for item in value:
+            match item:
+                case None | bool() | int() | float() | str():
+                    item_key = (bool, item) if isinstance(item, bool) else item
+                    if scalar_items is None:
+                        scalar_items = {item_key}
+                    elif item_key in scalar_items:
+                        raise ValueError('Array items must be unique')
+                    else:
+                        scalar_items.add(item_key)
+                    if (
+                        structural_items is not None
+                        and (
+                            candidates := structural_items.get(
+                                cls._json_schema_unique_items_fingerprint(item)
+                            )
+                        )
+                        and any(
+                            cls._json_schema_unique_items_equal(item, candidate)
+                            for candidate in candidates
+                        )
+                    ):
+                        raise ValueError('Array items must be unique')
+                    if (
+                        not isinstance(item, bool)
+                        and opaque_items is not None
+                        and any(
+                            cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                            for candidate in opaque_items
+                        )
+                    ):
+                        raise ValueError('Array items must be unique')
+                    continue
+                case list() | tuple() | dict() | _Mapping():
+                    fingerprint = cls._json_schema_unique_items_fingerprint(item)
+                case _:
+                    if scalar_items is not None:
+                        for scalar_item in scalar_items:
+                            scalar_candidate = (
+                                scalar_item[1] if isinstance(scalar_item, tuple) else scalar_item
+                            )
+                            if not isinstance(
+                                scalar_candidate, bool
+                            ) and cls._json_schema_unique_items_equal_in_either_direction(
+                                item, scalar_candidate
+                            ):
+                                raise ValueError('Array items must be unique')
+                    fingerprint = cls._json_schema_unique_items_fingerprint(item)
+            if fingerprint is None:
+                if structural_items is not None and any(
+                    cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                    for candidates in structural_items.values()
+                    for candidate in candidates
+                ):
+                    raise ValueError('Array items must be unique')
+                if opaque_items is not None and any(
+                    cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                    for candidate in opaque_items
+                ):
+                    raise ValueError('Array items must be unique')
+                if opaque_items is None:
+                    opaque_items = [item]
+                else:
+                    opaque_items.append(item)
+                continue
+            if opaque_items is not None and any(
+                cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                for candidate in opaque_items
+            ):
+                raise ValueError('Array items must be unique')
+            if structural_items is None:
+                structural_items = {fingerprint: [item]}
+                continue
+            if (candidates := structural_items.get(fingerprint)) is None:
+                structural_items[fingerprint] = [item]
+                continue
+            if any(
+                cls._json_schema_unique_items_equal(item, candidate) for candidate in candidates
+            ):
+                raise ValueError('Array items must be unique')
+            candidates.append(item)
+
+    @classmethod
+    def _json_schema_unique_items_fingerprint(cls, value: Any) -> int | None:
+        match value:
+            case None:
+                return 0x17
+            case bool() as boolean:
+                return 0x1F if boolean else 0x1D
+            case int() | float() as number:
+                return hash(number)
+            case str() as string:
+                return hash(string)
+            case list() | tuple() as array:
+                fingerprint = 0x4F
+                for item in array:
+                    if (
+                        item_fingerprint := cls._json_schema_unique_items_fingerprint(item)
+                    ) is None:
+                        return None
+                    fingerprint = hash((fingerprint * 1000003) ^ item_fingerprint)
+                return hash(fingerprint ^ len(array))
+            case dict() | _Mapping() as object_:
+                fingerprint = 0x61
+                for key, item in object_.items():
+                    if (
+                        item_fingerprint := cls._json_schema_unique_items_fingerprint(item)
+                    ) is None:
+                        return None
+                    fingerprint ^= hash((key, item_fingerprint))
+                return hash(fingerprint ^ len(object_))
+            case _:
+                return cls._json_schema_unique_items_safe_hash(value)
+
+    @classmethod
+    def _json_schema_unique_items_equal(cls, left: Any, right: Any) -> bool:
+        match left:
+            case None:
+                return right is None
+            case bool() as boolean:
+                return isinstance(right, bool) and boolean == right
+            case int() | float() as number:
+                if isinstance(right, bool):
+                    return False
+                if isinstance(right, (int, float)):
+                    return number == right
+                return cls._json_schema_unique_items_safe_equal(number, right)
+            case str() as string:
+                if isinstance(right, str):
+                    return string == right
+                return cls._json_schema_unique_items_safe_equal(string, right)
+            case list() | tuple() as array:
+                return (
+                    isinstance(right, (list, tuple))
+                    and len(array) == len(right)
+                    and all(
+                        cls._json_schema_unique_items_equal(item, other)
+                        for item, other in zip(array, right, strict=True)
+                    )
+                )
+            case dict() | _Mapping() as object_:
+                if not (isinstance(right, dict) or isinstance(right, _Mapping)) or len(
+                    object_
+                ) != len(right):
+                    return False
+                return all(
+                    key in right and cls._json_schema_unique_items_equal(item, right[key])
+                    for key, item in object_.items()
+                )
+        return cls._json_schema_unique_items_safe_equal(left, right)
+
+    @classmethod
+    def _json_schema_unique_items_safe_hash(cls, value: Any) -> int | None:
+        try:
+            return hash(value)
+        except Exception:  # noqa: BLE001
+            return None
+
+    @classmethod
+    def _json_schema_unique_items_safe_equal(cls, left: Any, right: Any) -> bool:
+        try:
+            comparison = left == right
+        except Exception:  # noqa: BLE001
+            return False
+        return comparison if type(comparison) is bool else False
+
+    @classmethod
+    def _json_schema_unique_items_equal_in_either_direction(cls, left: Any, right: Any) -> bool:
+        return cls._json_schema_unique_items_equal(
+            left, right
+        ) or cls._json_schema_unique_items_equal(right, left)
 
 
 class AppExitedData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    events_dropped: StrictInt | None = Field(
-        None,
+    events_dropped: JsonInteger | MISSING = Field(
+        MISSING,
         description='Telemetry events dropped during this run because they failed validation or the queue was full.',
         examples=[0, 3],
         ge=0,
         le=1000000,
     )
-    exit_code: StrictInt | None = Field(
-        None, description='The process exit status.', examples=[0, 1, 130], ge=0, le=255
+    exit_code: JsonInteger | MISSING = Field(
+        MISSING, description='The process exit status.', examples=[0, 1, 130], ge=0, le=255
     )
     exit_reason: Literal['normal', 'keyboard-interrupt', 'signal', 'fatal-error'] = Field(
         ..., description='Why the process ended.', examples=['normal', 'keyboard-interrupt']
     )
-    uptime_seconds: float = Field(
+    uptime_seconds: StrictFloat = Field(
         ...,
         description='Time since the process started.',
         examples=[12.5, 86400],
@@ -40,23 +298,27 @@ class AppInstanceCreatedData(BaseModel):
         extra='forbid',
     )
     install_method: (
-        Literal['pip', 'pipx', 'docker', 'distro-package', 'source', 'unknown'] | None
+        Literal['pip', 'pipx', 'docker', 'distro-package', 'source', 'unknown'] | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='How the app was installed, detected from the interpreter prefix and package metadata.',
         examples=['pipx'],
     )
-    replaces_deleted_id: StrictBool | None = Field(
-        None,
+    replaces_deleted_id: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether an earlier id existed and was deleted (telemetry disabled and enabled again, or the file removed).',
         examples=[False],
     )
 
 
-class AppStartedData(BaseModel):
+class AppStartedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('enabled_features',),),
+    )
+
     command: Literal[
         'watch', 'test-drive', 'evaluate', 'wallet', 'device', 'configure', 'telemetry', 'update'
     ] = Field(
@@ -66,9 +328,9 @@ class AppStartedData(BaseModel):
     )
     enabled_features: (
         list[Literal['tor', 'notifications', 'device-support', 'dry-run', 'auto-update-check']]
-        | None
+        | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='Optional features switched on in the configuration.',
         examples=[['tor', 'notifications'], []],
         max_length=5,
@@ -78,39 +340,47 @@ class AppStartedData(BaseModel):
         description='Whether stdin and stdout are a terminal (false under systemd, cron, Docker or CI).',
         examples=[True, False],
     )
-    is_first_start: StrictBool | None = Field(
-        None,
+    is_first_start: StrictBool | MISSING = Field(
+        MISSING,
         description='True on the first start after telemetry was enabled on this installation.',
         examples=[False],
     )
     run_environment: (
-        Literal['terminal', 'systemd-service', 'container', 'scheduler', 'unknown'] | None
+        Literal['terminal', 'systemd-service', 'container', 'scheduler', 'unknown'] | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='How the process was launched, detected from environment markers only.',
         examples=['systemd-service'],
     )
 
 
-class CommandEvaluateCompletedData(BaseModel):
+class CommandEvaluateCompletedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
-    data_points: StrictInt | None = Field(
-        None, description='Number of price points processed.', examples=[525600], ge=0, le=100000000
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('strategy_kinds',),),
     )
-    duration_ms: float | None = Field(
-        None,
+
+    data_points: JsonInteger | MISSING = Field(
+        MISSING,
+        description='Number of price points processed.',
+        examples=[525600],
+        ge=0,
+        le=100000000,
+    )
+    duration_ms: StrictFloat | MISSING = Field(
+        MISSING,
         description='Wall-clock time of the evaluation.',
         examples=[8123.4],
         ge=0.0,
         le=86400000.0,
     )
-    history_days: StrictInt | None = Field(
-        None, description='Length of the price history evaluated.', examples=[365], ge=1, le=7300
+    history_days: JsonInteger | MISSING = Field(
+        MISSING, description='Length of the price history evaluated.', examples=[365], ge=1, le=7300
     )
-    output_format: Literal['table', 'csv', 'html', 'json'] | None = Field(
-        None, description='Format of the report written.', examples=['html']
+    output_format: Literal['table', 'csv', 'html', 'json'] | MISSING = Field(
+        MISSING, description='Format of the report written.', examples=['html']
     )
     strategy_kinds: list[Literal['drop-buy', 'dca-interval', 'fear-and-greed', 'combined']] = Field(
         ...,
@@ -132,10 +402,15 @@ class CommandInvokedData(BaseModel):
     )
 
 
-class CommandTestDriveCompletedData(BaseModel):
+class CommandTestDriveCompletedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('checks_failed',),),
+        (('checks_run',),),
+    )
+
     checks_failed: list[
         Literal[
             'config-parse',
@@ -168,8 +443,8 @@ class CommandTestDriveCompletedData(BaseModel):
         examples=[['config-parse', 'exchange-connect', 'exchange-auth', 'price-fetch']],
         max_length=7,
     )
-    duration_seconds: float | None = Field(
-        None, description='Time all checks took.', examples=[4.2], ge=0.0, le=3600.0
+    duration_seconds: StrictFloat | MISSING = Field(
+        MISSING, description='Time all checks took.', examples=[4.2], ge=0.0, le=3600.0
     )
 
 
@@ -183,15 +458,15 @@ class CommandTriggerFiredData(BaseModel):
     dry_run: StrictBool = Field(
         ..., description='Whether the order was only simulated.', examples=[True]
     )
-    order_latency_ms: float | None = Field(
-        None,
+    order_latency_ms: StrictFloat | MISSING = Field(
+        MISSING,
         description='Time from the trigger firing to the exchange acknowledging the order.',
         examples=[412.7],
         ge=0.0,
         le=600000.0,
     )
-    order_size_bucket: Literal['under-100', '100-to-1k', '1k-to-10k', 'over-10k'] | None = Field(
-        None,
+    order_size_bucket: Literal['under-100', '100-to-1k', '1k-to-10k', 'over-10k'] | MISSING = Field(
+        MISSING,
         description="Fiat value of the order, rounded into a coarse bucket on the user's machine.",
         examples=['under-100'],
     )
@@ -211,14 +486,14 @@ class CommandWatchSessionEndedData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    duration_seconds: float = Field(
+    duration_seconds: StrictFloat = Field(
         ..., description='Time the watch loop ran.', examples=[3600.5], ge=0.0, le=31536000.0
     )
     stop_reason: Literal['keyboard-interrupt', 'signal', 'fatal-error', 'config-reload'] = Field(
         ..., description='Why the loop stopped.', examples=['signal']
     )
-    triggers_fired: StrictInt | None = Field(
-        None,
+    triggers_fired: JsonInteger | MISSING = Field(
+        MISSING,
         description='How many triggers fired during the session.',
         examples=[2],
         ge=0,
@@ -233,12 +508,17 @@ class CommandWatchSessionEndedData(BaseModel):
     )
 
 
-class CommandWatchSessionStartedData(BaseModel):
+class CommandWatchSessionStartedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
-    dry_run: StrictBool | None = Field(
-        None, description='Whether orders are only simulated.', examples=[False]
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('notification_channels',),),
+        (('trigger_kinds',),),
+    )
+
+    dry_run: StrictBool | MISSING = Field(
+        MISSING, description='Whether orders are only simulated.', examples=[False]
     )
     exchange: Literal[
         'binance', 'bitfinex', 'bitstamp', 'coinbase', 'kraken', 'kucoin', 'other'
@@ -247,22 +527,28 @@ class CommandWatchSessionStartedData(BaseModel):
         description='The exchange connector in use (the exchange, not the login).',
         examples=['kraken'],
     )
-    notification_channels: list[Literal['desktop', 'telegram', 'smtp', 'webhook']] | None = Field(
-        None,
-        description='Kinds of notification channels enabled; their targets (chat ids, servers, URLs) are never sent.',
-        examples=[['telegram'], []],
-        max_length=4,
+    notification_channels: list[Literal['desktop', 'telegram', 'smtp', 'webhook']] | MISSING = (
+        Field(
+            MISSING,
+            description='Kinds of notification channels enabled; their targets (chat ids, servers, URLs) are never sent.',
+            examples=[['telegram'], []],
+            max_length=4,
+        )
     )
-    polling_interval_seconds: StrictInt | None = Field(
-        None, description='Configured time between two price polls.', examples=[60], ge=1, le=86400
+    polling_interval_seconds: JsonInteger | MISSING = Field(
+        MISSING,
+        description='Configured time between two price polls.',
+        examples=[60],
+        ge=1,
+        le=86400,
     )
-    trigger_count: StrictInt | None = Field(
-        None, description='Number of configured triggers.', examples=[3], ge=0, le=1000
+    trigger_count: JsonInteger | MISSING = Field(
+        MISSING, description='Number of configured triggers.', examples=[3], ge=0, le=1000
     )
     trigger_kinds: (
-        list[Literal['drop', 'time-interval', 'fear-and-greed', 'starting-price']] | None
+        list[Literal['drop', 'time-interval', 'fear-and-greed', 'starting-price']] | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='The kinds of triggers configured; thresholds and schedules are not sent.',
         examples=[['drop', 'time-interval']],
         max_length=4,
@@ -281,8 +567,8 @@ class ConsentChangedData(BaseModel):
         extra='forbid',
     )
     changed_via: (
-        Literal['telemetry-command', 'settings-screen', 'config-file', 'error-prompt'] | None
-    ) = Field(None, description='Where the choice was made.', examples=['error-prompt'])
+        Literal['telemetry-command', 'settings-screen', 'config-file', 'error-prompt'] | MISSING
+    ) = Field(MISSING, description='Where the choice was made.', examples=['error-prompt'])
     new_level: Literal['errors', 'all'] = Field(
         ..., description='The level chosen.', examples=['all']
     )
@@ -359,8 +645,8 @@ class DeviceConnectedData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    bootloader_mode: StrictBool | None = Field(
-        None, description='Whether the device is in bootloader mode.', examples=[False]
+    bootloader_mode: StrictBool | MISSING = Field(
+        MISSING, description='Whether the device is in bootloader mode.', examples=[False]
     )
     device_model: Literal[
         'trezor-one',
@@ -378,13 +664,13 @@ class DeviceConnectedData(BaseModel):
         max_length=20,
         pattern='^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$',
     )
-    initialized: StrictBool | None = Field(
-        None,
+    initialized: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether the device already holds a wallet (false for a new device).',
         examples=[True],
     )
-    transport: Literal['usb-hid', 'webusb', 'bridge', 'bluetooth'] | None = Field(
-        None, description='How the device talks to the app.', examples=['webusb']
+    transport: Literal['usb-hid', 'webusb', 'bridge', 'bluetooth'] | MISSING = Field(
+        MISSING, description='How the device talks to the app.', examples=['webusb']
     )
 
 
@@ -423,18 +709,18 @@ class DeviceFirmwareUpdateFinishedData(BaseModel):
         'ledger-nano-x',
         'other',
     ] = Field(..., description='Model of the updated device.', examples=['trezor-model-t'])
-    duration_seconds: float | None = Field(
-        None, description='Time the update took.', examples=[48.2], ge=0.0, le=3600.0
+    duration_seconds: StrictFloat | MISSING = Field(
+        MISSING, description='Time the update took.', examples=[48.2], ge=0.0, le=3600.0
     )
-    from_version: StrictStr | None = Field(
-        None,
+    from_version: StrictStr | MISSING = Field(
+        MISSING,
         description='Firmware version before the update.',
         examples=['2.6.4'],
         max_length=20,
         pattern='^[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}$',
     )
-    image_bytes: StrictInt | None = Field(
-        None,
+    image_bytes: JsonInteger | MISSING = Field(
+        MISSING,
         description='Size of the firmware image transferred.',
         examples=[1572864],
         ge=0,
@@ -474,12 +760,16 @@ class DeviceFirmwareUpdateFinished(BaseModel):
     )
 
 
-class DeviceSetupCompletedData(BaseModel):
+class DeviceSetupCompletedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
-    backup_kind: Literal['single-share', 'multi-share', 'deferred'] | None = Field(
-        None,
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('steps_deferred',),),
+    )
+
+    backup_kind: Literal['single-share', 'multi-share', 'deferred'] | MISSING = Field(
+        MISSING,
         description='Kind of backup chosen; the backup itself never leaves the device.',
         examples=['single-share'],
     )
@@ -492,15 +782,15 @@ class DeviceSetupCompletedData(BaseModel):
         'ledger-nano-x',
         'other',
     ] = Field(..., description='Model of the device being set up.', examples=['trezor-safe-5'])
-    duration_seconds: float | None = Field(
-        None,
+    duration_seconds: StrictFloat | MISSING = Field(
+        MISSING,
         description='Time from the first to the last setup screen.',
         examples=[312.4],
         ge=0.0,
         le=86400.0,
     )
-    protection_enabled: StrictBool | None = Field(
-        None,
+    protection_enabled: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether the user set an unlock code on the device (the code itself is never seen by the app).',
         examples=[True],
     )
@@ -517,9 +807,9 @@ class DeviceSetupCompletedData(BaseModel):
         examples=['new-wallet'],
     )
     steps_deferred: (
-        list[Literal['backup', 'unlock-code', 'firmware-update', 'device-label']] | None
+        list[Literal['backup', 'unlock-code', 'firmware-update', 'device-label']] | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='Optional steps the user chose to do later.',
         examples=[[], ['firmware-update']],
         max_length=4,
@@ -577,8 +867,8 @@ class DeviceSetupFailedData(BaseModel):
         'invalid-recovery-input',
         'unknown',
     ] = Field(..., description='Class of the failure.', examples=['timeout'])
-    firmware_version: StrictStr | None = Field(
-        None,
+    firmware_version: StrictStr | MISSING = Field(
+        MISSING,
         description='Firmware version reported by the device, when known.',
         examples=['1.12.1'],
         max_length=20,
@@ -626,8 +916,8 @@ class ErrorCrashReportedData(BaseModel):
         max_length=200,
         pattern='^[A-Za-z_][A-Za-z0-9_.]*$',
     )
-    sentry_event_id: StrictStr | None = Field(
-        None,
+    sentry_event_id: StrictStr | MISSING = Field(
+        MISSING,
         description='Id Sentry assigned to the report.',
         examples=['a1b2c3d4e5f60718293a4b5c6d7e8f90'],
         max_length=32,
@@ -677,20 +967,20 @@ class ErrorExchangeRequestFailedData(BaseModel):
     exchange: Literal[
         'binance', 'bitfinex', 'bitstamp', 'coinbase', 'kraken', 'kucoin', 'other'
     ] = Field(..., description='The exchange connector.', examples=['kraken'])
-    exchange_error_code: StrictStr | None = Field(
-        None,
+    exchange_error_code: StrictStr | MISSING = Field(
+        MISSING,
         description='The error code defined by the exchange API (for example "EAPI:Rate limit exceeded" or "-1021").',
         examples=['EAPI:Rate limit exceeded', '-1021'],
         max_length=64,
     )
-    http_status: StrictInt | None = Field(
-        None, description='HTTP status of the last attempt.', examples=[429], ge=100, le=599
+    http_status: JsonInteger | MISSING = Field(
+        MISSING, description='HTTP status of the last attempt.', examples=[429], ge=100, le=599
     )
     operation: Literal[
         'fetch-ticker', 'fetch-ohlcv', 'place-order', 'fetch-order', 'authenticate'
     ] = Field(..., description='The kind of request.', examples=['fetch-ticker'])
-    retry_count: StrictInt | None = Field(
-        None, description='Attempts made after the first one.', examples=[2], ge=0, le=20
+    retry_count: JsonInteger | MISSING = Field(
+        MISSING, description='Attempts made after the first one.', examples=[2], ge=0, le=20
     )
 
 
@@ -731,12 +1021,12 @@ class RaisedAt(BaseModel):
         max_length=200,
         pattern='^[A-Za-z_<][A-Za-z0-9_.<>]*$',
     )
-    in_app: StrictBool | None = Field(
-        None,
+    in_app: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether the frame belongs to Vigilant Trader rather than a library.',
         examples=[True],
     )
-    line_number: StrictInt = Field(
+    line_number: JsonInteger = Field(
         ..., description='Line number in the module.', examples=[217], ge=1, le=1000000
     )
 
@@ -751,8 +1041,8 @@ class ErrorUnhandledExceptionData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    chained: StrictBool | None = Field(
-        None,
+    chained: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether the exception has a cause or context exception.',
         examples=[False],
     )
@@ -766,8 +1056,8 @@ class ErrorUnhandledExceptionData(BaseModel):
         max_length=200,
         pattern='^[A-Za-z_][A-Za-z0-9_.]*$',
     )
-    fingerprint: StrictStr | None = Field(
-        None,
+    fingerprint: StrictStr | MISSING = Field(
+        MISSING,
         description='Hash of the exception type and in-app frames, grouping reports of the same bug.',
         examples=['9f86d081884c7d65'],
         max_length=16,
@@ -780,16 +1070,16 @@ class ErrorUnhandledExceptionData(BaseModel):
         max_length=200,
         pattern='^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$',
     )
-    raised_at: RaisedAt | None = Field(
-        None,
+    raised_at: RaisedAt | MISSING = Field(
+        MISSING,
         description='The innermost frame of the exception.',
         examples=[{'function': 'WatchLoop.poll', 'in_app': True, 'line_number': 217}],
     )
-    report_source: Literal['errors-level', 'prompt-yes', 'prompt-always'] | None = Field(
-        None, description='How consent for this report was given.', examples=['prompt-yes']
+    report_source: Literal['errors-level', 'prompt-yes', 'prompt-always'] | MISSING = Field(
+        MISSING, description='How consent for this report was given.', examples=['prompt-yes']
     )
-    stack_frames: list[StackFrame] | None = Field(
-        None,
+    stack_frames: list[StackFrame] | MISSING = Field(
+        MISSING,
         description='The stack as `module:function:line`, innermost last; no file paths, no local variables.',
         examples=[['vigilant_trader.cli:main:88', 'vigilant_trader.watch.loop:WatchLoop.poll:217']],
         max_length=50,
@@ -826,29 +1116,33 @@ class Phases(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    config_ms: float | None = Field(
-        None,
+    config_ms: StrictFloat | MISSING = Field(
+        MISSING,
         description='Reading and validating the configuration.',
         examples=[35.5],
         ge=0.0,
         le=600000.0,
     )
-    device_connect_ms: float | None = Field(
-        None,
+    device_connect_ms: StrictFloat | MISSING = Field(
+        MISSING,
         description='Finding and handshaking with the hardware device.',
         examples=[880.1],
         ge=0.0,
         le=600000.0,
     )
-    exchange_connect_ms: float | None = Field(
-        None,
+    exchange_connect_ms: StrictFloat | MISSING = Field(
+        MISSING,
         description='Connecting to the exchange and loading its markets.',
         examples=[1210.3],
         ge=0.0,
         le=600000.0,
     )
-    import_ms: float | None = Field(
-        None, description="Importing the program's modules.", examples=[412.0], ge=0.0, le=600000.0
+    import_ms: StrictFloat | MISSING = Field(
+        MISSING,
+        description="Importing the program's modules.",
+        examples=[412.0],
+        ge=0.0,
+        le=600000.0,
     )
 
 
@@ -859,19 +1153,19 @@ class PerfCommandTimingData(BaseModel):
     command: Literal[
         'watch', 'test-drive', 'evaluate', 'wallet', 'device', 'configure', 'telemetry', 'update'
     ] = Field(..., description='The command measured.', examples=['evaluate'])
-    peak_memory_bytes: StrictInt | None = Field(
-        None,
+    peak_memory_bytes: JsonInteger | MISSING = Field(
+        MISSING,
         description='Peak resident memory of the process.',
         examples=[104857600],
         ge=0,
         le=68719476736,
     )
-    phases: Phases | None = Field(
-        None,
+    phases: Phases | MISSING = Field(
+        MISSING,
         description='Time spent in each phase; a phase not run is left out.',
         examples=[{'config_ms': 35.5, 'exchange_connect_ms': 1210.3, 'import_ms': 412.0}],
     )
-    total_ms: float = Field(
+    total_ms: StrictFloat = Field(
         ...,
         description='Time from process start to the end of the command (first poll for watch).',
         examples=[1834.2],
@@ -902,8 +1196,8 @@ class PerfCommandTiming(BaseModel):
     )
 
 
-class LatencySamplesM(RootModel[float]):
-    root: float = Field(..., ge=0.0, le=60000.0)
+class LatencySamplesM(RootModel[StrictFloat]):
+    root: StrictFloat = Field(..., ge=0.0, le=60000.0)
 
 
 class PerfPriceFetchLatencyData(BaseModel):
@@ -920,11 +1214,11 @@ class PerfPriceFetchLatencyData(BaseModel):
         max_length=20,
         min_length=1,
     )
-    timeout_count: StrictInt | None = Field(
-        None, description='Requests in the window that timed out.', examples=[0], ge=0, le=10000
+    timeout_count: JsonInteger | MISSING = Field(
+        MISSING, description='Requests in the window that timed out.', examples=[0], ge=0, le=10000
     )
-    via_tor: StrictBool | None = Field(
-        None, description='Whether requests go through Tor.', examples=[False]
+    via_tor: StrictBool | MISSING = Field(
+        MISSING, description='Whether requests go through Tor.', examples=[False]
     )
 
 
@@ -955,8 +1249,8 @@ class SettingsChangedData(BaseModel):
         extra='forbid',
     )
     changed_via: (
-        Literal['settings-command', 'settings-screen', 'config-file', 'cli-flag'] | None
-    ) = Field(None, description='Where the setting was changed.', examples=['settings-screen'])
+        Literal['settings-command', 'settings-screen', 'config-file', 'cli-flag'] | MISSING
+    ) = Field(MISSING, description='Where the setting was changed.', examples=['settings-screen'])
     new_value: StrictStr = Field(
         ...,
         description='The new value, as the canonical string of the setting\'s own value set (for example "dark", "sat", "true", "60"). Only settings listed above are sent, none of which can hold personal data.',
@@ -1003,15 +1297,20 @@ class DeprecatedOption(RootModel[StrictStr]):
     root: StrictStr = Field(..., max_length=64, pattern='^[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)*$')
 
 
-class SettingsConfigLoadedData(BaseModel):
+class SettingsConfigLoadedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('deprecated_options',),),
+        (('sections_present',),),
+    )
+
     config_format: Literal['yaml', 'toml', 'env-only'] = Field(
         ..., description='Format of the configuration.', examples=['yaml']
     )
-    deprecated_options: list[DeprecatedOption] | None = Field(
-        None,
+    deprecated_options: list[DeprecatedOption] | MISSING = Field(
+        MISSING,
         description="Deprecated options found, as identifiers from the app's own list of deprecated options; user-invented keys are never sent.",
         examples=[['triggers.delay_minutes', 'notify.telegram_legacy']],
         max_length=20,
@@ -1029,15 +1328,15 @@ class SettingsConfigLoadedData(BaseModel):
                 'logging',
             ]
         ]
-        | None
+        | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='Top-level sections present in the file.',
         examples=[['exchanges', 'triggers', 'telemetry']],
         max_length=8,
     )
-    unknown_option_count: StrictInt | None = Field(
-        None,
+    unknown_option_count: JsonInteger | MISSING = Field(
+        MISSING,
         description='Number of options the app did not recognise (their names are not sent).',
         examples=[0],
         ge=0,
@@ -1079,8 +1378,8 @@ class TransactionBroadcastFailedData(BaseModel):
         description='Kind of backend used for broadcasting (which one exactly is not sent).',
         examples=['public-backend'],
     )
-    http_status: StrictInt | None = Field(
-        None,
+    http_status: JsonInteger | MISSING = Field(
+        MISSING,
         description='HTTP status of the last attempt, when the backend speaks HTTP.',
         examples=[503],
         ge=100,
@@ -1098,8 +1397,8 @@ class TransactionBroadcastFailedData(BaseModel):
         description="Failure class, mapped from the backend's error code.",
         examples=['fee-too-low'],
     )
-    retry_count: StrictInt | None = Field(
-        None, description='Attempts made after the first one.', examples=[3], ge=0, le=10
+    retry_count: JsonInteger | MISSING = Field(
+        MISSING, description='Attempts made after the first one.', examples=[3], ge=0, le=10
     )
 
 
@@ -1133,16 +1432,16 @@ class Options(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    coin_control: StrictBool | None = Field(
-        None, description='Whether inputs were picked by hand.', examples=[False]
+    coin_control: StrictBool | MISSING = Field(
+        MISSING, description='Whether inputs were picked by hand.', examples=[False]
     )
-    op_return: StrictBool | None = Field(
-        None,
+    op_return: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether a data output was added (its content is never sent).',
         examples=[False],
     )
-    replace_by_fee: StrictBool | None = Field(
-        None, description='Whether the transaction signals replace-by-fee.', examples=[True]
+    replace_by_fee: StrictBool | MISSING = Field(
+        MISSING, description='Whether the transaction signals replace-by-fee.', examples=[True]
     )
 
 
@@ -1159,21 +1458,21 @@ class TransactionCreatedData(BaseModel):
     network: Literal['mainnet', 'testnet', 'regtest'] = Field(
         ..., description='Main network or a test network.', examples=['mainnet']
     )
-    options: Options | None = Field(
-        None,
+    options: Options | MISSING = Field(
+        MISSING,
         description='Advanced options used when composing.',
         examples=[{'coin_control': False, 'op_return': False, 'replace_by_fee': True}],
     )
-    origin: Literal['manual', 'watch-trigger'] | None = Field(
-        None,
+    origin: Literal['manual', 'watch-trigger'] | MISSING = Field(
+        MISSING,
         description='Whether the user composed it by hand or a watch trigger prepared it.',
         examples=['manual'],
     )
-    output_count: StrictInt | None = Field(
-        None, description='Number of outputs, including change.', examples=[2], ge=1, le=100
+    output_count: JsonInteger | MISSING = Field(
+        MISSING, description='Number of outputs, including change.', examples=[2], ge=1, le=100
     )
-    size_bucket: Literal['under-100', '100-to-1k', '1k-to-10k', 'over-10k'] | None = Field(
-        None,
+    size_bucket: Literal['under-100', '100-to-1k', '1k-to-10k', 'over-10k'] | MISSING = Field(
+        MISSING,
         description="Fiat value of the transaction, rounded into a coarse bucket on the user's machine.",
         examples=['100-to-1k'],
     )
@@ -1208,8 +1507,8 @@ class TransactionSigningFinishedData(BaseModel):
     asset: Literal['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other'] = Field(
         ..., description='The asset of the transaction.', examples=['eth']
     )
-    confirm_seconds: float | None = Field(
-        None,
+    confirm_seconds: StrictFloat | MISSING = Field(
+        MISSING,
         description="Time from the request reaching the device to the user's answer.",
         examples=[14.2],
         ge=0.0,
@@ -1225,8 +1524,8 @@ class TransactionSigningFinishedData(BaseModel):
             'ledger-nano-x',
             'other',
         ]
-        | None
-    ) = Field(None, description='Model of the signing device.', examples=['trezor-safe-3'])
+        | MISSING
+    ) = Field(MISSING, description='Model of the signing device.', examples=['trezor-safe-3'])
     outcome: Literal['signed', 'rejected-on-device', 'timed-out', 'device-error'] = Field(
         ..., description='How signing ended.', examples=['signed']
     )
@@ -1258,14 +1557,18 @@ class UpdateCheckFailedData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    http_status: StrictInt | None = Field(
-        None, description='HTTP status when reason is http-error.', examples=[502], ge=100, le=599
+    http_status: JsonInteger | MISSING = Field(
+        MISSING,
+        description='HTTP status when reason is http-error.',
+        examples=[502],
+        ge=100,
+        le=599,
     )
     reason: Literal['timeout', 'dns', 'tls', 'http-error', 'invalid-response'] = Field(
         ..., description='Failure class.', examples=['timeout']
     )
-    via_tor: StrictBool | None = Field(
-        None, description='Whether the request went through Tor.', examples=[True]
+    via_tor: StrictBool | MISSING = Field(
+        MISSING, description='Whether the request went through Tor.', examples=[True]
     )
 
 
@@ -1295,16 +1598,16 @@ class UpdateCheckedData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    automatic: StrictBool | None = Field(
-        None,
+    automatic: StrictBool | MISSING = Field(
+        MISSING,
         description='True for the daily background check, false when the user asked for it.',
         examples=[True],
     )
-    channel: Literal['stable', 'beta'] | None = Field(
-        None, description='Release channel.', examples=['stable']
+    channel: Literal['stable', 'beta'] | MISSING = Field(
+        MISSING, description='Release channel.', examples=['stable']
     )
-    check_ms: float | None = Field(
-        None, description='Time the check took.', examples=[231.0], ge=0.0, le=120000.0
+    check_ms: StrictFloat | MISSING = Field(
+        MISSING, description='Time the check took.', examples=[231.0], ge=0.0, le=120000.0
     )
     latest_version: StrictStr = Field(
         ...,
@@ -1380,18 +1683,22 @@ class UpdateInstalled(BaseModel):
     )
 
 
-class WalletDiscoveryCompletedData(BaseModel):
+class WalletDiscoveryCompletedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
-    discovered_count: StrictInt | None = Field(
-        None,
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('networks_scanned',),),
+    )
+
+    discovered_count: JsonInteger | MISSING = Field(
+        MISSING,
         description='Number of sub-wallets found with history, capped at 100 (no identifiers, no values).',
         examples=[3],
         ge=0,
         le=100,
     )
-    duration_ms: float = Field(
+    duration_ms: StrictFloat = Field(
         ..., description='Time discovery took.', examples=[2310.5], ge=0.0, le=3600000.0
     )
     networks_scanned: list[
@@ -1404,8 +1711,8 @@ class WalletDiscoveryCompletedData(BaseModel):
         examples=[['bitcoin', 'ethereum']],
         max_length=8,
     )
-    used_tor: StrictBool | None = Field(
-        None, description='Whether discovery went through Tor.', examples=[False]
+    used_tor: StrictBool | MISSING = Field(
+        MISSING, description='Whether discovery went through Tor.', examples=[False]
     )
 
 
@@ -1431,14 +1738,18 @@ class WalletDiscoveryCompleted(BaseModel):
     )
 
 
-class WalletOpenedData(BaseModel):
+class WalletOpenedData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = (
+        (('assets_enabled',),),
+    )
+
     assets_enabled: (
-        list[Literal['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other']] | None
+        list[Literal['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other']] | MISSING
     ) = Field(
-        None,
+        MISSING,
         description='Assets enabled in the wallet settings.',
         examples=[['btc', 'eth']],
         max_length=8,
@@ -1477,8 +1788,8 @@ class WalletReceiveShownData(BaseModel):
     asset: Literal['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other'] = Field(
         ..., description='The asset of the receive screen.', examples=['btc']
     )
-    copied: StrictBool | None = Field(
-        None,
+    copied: StrictBool | MISSING = Field(
+        MISSING,
         description='Whether the user used the copy button (what was copied is not sent).',
         examples=[False],
     )

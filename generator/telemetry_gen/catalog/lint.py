@@ -36,6 +36,7 @@ from .model import (
     Version,
     example_problem,
 )
+from .patterns import top_level_alternatives
 
 LINT_CODE = re.compile(r"^LN[0-9]{3}$")
 
@@ -293,47 +294,11 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _is_escaped(text: str, index: int) -> bool:
-    """Whether the character at `index` follows an odd number of backslashes."""
-    before = text[:index]
-    return (len(before) - len(before.rstrip("\\"))) % 2 == 1
-
-
-def _top_level_alternatives(pattern: str) -> list[str]:
-    """`pattern` split at every `|` that is outside groups and character classes."""
-    parts: list[str] = []
-    start = depth = index = 0
-    in_class = False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 1  # skip the escaped character
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            rest = pattern[index + 1 :]
-            index += len(rest) - len(rest.removeprefix("^").removeprefix("]"))  # `[]…]`, `[^]…]`: literal ]
-        elif char in "()":
-            depth += 1 if char == "(" else -1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:index])
-            start = index + 1
-        index += 1
-    parts.append(pattern[start:])
-    return parts
-
-
-@functools.cache  # patterns repeat across fields
 def _anchoring_problem(pattern: str) -> str | None:
     """Why `pattern` does not match whole values only, or None when it is anchored."""
-    alternatives = _top_level_alternatives(pattern)
-    starts = [alt.startswith(("^", "\\A")) for alt in alternatives]
-    ends = [
-        (alt.endswith("$") and not _is_escaped(alt, len(alt) - 1))
-        or (alt.endswith("\\Z") and not _is_escaped(alt, len(alt) - 2))
-        for alt in alternatives
-    ]
+    alternatives = top_level_alternatives(pattern)
+    starts = [tokens[:1] == ["^"] for tokens in alternatives]
+    ends = [tokens[-1:] == ["$"] for tokens in alternatives]
     if all(starts) and all(ends):
         return None
     if len(alternatives) > 1:
@@ -592,7 +557,7 @@ def _unanchored_pattern(catalog: Catalog, now: Now) -> Iterator[Finding]:
         if problem:
             yield ref.finding(
                 f"the pattern {string.pattern!r} of {items_of}{ref} {problem}",
-                "patterns are matched with re.search: write ^(…)$ around the whole expression",
+                "a pattern matches anywhere in the value: write ^(…)$ around the whole expression",
             )
 
 

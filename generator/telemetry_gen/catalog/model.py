@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic, Location, Severity
+from .patterns import portability_problems
 from .source import Flaws, Path, SourceMap
 from .validate import BAD_VALUE, describe
 
@@ -34,6 +35,7 @@ BAD_EXPIRY = "CF029"
 NOT_FINITE = "CF030"
 BAD_RENAME = "CF031"
 BAD_HISTORY = "CF032"
+UNPORTABLE_PATTERN = "CF033"
 
 NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -363,17 +365,29 @@ class _ModelBuilder:
         return version
 
     def pattern(self, raw: str | None, path: Path) -> str | None:
+        """`raw`, with a problem reported for each construct the regex engines read differently, or
+        else for what Python cannot compile (an engine-specific construct explains the failure better)."""
         if raw is None:
             return None
-        try:
-            re.compile(raw)
-        except re.error as exc:
+        problems = portability_problems(raw)
+        for problem in problems:
             self.error(
-                BAD_PATTERN,
+                UNPORTABLE_PATTERN,
                 path,
-                f"{describe(path[:-1])}: invalid regular expression: {exc}",
-                "fix the pattern; it is a Python `re` expression matched with re.search",
+                f"{describe(path[:-1])}: the pattern's {problem.construct} (character {problem.position + 1}) "
+                f"{problem.reason}",
+                problem.hint,
             )
+        if not problems:
+            try:
+                re.compile(raw)
+            except (re.error, OverflowError) as exc:  # OverflowError: a repetition count beyond 2**32 - 2
+                self.error(
+                    BAD_PATTERN,
+                    path,
+                    f"{describe(path[:-1])}: invalid regular expression: {exc}",
+                    "fix the pattern; docs/catalog-format.md lists what a pattern may use",
+                )
         return raw
 
     def bounds(self, low: float | None, high: float | None, path: Path, low_key: str, what: str) -> None:
@@ -675,9 +689,11 @@ def example_problem(value_type: ValueType, value: object) -> str | None:
 
 
 def _matches(pattern: str, value: str) -> bool | None:
+    if portability_problems(pattern):
+        return None  # reported as such
     try:
         return re.search(pattern, value) is not None
-    except re.error:
+    except (re.error, OverflowError):
         return None  # reported once as a bad pattern
 
 

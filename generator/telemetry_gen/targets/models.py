@@ -7,12 +7,20 @@ accident. datamodel-code-generator writes this file's body, so the body depends 
 telemetry-gen requires the one version its golden tests cover, and formats with the generator's
 built-in formatter rather than black or isort, whose versions would change the output too. A run
 costs seconds, so its result is kept in the build's cache (see `cache.py`), outside the output.
+
+The models accept exactly the events the schemas accept: strict types (no coercion of "3" or
+true), an optional field absent or valid but never null (pydantic's MISSING), `uniqueItems`
+checked by the generator's runtime validators, and integers typed `JsonInteger`, which also takes
+2.0 as JSON Schema does. They need pydantic 2.14 or later.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import io
 import json
+import tokenize
 import warnings
 from importlib import metadata
 from pathlib import Path
@@ -66,10 +74,46 @@ def models_input(catalog: Catalog) -> dict[str, Any]:
     return document
 
 
+# JSON Schema counts 2.0 as an integer; pydantic's StrictInt does not. The models type integers
+# with JsonInteger, defined in the file itself so that it needs nothing but pydantic.
+JSON_INTEGER = '''
+
+def _whole_float_as_int(value: Any) -> Any:
+    """A float without a fractional part, such as 2.0, is the integer 2 in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer as JSON Schema counts them: 2 and 2.0, never 2.5, true or "2".
+JsonInteger = Annotated[StrictInt, BeforeValidator(_whole_float_as_int)]
+'''
+
+
+def _with_json_integers(code: str) -> str:
+    """`code` with JsonInteger defined after its imports and standing for StrictInt everywhere else."""
+    module = ast.parse(code)
+    imports_end = max(node.end_lineno or 0 for node in module.body if isinstance(node, ast.Import | ast.ImportFrom))
+    # Names only, never strings or comments: a description may well say "StrictInt".
+    names = [
+        token.start
+        for token in tokenize.generate_tokens(io.StringIO(code).readline)
+        if token.type == tokenize.NAME and token.string == "StrictInt" and token.start[0] > imports_end
+    ]
+    lines = code.splitlines(keepends=True)
+    for row, column in reversed(names):  # from the last: a replacement moves what follows it on its line
+        line = lines[row - 1]
+        lines[row - 1] = line[:column] + "JsonInteger" + line[column + len("StrictInt") :]
+    return "".join(lines[:imports_end]) + JSON_INTEGER + "".join(lines[imports_end:])
+
+
 def _generate(document: dict[str, Any]) -> str:
     # Imported here: loading the generator takes a while, and a cached build never needs it.
     from datamodel_code_generator import generate
-    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.enums import (
+        DataModelType,
+        InputFileType,
+        SchemaValidatorType,
+        TargetPydanticVersion,
+    )
     from datamodel_code_generator.format import Formatter, PythonVersion
     from datamodel_code_generator.parser import LiteralType
     from datamodel_code_generator.types import StrictTypes  # type: ignore[attr-defined]
@@ -81,20 +125,26 @@ def _generate(document: dict[str, Any]) -> str:
             input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_310,
+            target_pydantic_version=TargetPydanticVersion.V2_14,
             enum_field_as_literal=LiteralType.All,
             use_title_as_name=True,
             use_schema_description=True,
             field_constraints=True,
-            # JSON Schema never coerces: "3" is not an integer and 1 is not a boolean. Floats stay
-            # lax because a JSON integer is a valid number.
-            strict_types=[StrictTypes.int, StrictTypes.bool, StrictTypes.str],
+            # JSON Schema never coerces: "3" is not an integer, true is not a number, 1 is not a
+            # boolean. StrictFloat takes JSON integers, which are numbers too.
+            strict_types=[StrictTypes.int, StrictTypes.float, StrictTypes.bool, StrictTypes.str],
+            # An optional field is absent or valid, never null: absent is pydantic's MISSING.
+            use_missing_sentinel=True,
+            # uniqueItems, which pydantic has no constraint for, checked by a generated base class.
+            schema_validator_type=SchemaValidatorType.PydanticV2,
+            additional_imports=["typing.Annotated", "typing.Any", "pydantic.BeforeValidator", "pydantic.StrictInt"],
             formatters=[Formatter.BUILTIN],
             settings_path=FORMAT_SETTINGS,
             disable_timestamp=True,
             custom_file_header="",
         )
     assert isinstance(code, str)
-    return code
+    return _with_json_integers(code)
 
 
 def cache_key(document: dict[str, Any]) -> str:

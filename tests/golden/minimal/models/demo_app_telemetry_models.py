@@ -4,9 +4,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, StrictInt, StrictStr
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    """A float without a fractional part, such as 2.0, is the integer 2 in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer as JSON Schema counts them: 2 and 2.0, never 2.5, true or "2".
+JsonInteger = Annotated[StrictInt, BeforeValidator(_whole_float_as_int)]
 
 
 class AppStartedData(BaseModel):

@@ -4,9 +4,267 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping as _Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    MISSING,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
+
+
+def _whole_float_as_int(value: Any) -> Any:
+    """A float without a fractional part, such as 2.0, is the integer 2 in JSON Schema."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer as JSON Schema counts them: 2 and 2.0, never 2.5, true or "2".
+JsonInteger = Annotated[StrictInt, BeforeValidator(_whole_float_as_int)]
+
+
+class _JsonSchemaRuntimeValidationBase(BaseModel):
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = ()
+
+    @model_validator(mode='before')
+    @classmethod
+    def _validate_json_schema_runtime_rules(cls, data: Any) -> Any:
+        data = cls._validate_json_schema_unique_items(data)
+        return data
+
+    @classmethod
+    def _validate_json_schema_unique_items(cls, data: Any) -> Any:
+        if not (unique_item_paths := cls.__json_schema_unique_items__):
+            return data
+        for path in unique_item_paths:
+            cls._validate_json_schema_unique_items_path(data, path, 0)
+        return data
+
+    @classmethod
+    def _validate_json_schema_unique_items_path(
+        cls,
+        value: Any,
+        path: tuple[object, ...],
+        position: int,
+    ) -> None:
+        if position == len(path):
+            cls._validate_json_schema_unique_array(value)
+            return
+
+        match path[position]:
+            case None:
+                if not isinstance(value, (list, tuple)):
+                    return
+                for item in value:
+                    cls._validate_json_schema_unique_items_path(item, path, position + 1)
+            case ('__json_schema_array_tail__', int() as start):
+                if not isinstance(value, (list, tuple)) or start >= len(value):
+                    return
+                for index in range(start, len(value)):
+                    cls._validate_json_schema_unique_items_path(value[index], path, position + 1)
+            case int() as index:
+                if isinstance(value, (list, tuple)) and index < len(value):
+                    cls._validate_json_schema_unique_items_path(value[index], path, position + 1)
+            case '__json_schema_mapping_values__':
+                if not (isinstance(value, dict) or isinstance(value, _Mapping)):
+                    return
+                for item in value.values():
+                    cls._validate_json_schema_unique_items_path(item, path, position + 1)
+            case tuple() as input_names:
+                if not (isinstance(value, dict) or isinstance(value, _Mapping)):
+                    return
+                for name in input_names:
+                    if name in value:
+                        cls._validate_json_schema_unique_items_path(value[name], path, position + 1)
+                        return
+
+    @classmethod
+    def _validate_json_schema_unique_array(cls, value: Any) -> None:
+        if not isinstance(value, (list, tuple)) or len(value) < 2:
+            return
+
+        scalar_items: set[object] | None = None
+        structural_items: dict[int, list[Any]] | None = None
+        opaque_items: list[Any] | None = None
+        for item in value:
+            match item:
+                case None | bool() | int() | float() | str():
+                    item_key = (bool, item) if isinstance(item, bool) else item
+                    if scalar_items is None:
+                        scalar_items = {item_key}
+                    elif item_key in scalar_items:
+                        raise ValueError('Array items must be unique')
+                    else:
+                        scalar_items.add(item_key)
+                    if (
+                        structural_items is not None
+                        and (
+                            candidates := structural_items.get(
+                                cls._json_schema_unique_items_fingerprint(item)
+                            )
+                        )
+                        and any(
+                            cls._json_schema_unique_items_equal(item, candidate)
+                            for candidate in candidates
+                        )
+                    ):
+                        raise ValueError('Array items must be unique')
+                    if (
+                        not isinstance(item, bool)
+                        and opaque_items is not None
+                        and any(
+                            cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                            for candidate in opaque_items
+                        )
+                    ):
+                        raise ValueError('Array items must be unique')
+                    continue
+                case list() | tuple() | dict() | _Mapping():
+                    fingerprint = cls._json_schema_unique_items_fingerprint(item)
+                case _:
+                    if scalar_items is not None:
+                        for scalar_item in scalar_items:
+                            scalar_candidate = (
+                                scalar_item[1] if isinstance(scalar_item, tuple) else scalar_item
+                            )
+                            if not isinstance(
+                                scalar_candidate, bool
+                            ) and cls._json_schema_unique_items_equal_in_either_direction(
+                                item, scalar_candidate
+                            ):
+                                raise ValueError('Array items must be unique')
+                    fingerprint = cls._json_schema_unique_items_fingerprint(item)
+            if fingerprint is None:
+                if structural_items is not None and any(
+                    cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                    for candidates in structural_items.values()
+                    for candidate in candidates
+                ):
+                    raise ValueError('Array items must be unique')
+                if opaque_items is not None and any(
+                    cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                    for candidate in opaque_items
+                ):
+                    raise ValueError('Array items must be unique')
+                if opaque_items is None:
+                    opaque_items = [item]
+                else:
+                    opaque_items.append(item)
+                continue
+            if opaque_items is not None and any(
+                cls._json_schema_unique_items_equal_in_either_direction(item, candidate)
+                for candidate in opaque_items
+            ):
+                raise ValueError('Array items must be unique')
+            if structural_items is None:
+                structural_items = {fingerprint: [item]}
+                continue
+            if (candidates := structural_items.get(fingerprint)) is None:
+                structural_items[fingerprint] = [item]
+                continue
+            if any(
+                cls._json_schema_unique_items_equal(item, candidate) for candidate in candidates
+            ):
+                raise ValueError('Array items must be unique')
+            candidates.append(item)
+
+    @classmethod
+    def _json_schema_unique_items_fingerprint(cls, value: Any) -> int | None:
+        match value:
+            case None:
+                return 0x17
+            case bool() as boolean:
+                return 0x1F if boolean else 0x1D
+            case int() | float() as number:
+                return hash(number)
+            case str() as string:
+                return hash(string)
+            case list() | tuple() as array:
+                fingerprint = 0x4F
+                for item in array:
+                    if (
+                        item_fingerprint := cls._json_schema_unique_items_fingerprint(item)
+                    ) is None:
+                        return None
+                    fingerprint = hash((fingerprint * 1000003) ^ item_fingerprint)
+                return hash(fingerprint ^ len(array))
+            case dict() | _Mapping() as object_:
+                fingerprint = 0x61
+                for key, item in object_.items():
+                    if (
+                        item_fingerprint := cls._json_schema_unique_items_fingerprint(item)
+                    ) is None:
+                        return None
+                    fingerprint ^= hash((key, item_fingerprint))
+                return hash(fingerprint ^ len(object_))
+            case _:
+                return cls._json_schema_unique_items_safe_hash(value)
+
+    @classmethod
+    def _json_schema_unique_items_equal(cls, left: Any, right: Any) -> bool:
+        match left:
+            case None:
+                return right is None
+            case bool() as boolean:
+                return isinstance(right, bool) and boolean == right
+            case int() | float() as number:
+                if isinstance(right, bool):
+                    return False
+                if isinstance(right, (int, float)):
+                    return number == right
+                return cls._json_schema_unique_items_safe_equal(number, right)
+            case str() as string:
+                if isinstance(right, str):
+                    return string == right
+                return cls._json_schema_unique_items_safe_equal(string, right)
+            case list() | tuple() as array:
+                return (
+                    isinstance(right, (list, tuple))
+                    and len(array) == len(right)
+                    and all(
+                        cls._json_schema_unique_items_equal(item, other)
+                        for item, other in zip(array, right, strict=True)
+                    )
+                )
+            case dict() | _Mapping() as object_:
+                if not (isinstance(right, dict) or isinstance(right, _Mapping)) or len(
+                    object_
+                ) != len(right):
+                    return False
+                return all(
+                    key in right and cls._json_schema_unique_items_equal(item, right[key])
+                    for key, item in object_.items()
+                )
+        return cls._json_schema_unique_items_safe_equal(left, right)
+
+    @classmethod
+    def _json_schema_unique_items_safe_hash(cls, value: Any) -> int | None:
+        try:
+            return hash(value)
+        except Exception:  # noqa: BLE001
+            return None
+
+    @classmethod
+    def _json_schema_unique_items_safe_equal(cls, left: Any, right: Any) -> bool:
+        try:
+            comparison = left == right
+        except Exception:  # noqa: BLE001
+            return False
+        return comparison if type(comparison) is bool else False
+
+    @classmethod
+    def _json_schema_unique_items_equal_in_either_direction(cls, left: Any, right: Any) -> bool:
+        return cls._json_schema_unique_items_equal(
+            left, right
+        ) or cls._json_schema_unique_items_equal(right, left)
 
 
 class SchemaFacts(BaseModel):
@@ -20,31 +278,35 @@ class SchemaFacts(BaseModel):
     from_: Literal['file', 'introspection'] = Field(
         ..., alias='from', description='Where the schema came from.'
     )
-    relation_count: StrictInt | None = Field(
-        None, description='Number of relations.', ge=0, le=100000
+    relation_count: JsonInteger | MISSING = Field(
+        MISSING, description='Number of relations.', ge=0, le=100000
     )
 
 
-class CliCommandRunData(BaseModel):
+class CliCommandRunData(_JsonSchemaRuntimeValidationBase):
     model_config = ConfigDict(
         extra='forbid',
     )
+    __json_schema_unique_items__: ClassVar[tuple[tuple[object, ...], ...]] = ((('features',),),)
+
     class_: Literal['migrate', 'generate', 'studio'] = Field(
         ..., alias='class', description='The command family.'
     )
-    duration_ms: float = Field(
+    duration_ms: StrictFloat = Field(
         ..., description='Wall time of the command.', examples=[12.5], ge=0.0, le=3600000.0
     )
-    features: list[Literal['relations', 'views', 'json-fields']] | None = Field(
-        None, description='Schema features in use.', max_length=3
+    features: list[Literal['relations', 'views', 'json-fields']] | MISSING = Field(
+        MISSING, description='Schema features in use.', max_length=3
     )
-    model_count: StrictInt | None = Field(
-        None, description='Number of models in the schema.', ge=0, le=10000
+    model_count: JsonInteger | MISSING = Field(
+        MISSING, description='Number of models in the schema.', ge=0, le=10000
     )
-    schema_facts: SchemaFacts | None = Field(
-        None, description='Facts about the schema, never the schema itself.'
+    schema_facts: SchemaFacts | MISSING = Field(
+        MISSING, description='Facts about the schema, never the schema itself.'
     )
-    uses_enums: StrictBool | None = Field(None, description='Whether the schema declares enums.')
+    uses_enums: StrictBool | MISSING = Field(
+        MISSING, description='Whether the schema declares enums.'
+    )
 
 
 class Context(BaseModel):
