@@ -37,8 +37,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from conftest import FIXTURES, MINIMAL_CATALOG, REPO, run_cli
 from telemetry_gen.catalog import parse_catalog
-from telemetry_gen.catalog.patterns import portability_problems
-from telemetry_gen.targets.pychecks import python_pattern
+from telemetry_gen.catalog.patterns import portability_problems, python_pattern
 
 MALFORMED = FIXTURES / "malformed"
 
@@ -882,3 +881,12 @@ def test_every_refused_construct_has_a_subject_the_engines_disagree_on(browser: 
             "pydantic": None if model is None else model[0],
         }
         assert len(set(verdicts.values())) > 1, f"{pattern!r} on {subject!r}: {verdicts}"
+
+
+def test_an_example_with_a_newline_after_a_dollar_anchored_pattern_is_refused() -> None:
+    """Examples are read as the schemas read patterns (ECMA-262): `$` is the very end of the text."""
+    from telemetry_gen.catalog.model import StringType, example_problem
+
+    value_type = StringType(max_length=10, min_length=None, pattern="^abc$")
+    assert example_problem(value_type, "abc") is None
+    assert example_problem(value_type, "abc\n") == "does not match ^abc$"

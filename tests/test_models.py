@@ -33,8 +33,8 @@ from telemetry_gen.catalog.model import (
     Catalog,
     EnumType,
 )
+from telemetry_gen.catalog.patterns import python_pattern
 from telemetry_gen.targets import models as models_target
-from telemetry_gen.targets.pychecks import python_pattern
 from telemetry_gen.targets.python import camel
 from telemetry_gen.write import write_tree
 

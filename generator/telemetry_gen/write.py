@@ -64,7 +64,7 @@ def write_tree(files: list[GeneratedFile], out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        # Plain strings and os calls, one mkdir per folder: pathlib and a mkdir per file took half as long again.
+        # One mkdir per folder, not per file.
         root = str(staging)
         folders = {""}  # made so far, relative to the staging folder
         for file in files:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Diagnostic, Location, Severity
-from .patterns import portability_problems
+from .patterns import portability_problems, python_pattern
 from .source import Flaws, Path, SourceMap
 from .validate import BAD_VALUE, describe
 
@@ -692,7 +692,7 @@ def _matches(pattern: str, value: str) -> bool | None:
     if portability_problems(pattern):
         return None  # reported as such
     try:
-        return re.search(pattern, value) is not None
+        return re.search(python_pattern(pattern), value) is not None
     except (re.error, OverflowError):
         return None  # reported once as a bad pattern
 

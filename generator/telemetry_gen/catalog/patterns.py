@@ -351,3 +351,28 @@ def top_level_alternatives(pattern: str) -> list[list[str]]:
         else:
             alternatives[-1].append(token.text)
     return alternatives
+
+
+def python_pattern(pattern: str) -> str:
+    """`pattern` for Python's `re`, matching what it matches in ECMA-262 (JSON Schema's dialect).
+
+    ECMA's `$` matches only at the very end; Python's `$` also before a final newline, so each
+    unescaped `$` outside a character class becomes `\\Z`. (`portability_problems` finds the
+    constructs whose meaning differs in other ways; the catalog refuses them.)
+    """
+    out: list[str] = []
+    in_class = escaped = False
+    for character in pattern:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif in_class:
+            in_class = character != "]"
+        elif character == "[":
+            in_class = True
+        elif character == "$":
+            out.append("\\Z")
+            continue
+        out.append(character)
+    return "".join(out)

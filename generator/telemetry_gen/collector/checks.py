@@ -32,9 +32,10 @@ from ..catalog.model import (
     StringType,
     ValueType,
 )
+from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
 from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
-from ..targets.pychecks import CheckModule, Member, module_source, python_pattern
+from ..targets.pychecks import CheckModule, Member, module_source
 from ..targets.pychecks import catalog_checks as catalog_check_module
 
 # A field name as the catalog's format allows it (no double underscore, which names nested checks).

@@ -260,8 +260,7 @@ History = list[tuple[str, list[tuple[str, str]]]]
 
 @dataclass(frozen=True)
 class EventSection:
-    """One event's section of its domain page, as escaped Markdown. (Jinja reads a class's attributes
-    faster than a dict's keys, which it first tries as attributes.)"""
+    """One event's section of its domain page, as escaped Markdown."""
 
     heading: str
     anchor: str

@@ -27,34 +27,10 @@ from ..catalog.model import (
     StringType,
     ValueType,
 )
+from ..catalog.patterns import python_pattern
 from .common import render_template
 
 INDENT = "    "
-
-
-def python_pattern(pattern: str) -> str:
-    """`pattern` for Python's `re`, matching what it matches in ECMA-262 (JSON Schema's dialect).
-
-    ECMA's `$` matches only at the very end; Python's `$` also before a final newline, so each
-    unescaped `$` outside a character class becomes `\\Z`. (The catalog checker refuses the
-    constructs whose meaning differs in other ways.)
-    """
-    out: list[str] = []
-    in_class = escaped = False
-    for character in pattern:
-        if escaped:
-            escaped = False
-        elif character == "\\":
-            escaped = True
-        elif in_class:
-            in_class = character != "]"
-        elif character == "[":
-            in_class = True
-        elif character == "$":
-            out.append("\\Z")
-            continue
-        out.append(character)
-    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -113,8 +113,7 @@ class Emitter:
 
 @dataclass(frozen=True)
 class SpecArguments:
-    """What `_catalog.py` passes to one event's `EventSpec`. (Jinja reads a class's attributes faster
-    than a dict's keys, which it first tries as attributes.)"""
+    """What `_catalog.py` passes to one event's `EventSpec`."""
 
     spec: str
     name: str
