@@ -127,7 +127,7 @@ def test_check_says_which_telemetry_gen_built_the_output(built: Path) -> None:
 
 def test_check_names_the_library_whose_version_differs(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A models file that differs because another datamodel-code-generator wrote it says so."""
-    required = models_target.metadata.version(models_target.TOOL)
+    required = metadata.version(models_target.TOOL)
     models = built.parent / "generated" / MODELS
     models.write_text(models.read_text("utf-8") + "# a newer release's output\n", "utf-8")
     real_version = metadata.version

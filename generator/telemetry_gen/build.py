@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 from . import __version__
@@ -104,6 +104,8 @@ def _built_by(path: Path) -> str | None:
 
 def _required_version(library: str) -> str | None:
     """The version of `library` that telemetry-gen requires (`==`), from its own metadata."""
+    from importlib import metadata  # slow to import, and only a stale `--check` asks
+
     for requirement in metadata.requires("telemetry-gen") or ():
         name, _, version = requirement.partition("==")
         if re.sub(r"[-_.]+", "-", name.strip()).lower() == library and version:
@@ -113,6 +115,8 @@ def _required_version(library: str) -> str | None:
 
 def why_stale(files: list[GeneratedFile], out: Path, staleness: Staleness) -> list[str]:
     """Why each changed file differs: telemetry-gen's version, a library's version, or the catalog."""
+    from importlib import metadata
+
     by_path = {f.path: f for f in files}
     reasons: dict[str, list[str]] = {}
     for path in staleness.changed:

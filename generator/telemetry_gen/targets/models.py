@@ -22,7 +22,6 @@ import io
 import json
 import tokenize
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +148,8 @@ def _generate(document: dict[str, Any]) -> str:
 
 def cache_key(document: dict[str, Any]) -> str:
     """Everything the models' text depends on: its input, how it is generated and by which versions."""
+    from importlib import metadata  # slow to import: only a build that keeps the cache needs it
+
     recipe = {
         "document": document,
         "telemetry-gen": __version__,
