@@ -1,4 +1,5 @@
-"""The telemetry client: consent, identity, validation before sending, and delivery to sinks.
+"""The telemetry client: consent and its lifecycle, identity, and the one path of an event: `emit`
+checks expiry and validity, then hands the event to the router of the sinks (`routing.py`).
 
 One client per generated package. Importing it, and configuring it, starts nothing: no thread,
 no file, no socket. Those come only once the user has opted in, and go when they opt out.
@@ -8,13 +9,11 @@ from __future__ import annotations
 
 import atexit
 import datetime
-import logging
 import os
 import threading
 import time
 import uuid
 import weakref
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,15 +32,13 @@ from .consent import (
     switched_on,
 )
 from .context import context_values
-from .delivery import Dispatcher, Pending
-from .envelope import make_envelope
+from .delivery import Pending
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
 from .identity import ensure_id
+from .routing import Router, Tally
 from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
-
-log = logging.getLogger("telemetry")
 
 ViolationHook = Callable[[EventValidationError], None]
 
@@ -123,23 +120,12 @@ class Telemetry:
         self._level: Level = "off"
         self._source = "default"
         self._session: Session | None = None
-        self._context: dict[str, Any] | None = None
-        self._started: tuple[Sink, ...] = ()  # the sinks in use while telemetry is on
-        self._sync_sinks: tuple[Sink, ...] = ()
-        self._dispatcher: Dispatcher | None = None
-        # Where `emit` hands the events it checked: straight to the queue while every sink is a
-        # background one (the delivery thread makes the envelopes), else `_deliver_now`.
-        self.put: Callable[[Pending], None] = self._deliver_now
+        self._router: Router | None = None  # while telemetry is on
+        # Where `emit` hands the events it checked: the router's `put` while telemetry is on.
+        self.put: Callable[[Pending], None] = _nowhere
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
-        # Counters have their own lock: the delivery thread counts while `_lock` may be held by a
-        # caller waiting for that very thread (a flush). Accepted events are counted by the
-        # dispatcher in use (see `Dispatcher.accepted`: nothing is counted on the emit path), and
-        # here: those of dispatchers already dropped, and those delivered with no dispatcher.
-        self._counter_lock = threading.Lock()
-        self._accepted = 0
-        self._dropped: Counter[str] = Counter()
-        self._logged_kinds: set[str] = set()
+        self._tally = Tally()
         _CLIENTS.add(self)
 
     # -- configuration and consent -------------------------------------------------------
@@ -232,11 +218,11 @@ class Telemetry:
     def status(self) -> Status:
         with self._lock:
             instance = self._session.instance_id if self._session is not None else None
-            dispatcher = self._dispatcher
-            queued = dispatcher.queued() if dispatcher is not None else 0
-            accepted = dispatcher.accepted() if dispatcher is not None else 0
-            with self._counter_lock:
-                accepted, dropped = accepted + self._accepted, dict(self._dropped)
+            router = self._router
+            queued = router.queued() if router is not None else 0
+            accepted = router.accepted() if router is not None else 0
+            with self._tally.lock:
+                accepted, dropped = accepted + self._tally.accepted, dict(self._tally.dropped)
             return Status(self._level, self._source, instance, str(self.data_dir), accepted, queued, dropped)
 
     @property
@@ -308,43 +294,22 @@ class Telemetry:
             instance_id=instance_id,
             session_id=self._session_id,
             data_dir=self.data_dir,
-            count_dropped=self._count_undelivered,
+            count_dropped=self._tally.count_undelivered,
         )
-        sinks = self._sinks(settings)
-        for sink in sinks:
-            try:
-                sink.start(session)
-            except Exception as exc:
-                self._count(f"sink {type(sink).__name__} failed to start", 1)
-                self._log_once(f"start:{type(sink).__name__}", "telemetry sink %s failed to start: %r", sink, exc)
-        background = [sink for sink in sinks if sink.background]
-        self._started = sinks
-        self._sync_sinks = tuple(sink for sink in sinks if not sink.background)
-        self._dispatcher = (
-            Dispatcher(
-                background,
-                context,
-                self._count_undelivered,
-                queue_size=settings.queue_size,
-                batch_size=settings.batch_size,
-                batch_interval=settings.batch_interval,
-            )
-            if background
-            else None
+        self._router = Router(
+            self._sinks(settings),
+            session,
+            context,
+            self._tally,
+            queue_size=settings.queue_size,
+            batch_size=settings.batch_size,
+            batch_interval=settings.batch_interval,
         )
-        self._session, self._context = session, context
-        self._route_events()
+        self._session, self.put = session, self._router.put
         if not self._exit_hook_registered:
             atexit.register(self._at_exit)
             self._exit_hook_registered = True
         return level
-
-    def _route_events(self) -> None:
-        dispatcher = self._dispatcher
-        if dispatcher is None or self._context is None or self._sync_sinks:
-            self.put = self._deliver_now
-        else:
-            self.put = dispatcher.put
 
     def _sinks(self, settings: _Settings) -> tuple[Sink, ...]:
         if self._override is not None:
@@ -356,42 +321,19 @@ class Telemetry:
     def _stop_delivery(self, *, forget: bool) -> None:
         """Close the gate, drop the queue (or flush it first, when not forgetting, and count what
         is left) and stop the sinks."""
-        session, dispatcher = self._session, self._dispatcher
-        if session is None:
+        router = self._router
+        if router is None:
             return
         self.gate.set("off")
-        self._session = self._context = self._dispatcher = None
-        self.put = self._deliver_now
-        if not forget and self._settings is not None:
-            self._flush(dispatcher, self._started, self._settings.flush_timeout)
-        if dispatcher is not None:
-            with self._counter_lock:
-                self._accepted += dispatcher.accepted()
-            unsent = dispatcher.discard()
-            if unsent and not forget:
-                self._count_undelivered("not delivered within flush_timeout", unsent)
-        for sink in self._started:
-            try:
-                sink.stop(forget=forget)
-            except Exception as exc:
-                self._log_once(f"stop:{type(sink).__name__}", "telemetry sink %s failed to stop: %r", sink, exc)
-        self._started = self._sync_sinks = ()
+        self._session, self._router, self.put = None, None, _nowhere
+        flush_timeout = self._settings.flush_timeout if self._settings is not None else None
+        router.stop(forget=forget, flush_timeout=flush_timeout)
 
     def flush(self, timeout: float = 2.0) -> bool:
         """Wait until queued events have been handed to the sinks and the sinks have tried to send
         them, at most `timeout` seconds; True if so."""
-        return self._flush(self._dispatcher, self._started, timeout)
-
-    def _flush(self, dispatcher: Dispatcher | None, sinks: Sequence[Sink], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        done = dispatcher is None or dispatcher.flush(timeout)
-        for sink in sinks:
-            try:
-                done = sink.flush(max(0.0, deadline - time.monotonic())) and done
-            except Exception as exc:
-                done = False
-                self._log_once(f"flush:{type(sink).__name__}", "telemetry sink %s failed to flush: %r", sink, exc)
-        return done
+        router = self._router
+        return router is None or router.flush(timeout)
 
     def _at_exit(self) -> None:
         try:
@@ -402,14 +344,11 @@ class Telemetry:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
-        self._counter_lock = threading.Lock()
+        self._tally.after_fork_in_child()
         self._session_id = uuid.uuid4().hex  # a new process is a new session
         names = [c.name for c in self.app.context if c.source == "session_id"]
-        if self._context is not None and names:
-            self._context = {**self._context, **dict.fromkeys(names, self._session_id)}
-        if self._dispatcher is not None and self._context is not None:
-            self._dispatcher.after_fork_in_child(self._context)
-        self._route_events()
+        if self._router is not None:
+            self._router.after_fork_in_child({**self._router.context, **dict.fromkeys(names, self._session_id)})
 
     # -- prompts and error reports -------------------------------------------------------
 
@@ -458,7 +397,7 @@ class Telemetry:
                 self._decide("errors" if answer == "always" else "off")
                 if answer == "never":
                     return False
-        for sink in self._started:
+        for sink in self._router.sinks if self._router is not None else ():
             capture = getattr(sink, "capture_exception", None)
             if callable(capture):
                 try:
@@ -487,9 +426,7 @@ class Telemetry:
             self._stop_delivery(forget=False)
             self._override = None
             self._settings = self._explicit = None
-            with self._counter_lock:
-                self._accepted = 0
-                self._dropped.clear()
+            self._tally.clear()
             self._apply()
 
     @property
@@ -512,30 +449,6 @@ class Telemetry:
             self._violation(EventValidationError(spec.name, violations))
         else:
             self.put((spec, data, time.time()))
-
-    def _deliver_now(self, event: Pending) -> None:
-        """Deliver one valid event on the caller's thread: write its envelope to the sinks that
-        write there, and queue it for the others."""
-        spec, data, at = event
-        context, dispatcher, sync_sinks = self._context, self._dispatcher, self._sync_sinks
-        if context is None:
-            return  # consent was withdrawn while the event was on its way
-        try:
-            envelope = make_envelope(spec, context, data, at)
-        except Exception as exc:
-            self._internal_error(spec, exc)
-            return
-        for sink in sync_sinks:
-            try:
-                sink.write([envelope])
-            except Exception as exc:
-                self._count(f"sink {type(sink).__name__} failed", 1)
-                self._log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
-        if dispatcher is not None:
-            dispatcher.put(envelope)  # counted there
-        else:
-            with self._counter_lock:
-                self._accepted += 1
 
     def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
         self._count(f"{spec.name}: internal error", 1)
@@ -561,15 +474,11 @@ class Telemetry:
         self._log_once(kind, "telemetry: %s", error)
 
     def _count(self, reason: str, events: int) -> None:
-        with self._counter_lock:
-            self._dropped[reason] += events
-
-    def _count_undelivered(self, reason: str, events: int) -> None:
-        """Count valid events that delivery had to drop; each reason is also logged, once."""
-        self._count(reason, events)
-        self._log_once(f"dropped:{reason}", "telemetry dropped %d event(s): %s", events, reason)
+        self._tally.count(reason, events)
 
     def _log_once(self, kind: str, message: str, *args: object) -> None:
-        if kind not in self._logged_kinds:
-            self._logged_kinds.add(kind)
-            log.warning(message, *args)
+        self._tally.log_once(kind, message, *args)
+
+
+def _nowhere(event: Pending) -> None:
+    """Where checked events go while telemetry is off (consent was withdrawn on their way)."""
