@@ -53,11 +53,3 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
-
-
-class CatalogError(Exception):
-    """Raised by the pipeline when a catalog cannot be built; carries every diagnostic."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(f"{len(diagnostics)} problem(s) in the catalog")
-        self.diagnostics = diagnostics
