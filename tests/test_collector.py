@@ -230,8 +230,8 @@ def test_a_folder_that_is_not_a_build_is_refused_with_a_diagnostic(tmp_path: Pat
         "collect", str(REPO / "events.yaml"), "--data-dir", str(tmp_path / "d"), "--schemas", str(tmp_path)
     )
     assert code == 1
-    assert "broken.schema.json:1:1: error CL001: cannot read the schema" in output
-    assert "odd.schema.json:1:1: error CL001: not an event schema: no `$id`" in output
+    assert "broken.schema.json: error CL001: cannot read the schema" in output
+    assert "odd.schema.json: error CL001: not an event schema: no `$id`" in output
     assert "Traceback" not in output
 
 

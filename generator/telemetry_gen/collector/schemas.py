@@ -351,7 +351,7 @@ class Registry:
 
 
 def _diagnostic(file: Path, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(BAD_SCHEMA_FILE, Severity.ERROR, Location(file.as_posix(), 1, 1), message, hint)
+    return Diagnostic(BAD_SCHEMA_FILE, Severity.ERROR, Location(file.as_posix()), message, hint)
 
 
 def _not_an_event_schema(document: object) -> str | None:
