@@ -122,7 +122,7 @@ class LiveCheck:
         else:
             name = shown(arrived) if arrived is not None else ""
         for problem in problems:
-            self.add(problem.code, name, problem.location, problem.message, where)
+            self.add(problem.code, name, problem.location.pointer, problem.message, where)
             if problem.code == UNKNOWN_EVENT:
                 self.unknown[shown(arrived)] += 1
         errors = bool(problems)
