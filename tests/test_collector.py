@@ -230,8 +230,8 @@ def test_a_folder_that_is_not_a_build_is_refused_with_a_diagnostic(tmp_path: Pat
         "collect", str(REPO / "events.yaml"), "--data-dir", str(tmp_path / "d"), "--schemas", str(tmp_path)
     )
     assert code == 1
-    assert "broken.schema.json:1:1: error CL001: cannot read the schema" in output
-    assert "odd.schema.json:1:1: error CL001: not an event schema: no `$id`" in output
+    assert "broken.schema.json: error CL001: cannot read the schema" in output
+    assert "odd.schema.json: error CL001: not an event schema: no `$id`" in output
     assert "Traceback" not in output
 
 
@@ -792,3 +792,21 @@ def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
             "message": "5000 characters; the limit is 4096",
         }
     ]
+
+
+def test_the_reasons_of_a_bad_event_are_diagnostics_located_inside_it() -> None:
+    """The collector's reasons take the one error shape, so they print as every other diagnostic does."""
+    from local_collector import example_registry
+
+    from telemetry_gen.collector.wire import text_problems
+    from telemetry_gen.diagnostics import Severity
+
+    wrong = envelope(data={**envelope()["data"], "exit_reason": "boom", "colour": "red"})
+    _, problems = example_registry().check(wrong)
+    assert {p.severity for p in problems} == {Severity.ERROR}
+    assert [p.render() for p in problems] == [
+        "#/data/colour: error unknown-field: not declared in the catalog",
+        f"#/data/exit_reason: error undeclared-enum-value: {problems[1].message}",
+    ]
+    (too_long,) = text_problems({"data": {"note": "x" * 10}}, max_chars=4)
+    assert too_long.render() == "#/data/note: error field-too-large: 10 characters; the limit is 4"

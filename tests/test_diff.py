@@ -377,10 +377,10 @@ def test_changes_say_what_moved_and_are_sorted_breaking_first() -> None:
         )
     )
     changes = compare(catalog_from_text(BASE), new)
-    assert [c.render().split(": ", 1)[1] for c in changes] == [
-        "breaking field-bound-tightened: event 'app/started', field 'command': max_length 32 → 16",
-        "breaking field-enum-value-removed: event 'app/started', field 'tags': items: value 'b' removed",
-        "additive field-bound-loosened: event 'app/started', field 'duration_ms': maximum 60000 → 90000",
+    assert [c.diagnostic().render().split(": ", 1)[1] for c in changes] == [
+        "warning CD014: breaking field-bound-tightened: event 'app/started', field 'command': max_length 32 → 16",
+        "warning CD017: breaking field-enum-value-removed: event 'app/started', field 'tags': items: value 'b' removed",
+        "info CD015: additive field-bound-loosened: event 'app/started', field 'duration_ms': maximum 60000 → 90000",
     ]
 
 
@@ -388,11 +388,24 @@ def test_identical_catalogs_have_no_changes() -> None:
     assert compare(catalog_from_text(BASE), catalog_from_text(BASE)) == []
 
 
-def test_the_docs_state_every_kind_with_its_impact() -> None:
+def test_the_docs_state_every_kind_with_its_code_and_impact() -> None:
     """docs/evolution.md is where users read the rule; it must match what diff does."""
     text = (REPO / "docs" / "evolution.md").read_text("utf-8")
-    documented = dict(re.findall(r"^\| `([a-z-]+)` \| (breaking|additive) \|", text, re.M))
-    assert documented == {name: kind.impact.value for name, kind in KINDS.items()}
+    rows = re.findall(r"^\| (CD[0-9]{3}) \| `([a-z-]+)` \| (breaking|additive) \|", text, re.M)
+    assert {name: (code, impact) for code, name, impact in rows} == {
+        name: (kind.code, kind.impact.value) for name, kind in KINDS.items()
+    }
+    codes = [kind.code for kind in KINDS.values()]
+    assert len(set(codes)) == len(codes) and all(re.fullmatch(r"CD[0-9]{3}", code) for code in codes)
+
+
+def test_the_docs_state_every_version_rule_with_its_code() -> None:
+    from telemetry_gen.evolution import versions
+
+    text = (REPO / "docs" / "evolution.md").read_text("utf-8")
+    documented = set(re.findall(r"^\| (CV[0-9]{3}) \|", text, re.M))
+    rules = {versions.CATALOG_VERSION_DOWN, versions.MISSING_MAJOR, versions.MISSING_MINOR}
+    assert documented == rules | {versions.EVENT_VERSION_DOWN, versions.EVENT_VERSION_KEPT}
 
 
 def test_history_kinds_in_the_format_schema_match_the_diff() -> None:

@@ -61,7 +61,8 @@ def test_breaking_change_without_major_bump_fails_against_the_last_tag(repo: Pat
     code, output = run_cli("diff")
     assert code == 1, output
     # A removal is located in the base catalog, read from the tag.
-    assert "v1.1:events.yaml:33:7: breaking field-removed: event 'app/started', field 'duration_ms': removed" in output
+    removed = "v1.1:events.yaml:33:7: warning CD012: breaking field-removed: event 'app/started', field 'duration_ms'"
+    assert f"{removed}: removed\n" in output
     assert "1 breaking change(s) need a major version bump, but the version is 1.1 → 1.2" in output
     assert 'hint: set `version: "2.0"`' in output
     # Nothing in the work tree was touched: the base came from `git show`.
@@ -85,27 +86,40 @@ def test_major_bump_passes_and_check_version_wants_the_event_version_too(repo: P
 def test_additive_change_needs_a_minor_bump_only_with_check_version(repo: Path) -> None:
     work(repo, [("values: [a, b]", "values: [a, b, c]"), version("1.1")])
     code, output = run_cli("diff")
-    assert code == 0 and "warning: 1 additive change(s) need a minor version bump" in output
+    assert code == 0 and "warning CV003: 1 additive change(s) need a minor version bump" in output
     assert run_cli("diff", "--check-version")[0] == 1
     work(repo, [("values: [a, b]", "values: [a, b, c]"), version("1.2")])
     assert run_cli("diff", "--check-version")[0] == 0
 
 
-def test_version_problems_print_as_before_without_a_code(repo: Path) -> None:
-    """Version problems are diagnostics now; `diff` still prints them as `severity: message` + hint."""
+def test_changes_and_version_problems_print_as_diagnostics_with_their_code(repo: Path) -> None:
+    """`diff` prints what it finds as every command prints diagnostics: `location: severity CODE: message`."""
     work(repo, [REMOVE_FIELD, version("1.2")])
     code, output = run_cli("diff")
     assert code == 1
     line = (
-        r"^events\.yaml:\d+:\d+: error: 1 breaking change\(s\) need a major version bump, but the version is "
+        r"^events\.yaml:\d+:\d+: error CV002: 1 breaking change\(s\) need a major version bump, but the version is "
         r"1\.1 → 1\.2\n    hint: set `version: \"2\.0\"` \(or remove the breaking changes\)$"
     )
     assert re.search(line, output, re.M), output
+    assert output.endswith("\n1 error(s), 1 warning(s)\n"), output
     work(repo, [REMOVE_FIELD, version("2.0")])
     code, output = run_cli("diff")
     assert code == 0
-    assert re.search(r"^events\.yaml:\d+:\d+: warning: event 'app/started': a breaking change", output, re.M)
-    assert "CV0" not in output
+    assert re.search(r"^events\.yaml:\d+:\d+: warning CV005: event 'app/started': a breaking change", output, re.M)
+    code, output = run_cli("diff", "--check-version")
+    assert code == 1
+    assert re.search(r"^events\.yaml:\d+:\d+: error CV005: event 'app/started': a breaking change", output, re.M)
+
+
+def test_list_names_every_kind_with_its_code() -> None:
+    code, output = run_cli("diff", "--list")
+    assert code == 0
+    assert (
+        "CD012  breaking  field-removed: earlier events carry it and are rejected (no extra keys)"
+        in output.splitlines()
+    )
+    assert len(output.splitlines()) == 24
 
 
 def test_any_ref_can_be_the_base(repo: Path) -> None:
@@ -114,10 +128,13 @@ def test_any_ref_can_be_the_base(repo: Path) -> None:
     assert code == 0
     report = json.loads(output)
     assert report["base"] == {"file": "v1.0:events.yaml", "version": "1.0"}
-    assert [(c["kind"], c["event"], c["field"], c["impact"]) for c in report["changes"]] == [
-        ("field-enum-value-added", "app/started", "mode", "additive")
+    assert [(c["code"], c["kind"], c["event"], c["field"], c["impact"]) for c in report["changes"]] == [
+        ("CD016", "field-enum-value-added", "app/started", "mode", "additive")
     ]
     assert report["required_bump"] == "minor" and report["version_problems"] == []
+    work(repo, [version("1.0")])
+    report = json.loads(run_cli("diff", "--format", "json")[1].split("\nevents.yaml")[0])
+    assert [p["code"] for p in report["version_problems"]] == ["CV001"]
     assert run_cli("diff", "--base", "HEAD~1")[0] == 0
 
 
@@ -129,8 +146,9 @@ def test_base_file_and_markdown(repo: Path, tmp_path: Path) -> None:
     assert (
         "## 1.0 → 1.2\n\n### Breaking (needs a major version bump)\n\n- `app/started` `duration_ms`: removed" in output
     )
-    assert "### Additive\n\n- `app/started` `mode`: value 'tui' added (field-enum-value-added)" in output
+    assert "### Additive\n\n- `app/started` `mode`: value 'tui' added (CD016 field-enum-value-added)" in output
     assert "### Version problems\n\n- 1 breaking change(s) need a major version bump" in output
+    assert "the version is 1.0 → 1.2 (CV002)\n" in output
 
 
 def test_history_output_pastes_into_the_catalog(repo: Path) -> None:
@@ -138,6 +156,7 @@ def test_history_output_pastes_into_the_catalog(repo: Path) -> None:
     text = work(repo, [REMOVE_FIELD, version("2.0"), STARTED_V2])
     code, output = run_cli("diff", "--format", "history")
     assert code == 0
+    assert "    - change: field-removed  # CD012\n" in output
     catalog = catalog_from_text(text + "history:\n" + output.split("\nevents.yaml")[0])
     assert [(h.version.key(), h.change, h.event, h.field, h.note) for h in catalog.history] == [
         ((2, 0), "event-version-changed", "app/started", None, "schema version 1 → 2"),
@@ -153,9 +172,9 @@ def test_changelog_has_a_section_per_release_and_the_unreleased_work(repo: Path)
     titles = [line for line in output.splitlines() if line.startswith("## ")]
     assert titles == ["## 2.0 (unreleased)", "## 1.1 (`v1.1.1`)", "## 1.0 (first release, `v1.0`)"]
     sections = output.split("\n## ")
-    assert "- `app/started` `duration_ms`: removed (field-removed)" in sections[1]
-    assert "- `app/started` `mode`: value 'tui' added (field-enum-value-added)" in sections[2]
-    assert "- `cmd/ran`: added (event-added)" in sections[3]
+    assert "- `app/started` `duration_ms`: removed (CD012 field-removed)" in sections[1]
+    assert "- `app/started` `mode`: value 'tui' added (CD016 field-enum-value-added)" in sections[2]
+    assert "- `cmd/ran`: added (CD001 event-added)" in sections[3]
     assert run_cli("changelog", "--out", "CHANGES.md")[0] == 0
     assert (repo / "CHANGES.md").read_text("utf-8") == output
 

@@ -128,13 +128,36 @@ def test_each_schemas_expiry_is_worked_out_once_not_per_event(tmp_path: Path, mo
 
 
 def test_text_output_names_the_line_the_event_and_the_field(tmp_path: Path) -> None:
+    """Findings print as every diagnostic does: `file:line#/pointer: severity code: message`."""
     captured = write_lines(tmp_path / "c.jsonl", envelope(data={**envelope()["data"], "exit_reason": "boom"}))
     code, output = run_cli("live-check", str(CATALOG), str(captured))
     assert code == 1
     lines = output.splitlines()
-    assert lines[0].startswith(f"{captured.as_posix()}:1: error undeclared-enum-value: app/exited /data/exit_reason: ")
+    assert lines[0].startswith(f"{captured.as_posix()}:1#/data/exit_reason: error undeclared-enum-value: app/exited: ")
     assert lines[1] == "1 events checked, 0 valid; findings: 1 error, 0 warning, 0 info"
     assert lines[2].startswith(f"coverage: 1 of {len(example_catalog().events)} declared events seen (3%)")
+
+
+def test_a_finding_points_into_the_line_where_its_event_first_came(tmp_path: Path) -> None:
+    """An event of a batch body is at `/events/<n>` of its line; the pointer leads to the value with `jq`."""
+    wrong = envelope(number=2, data={**envelope()["data"], "exit_reason": "boom"})
+    batch = {"sent_at": "2026-03-01T10:00:00Z", "events": [envelope(number=1), wrong, {**wrong, "id": "3" * 32}]}
+    captured = write_lines(tmp_path / "c.jsonl", "", batch, "{not json")
+    code, output = run_cli("live-check", str(CATALOG), str(captured))
+    assert code == 1
+    found, unreadable = output.splitlines()[:2]
+    assert found == (
+        f"{captured.as_posix()}:2#/events/1/data/exit_reason: error undeclared-enum-value: app/exited: "
+        '"boom" is not a declared value (declared: normal, keyboard-interrupt, signal, fatal-error) (x2)'
+    )
+    assert unreadable.startswith(f"{captured.as_posix()}:3: error not-json: not a JSON line (")
+    _, result = check(str(CATALOG), str(captured))
+    first = result["findings"][0]
+    assert (first["location"], first["first_seen"], first["count"]) == (
+        "/data/exit_reason",
+        f"{captured.as_posix()}:2#/events/1",
+        2,
+    )
 
 
 def test_exit_code_by_severity(tmp_path: Path) -> None:
@@ -161,6 +184,10 @@ def test_a_collectors_data_folder_is_checked_with_its_bad_rows(tmp_path: Path) -
     assert code == 1
     assert codes(result) == [("error", "undeclared-enum-value", "app/exited", "/data/exit_reason")]
     assert result["summary"]["events_checked"] == 2
+    (bad,) = (tmp_path / "bad").rglob("*.jsonl")
+    assert result["findings"][0]["first_seen"] == f"{bad.as_posix()}:1#/payload"
+    code, output = run_cli("live-check", str(CATALOG), str(tmp_path))
+    assert output.startswith(f"{bad.as_posix()}:1#/payload/data/exit_reason: error undeclared-enum-value: ")
 
 
 def test_earlier_versions_are_information_with_their_build(tmp_path: Path) -> None:

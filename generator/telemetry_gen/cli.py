@@ -7,6 +7,7 @@ cannot be read), 3 an internal error in telemetry-gen itself.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import sys
@@ -18,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, has_errors
 from .write import compare
 
 # Every command imports what it needs when it runs: the catalog pipeline, the collector and their
@@ -85,10 +86,11 @@ Format = Annotated[OutputFormat, typer.Option("--format", help="How to print the
 
 
 def _report(diagnostics: list[Diagnostic]) -> None:
+    """Problems go to standard error, each rendered as every command renders a diagnostic, then a count."""
     for diagnostic in diagnostics:
         typer.echo(diagnostic.render(), err=True)
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
     if diagnostics:
         typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
@@ -222,15 +224,16 @@ def diff(
     from .evolution import changelog as history
 
     if list_kinds:
-        for name, impact, rule in history.kind_rows():
-            typer.echo(f"{name:<24} {impact:<8}  {rule}")
+        for code, name, impact, rule in history.kind_rows():
+            typer.echo(f"{code}  {impact:<8}  {name}: {rule}")
         return
     if base is not None and base_file is not None:
         raise _usage_error("give --base or --base-file, not both")
     new = _comparable(load_catalog(catalog_path), "catalog")
     old = _base_catalog(catalog_path, base, base_file)
     result = history.section(old, new, f"{old.app.version} → {new.app.version}")
-    failing = [p for p in result.problems if check_version or p.severity is Severity.ERROR]
+    # --check-version makes every broken version rule an error.
+    problems = [dataclasses.replace(p, severity=Severity.ERROR) if check_version else p for p in result.problems]
     if output_format is DiffFormat.JSON:
         typer.echo(history.as_json(old, new, result), nl=False)
     elif output_format is DiffFormat.MARKDOWN:
@@ -239,16 +242,14 @@ def diff(
         typer.echo(history.history_entry(new, result.changes) if result.changes else "", nl=False)
     else:
         for change in result.changes:
-            typer.echo(change.render())
+            typer.echo(change.diagnostic().render())
         breaking = sum(c.breaking for c in result.changes)
         typer.echo(
             f"{len(result.changes)} change(s) from {old.file} ({old.app.version}) to {new.file} "
             f"({new.app.version}): {breaking} breaking, {len(result.changes) - breaking} additive"
         )
-    for problem in result.problems:
-        severity = "error" if problem in failing else "warning"
-        typer.echo(f"{problem.location}: {severity}: {problem.message}\n    hint: {problem.hint}", err=True)
-    if failing:
+    _report(problems)
+    if has_errors(problems):
         raise typer.Exit(1)
 
 

@@ -1,7 +1,9 @@
-"""Errors are data: every problem found in a catalog is a `Diagnostic`.
+"""Errors are data: every problem telemetry-gen reports is a `Diagnostic`.
 
-Stages collect diagnostics instead of raising, so a user sees every problem of a run at once,
-each with its file, line and column and a hint saying what to do.
+The catalog's format and model errors, the lints, `diff`'s changes and version rules, the schema
+files the collector loads, the reasons of its bad rows and live-check's findings all take this one
+shape, and print the same way: `location: severity CODE: message`, then a hint saying what to do.
+Stages collect diagnostics instead of raising, so a user sees every problem of a run at once.
 """
 
 from __future__ import annotations
@@ -14,18 +16,33 @@ from dataclasses import dataclass
 class Severity(enum.Enum):
     ERROR = "error"
     WARNING = "warning"
+    INFO = "info"
 
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """A 1-based position in a source file, as editors show it."""
+    """Where a diagnostic points, as editors and `jq` read it; each part is left out when unknown.
 
-    file: str
-    line: int
-    column: int
+    A position in a source file is 1-based (`events.yaml:12:5`); a line of an input, alone
+    (`capture.jsonl:3`); a place inside the JSON value there is a JSON pointer
+    (`capture.jsonl:3#/data/tags/2`), and inside one event with no file behind it, the pointer
+    alone (`#/data/tags/2`). A file named alone is the file as a whole.
+    """
+
+    file: str = ""
+    line: int = 0  # 0: no line (the whole file)
+    column: int = 0  # 0: no column (the whole line)
+    pointer: str = ""  # a JSON pointer (RFC 6901) into the value; "" is the whole value
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        text = self.file
+        if self.line:
+            text += f":{self.line}"
+            if self.column:
+                text += f":{self.column}"
+        if self.pointer:
+            text += f"#{self.pointer}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -37,14 +54,14 @@ class Diagnostic:
     hint: str = ""
 
     def render(self) -> str:
-        text = f"{self.location}: {self.severity.value} {self.code}: {self.message}"
+        where = str(self.location)
+        text = f"{where + ': ' if where else ''}{self.severity.value} {self.code}: {self.message}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
 
-    def sort_key(self) -> tuple[str, int, int, str, str]:
-        loc = self.location
-        return (loc.file, loc.line, loc.column, self.code, self.message)
+    def sort_key(self) -> tuple[Location, str, str]:
+        return (self.location, self.code, self.message)
 
 
 def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -53,11 +70,3 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
-
-
-class CatalogError(Exception):
-    """Raised by the pipeline when a catalog cannot be built; carries every diagnostic."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__(f"{len(diagnostics)} problem(s) in the catalog")
-        self.diagnostics = diagnostics

@@ -101,7 +101,10 @@ def today() -> datetime.date:
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem a lint found: on an event (suppressible there), or catalog-wide (event None)."""
+    """One problem a lint found: on an event (suppressible there), or catalog-wide (event None).
+
+    The lint runner's own record, kept for `lint_ignore`: what leaves this module is the
+    `Diagnostic` that `Lint.diagnostic` makes of it, with the lint's code and severity."""
 
     event: Event | None
     location: Location

@@ -36,7 +36,8 @@ from typing import Any, TypeVar
 from telemetry_gen_runtime import utc_timestamp
 
 from ..catalog.model import Catalog
-from .schemas import Problem, Registry, shown
+from ..diagnostics import Diagnostic
+from .schemas import Registry, shown
 from .store import Accepted, Outcome, Store
 from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, query_event, text_problems
 
@@ -262,10 +263,11 @@ class Collector:
             self.counts.bad += outcome.bad
         return outcome
 
-    def _bad_row(self, payload: object, problems: list[Problem], received: datetime.datetime) -> dict[str, Any]:
-        """A failed event, as Snowplow keeps them: when, why, and what arrived."""
+    def _bad_row(self, payload: object, problems: list[Diagnostic], received: datetime.datetime) -> dict[str, Any]:
+        """A failed event, as Snowplow keeps them: when, why (each reason's code, its place in the event
+        as a JSON pointer, and its message), and what arrived."""
         return {
             "received_at": utc_timestamp(received.timestamp()),
-            "errors": [problem.as_json() for problem in problems],
+            "errors": [{"code": p.code, "location": p.location.pointer, "message": p.message} for p in problems],
             "payload": payload,
         }

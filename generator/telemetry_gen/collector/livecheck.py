@@ -5,8 +5,9 @@ Input: JSON Lines of envelopes (what `JsonlSink` writes; a line may also be a wh
 `{"sent_at": ..., "events": [...]}`), a folder of `.jsonl` files such as a collector's data
 folder (a bad row counts as the payload that arrived), or `-` for standard input.
 
-Every departure from the catalog is a `Finding`: code, severity, event, where (input line and
-JSON pointer) and message; identical findings are counted rather than repeated. Severities:
+Every departure from the catalog is a `Diagnostic`: code, severity, location (the input line, and
+a JSON pointer into what that line holds: `capture.jsonl:3#/data/tags/2`) and message, about an
+event; identical ones are one `Finding`, counted rather than repeated. Severities:
 `error` the event breaks the catalog (unknown event or field, type mismatch, enum value not
 declared, expired event, ...); `warning` allowed but wrong (a deprecated event, an id seen twice);
 `info` worth knowing (an event sent with an earlier version, known through `--schemas`).
@@ -20,12 +21,13 @@ import datetime
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from telemetry_gen_runtime import version_key
 
+from ..diagnostics import Diagnostic, Location, Severity
 from .schemas import UNKNOWN_EVENT, EventSchema, Registry, shown
 from .text import coverage_lines, share
 from .wire import strict_loads
@@ -35,42 +37,46 @@ DEPRECATED_EVENT = "deprecated-event"
 EXPIRED_EVENT = "expired-event"
 DUPLICATE_ID = "duplicate-id"
 EARLIER_VERSION = "earlier-version"
-SEVERITIES = ("error", "warning", "info")
-_SEVERITY = {DEPRECATED_EVENT: "warning", DUPLICATE_ID: "warning", EARLIER_VERSION: "info"}  # the rest: error
+_SEVERITY = {DEPRECATED_EVENT: Severity.WARNING, DUPLICATE_ID: Severity.WARNING, EARLIER_VERSION: Severity.INFO}
 
 
 class InputError(Exception):
     """The input cannot be read at all (a usage problem, not a finding)."""
 
 
+def _diagnostic(code: str, pointer: str, message: str) -> Diagnostic:
+    """A departure live-check finds itself, at `pointer` into the event; its code decides its severity."""
+    return Diagnostic(code, _SEVERITY.get(code, Severity.ERROR), Location(pointer=pointer), message)
+
+
 @dataclass
 class Finding:
-    code: str
+    """One diagnostic of the stream, counted: the same code, event, place in the event and message
+    are one finding, located where they first occurred."""
+
     event: str  # the catalog name, or the name as it arrived (shown safely), or "" when there is none
-    location: str  # a JSON pointer into the event
-    message: str
-    first_seen: str  # `file:line` of the first occurrence
+    pointer: str  # into the event, wherever the event is in its line
+    diagnostic: Diagnostic
     count: int = 1
 
-    @property
-    def severity(self) -> str:
-        return _SEVERITY.get(self.code, "error")
+    def printed(self) -> Diagnostic:
+        """The diagnostic as printed: the event before the message, and the count after it."""
+        about = f"{self.event}: " if self.event else ""
+        times = f" (x{self.count})" if self.count > 1 else ""
+        return replace(self.diagnostic, message=about + self.diagnostic.message + times)
 
     def as_json(self) -> dict[str, Any]:
+        found = self.diagnostic
+        first_seen = replace(found.location, pointer=found.location.pointer.removesuffix(self.pointer))
         return {
-            "code": self.code,
-            "severity": self.severity,
+            "code": found.code,
+            "severity": found.severity.value,
             "event": self.event,
-            "location": self.location,
-            "message": self.message,
-            "first_seen": self.first_seen,
+            "location": self.pointer,
+            "message": found.message,
+            "first_seen": str(first_seen),
             "count": self.count,
         }
-
-    def render(self) -> str:
-        where = " ".join(part for part in (self.event, self.location) if part)
-        times = f" (x{self.count})" if self.count > 1 else ""
-        return f"{self.first_seen}: {self.severity} {self.code}: {where + ': ' if where else ''}{self.message}{times}"
 
 
 def expiry_problem(schema: EventSchema, event: dict[str, Any]) -> str | None:
@@ -105,15 +111,18 @@ class LiveCheck:
     fields_seen: set[tuple[str, str]] = field(default_factory=set)
     _ids: set[str] = field(default_factory=set)
 
-    def add(self, code: str, event: str, location: str, message: str, where: str) -> None:
-        key = (code, event, location, message)
+    def add(self, found: Diagnostic, event: str, at: Location) -> None:
+        """Count `found`, located by a pointer into the event `at` (a line, and the event's place in it)."""
+        pointer = found.location.pointer
+        key = (found.code, event, pointer, found.message)
         if key in self.findings:
             self.findings[key].count += 1
         else:
-            self.findings[key] = Finding(code, event, location, message, where)
+            located = replace(found, location=replace(at, pointer=at.pointer + pointer))
+            self.findings[key] = Finding(event, pointer, located)
 
-    def check(self, where: str, event: object) -> None:
-        """Check one event read at `where` (`file:line`)."""
+    def check(self, at: Location, event: object) -> None:
+        """Check one event read `at` a line of the input."""
         self.checked += 1
         schema, problems = self.registry.check(event)
         arrived = event.get("event") if isinstance(event, dict) else None
@@ -122,7 +131,7 @@ class LiveCheck:
         else:
             name = shown(arrived) if arrived is not None else ""
         for problem in problems:
-            self.add(problem.code, name, problem.location, problem.message, where)
+            self.add(problem, name, at)
             if problem.code == UNKNOWN_EVENT:
                 self.unknown[shown(arrived)] += 1
         errors = bool(problems)
@@ -136,27 +145,27 @@ class LiveCheck:
             else:
                 current = self.registry.current.get(schema.name)
                 now = f"; the catalog has v{current.version}" if current else ""
-                self.add(EARLIER_VERSION, schema.name, "/schema", f"sent with v{schema.version}{now}", where)
+                self.add(_diagnostic(EARLIER_VERSION, "/schema", f"sent with v{schema.version}{now}"), schema.name, at)
             if schema.deprecated:
-                self.add(DEPRECATED_EVENT, schema.name, "", f"deprecated: {schema.deprecated}", where)
+                self.add(_diagnostic(DEPRECATED_EVENT, "", f"deprecated: {schema.deprecated}"), schema.name, at)
             if expired := expiry_problem(schema, event):
-                self.add(EXPIRED_EVENT, schema.name, "", expired, where)
+                self.add(_diagnostic(EXPIRED_EVENT, "", expired), schema.name, at)
                 errors = True
         event_id = event.get("id") if isinstance(event, dict) else None
         if isinstance(event_id, str):
             if event_id in self._ids:
-                self.add(DUPLICATE_ID, name, "/id", f"id {shown(event_id)} was already seen", where)
+                self.add(_diagnostic(DUPLICATE_ID, "/id", f"id {shown(event_id)} was already seen"), name, at)
             self._ids.add(event_id)
         self.valid += not errors
 
-    def not_json(self, where: str, message: str) -> None:
+    def not_json(self, at: Location, message: str) -> None:
         self.checked += 1
-        self.add(NOT_JSON, "", "", message, where)
+        self.add(_diagnostic(NOT_JSON, "", message), "", at)
 
     def counts(self) -> dict[str, int]:
-        totals = Counter({severity: 0 for severity in SEVERITIES})
+        totals = Counter({severity.value: 0 for severity in Severity})
         for finding in self.findings.values():
-            totals[finding.severity] += finding.count
+            totals[finding.diagnostic.severity.value] += finding.count
         return dict(totals)
 
     def summary(self) -> dict[str, Any]:
@@ -183,7 +192,7 @@ class LiveCheck:
     def text(self) -> str:
         summary = self.summary()
         coverage = summary["coverage"]
-        lines = [finding.render() for finding in self.findings.values()]
+        lines = [finding.printed().render() for finding in self.findings.values()]
         counts = ", ".join(f"{count} {severity}" for severity, count in summary["findings"].items())
         lines.append(f"{self.checked} events checked, {self.valid} valid; findings: {counts}")
         declared, never = coverage["declared_events"], coverage["never_seen"]
@@ -204,12 +213,13 @@ def _is_bad_row(value: object) -> bool:
     return isinstance(value, dict) and {"received_at", "errors", "payload"} <= value.keys() and "event" not in value
 
 
-def _records(name: str, stream: BinaryIO) -> Iterator[tuple[str, object | None, str]]:
-    """(where, value, why unreadable) for every non-blank line; a batch body gives each of its events."""
+def _records(name: str, stream: BinaryIO) -> Iterator[tuple[Location, object | None, str]]:
+    """(where, value, why unreadable) for every non-blank line: the line, and the value's place in it
+    (a JSON pointer), for a bad row's payload and for each event of a batch body."""
     for number, line in enumerate(stream, 1):
         if not line.strip():
             continue
-        where = f"{name}:{number}"
+        where = Location(name, number)
         try:
             value = strict_loads(line.decode("utf-8"))
         except RecursionError:
@@ -220,15 +230,15 @@ def _records(name: str, stream: BinaryIO) -> Iterator[tuple[str, object | None, 
             continue
         if _is_bad_row(value):
             assert isinstance(value, dict)
-            yield where, value["payload"], ""
+            yield replace(where, pointer="/payload"), value["payload"], ""
         elif isinstance(value, dict) and "event" not in value and isinstance(value.get("events"), list):
             for index, event in enumerate(value["events"]):
-                yield f"{where}[{index}]", event, ""
+                yield replace(where, pointer=f"/events/{index}"), event, ""
         else:
             yield where, value, ""
 
 
-def read(source: str) -> Iterator[tuple[str, object | None, str]]:
+def read(source: str) -> Iterator[tuple[Location, object | None, str]]:
     """Every record of a file, of the `.jsonl` files below a folder (sorted), or of standard input (`-`)."""
     if source == "-":
         yield from _records("<stdin>", sys.stdin.buffer)

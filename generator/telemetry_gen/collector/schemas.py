@@ -9,8 +9,9 @@ accept (tested against jsonschema, the reference implementation), read `$` in a 
 ECMA-262 does (the end of the text, never before a final newline), and test a value's length
 before its items or its pattern, so checking an event costs no more than reading it.
 
-A violation becomes a `Problem`: a stable code, a JSON-pointer location in the event and a
-message. The collector writes problems into bad rows; live-check turns them into findings.
+A violation becomes a `Diagnostic` (see `problem`): an error with a stable code, located by a
+JSON pointer into the event, and a message. The collector keeps them as the reasons of a bad row;
+live-check reports them at the input line the event came from.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 from telemetry_gen_runtime import MISSING, Check, EventSpec, Violation, check_envelope, version_key
 
 from ..catalog.model import NAME_PART, Catalog
-from ..diagnostics import Diagnostic, Location, Severity
+from ..diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
 from ..targets.jsonschema import event_schema
 from .checks import EventChecks, UnreadSchema, catalog_checks, schema_checks
 
@@ -36,7 +37,7 @@ BAD_SCHEMA_FILE = "CL001"
 MAX_PROBLEMS = 20  # listed per event; more are summed up in one last problem
 SHOWN_CHARS = 60  # values quoted in messages are cut to this length
 
-# Problem codes, shared by bad rows and live-check findings.
+# The codes of an event's problems, shared by bad rows and live-check findings.
 NOT_AN_OBJECT = "not-an-object"
 UNKNOWN_EVENT = "unknown-event"
 UNKNOWN_SCHEMA = "unknown-schema"
@@ -49,16 +50,9 @@ INVALID_VALUE = "invalid-value"
 MORE_PROBLEMS = "more-problems"
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One way an event departs from its schema. `location` is a JSON pointer (`/data/command`)."""
-
-    location: str
-    code: str
-    message: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"code": self.code, "location": self.location, "message": self.message}
+def problem(where: str, code: str, message: str) -> Diagnostic:
+    """One way an event departs from its schema, at the JSON pointer `where` into the event (`/data/command`)."""
+    return Diagnostic(code, Severity.ERROR, Location(pointer=where), message)
 
 
 def shown(value: object, limit: int = SHOWN_CHARS) -> str:
@@ -169,10 +163,10 @@ def _message(violation: Violation, expected: object, value: object) -> str:
     return text if len(text) <= 2 * SHOWN_CHARS else text[: 2 * SHOWN_CHARS - 3] + "..."
 
 
-def _problems(violations: list[Violation], event: dict[str, Any], document: Mapping[str, Any]) -> set[Problem]:
+def _problems(violations: list[Violation], event: dict[str, Any], document: Mapping[str, Any]) -> set[Diagnostic]:
     """The problems the violations of `event` stand for. Undeclared keys are named up to the number of
     problems listed, per object, and the rest counted: an object can hold a hundred thousand."""
-    found: set[Problem] = set()
+    found: set[Diagnostic] = set()
     undeclared: dict[tuple[object, ...], list[str]] = {}
     # The undeclared keys of one object come one after the other, each path its object's path + key.
     run: tuple[str, dict[str, Any], list[str]] | None = None  # that path, the object, its keys so far
@@ -188,16 +182,16 @@ def _problems(violations: list[Violation], event: dict[str, Any], document: Mapp
             keys.append(key)
             run = (field[: len(field) - len(key)], holder, keys)
         elif code == MISSING_FIELD:
-            found.add(Problem(pointer(parts), code, "required, but missing"))
+            found.add(problem(pointer(parts), code, "required, but missing"))
         else:
             expected = _schema_at(document, parts).get(violation.code)
-            found.add(Problem(pointer(parts), code, _message(violation, expected, value)))
+            found.add(problem(pointer(parts), code, _message(violation, expected, value)))
     for where, keys in undeclared.items():
         for key in heapq.nsmallest(MAX_PROBLEMS, keys):
-            found.add(Problem(pointer([*where, key]), UNKNOWN_FIELD, "not declared in the catalog"))
+            found.add(problem(pointer([*where, key]), UNKNOWN_FIELD, "not declared in the catalog"))
         if len(keys) > MAX_PROBLEMS:
             rest = len(keys) - MAX_PROBLEMS
-            found.add(Problem(pointer(where), UNKNOWN_FIELD, f"{rest} more fields not declared in the catalog"))
+            found.add(problem(pointer(where), UNKNOWN_FIELD, f"{rest} more fields not declared in the catalog"))
     return found
 
 
@@ -272,15 +266,16 @@ class EventSchema:
             found = self.document.get("properties", {}).get("data", {}).get("properties", {})
         return found if isinstance(found, Mapping) else {}
 
-    def check(self, event: dict[str, Any]) -> list[Problem]:
+    def check(self, event: dict[str, Any]) -> list[Diagnostic]:
         """Every way `event` departs from this schema."""
-        problems = sorted(_problems(check_envelope(event, self.spec, self.check_context), event, self.document))
+        violations = check_envelope(event, self.spec, self.check_context)
+        problems = sorted_diagnostics(_problems(violations, event, self.document))
         timestamp = event.get("timestamp")
-        if not any(p.location == "/timestamp" for p in problems) and not _real_timestamp(str(timestamp)):
-            problems.append(Problem("/timestamp", INVALID_VALUE, f"{shown(timestamp)} is not a real date and time"))
+        if not any(p.location.pointer == "/timestamp" for p in problems) and not _real_timestamp(str(timestamp)):
+            problems.append(problem("/timestamp", INVALID_VALUE, f"{shown(timestamp)} is not a real date and time"))
         if len(problems) > MAX_PROBLEMS:
             rest = len(problems) - MAX_PROBLEMS
-            problems = [*problems[:MAX_PROBLEMS], Problem("", MORE_PROBLEMS, f"{rest} more problem(s) not listed")]
+            problems = [*problems[:MAX_PROBLEMS], problem("", MORE_PROBLEMS, f"{rest} more problem(s) not listed")]
         return problems
 
 
@@ -323,7 +318,7 @@ class Registry:
         self.names = frozenset(self.versions)
         self.longest_string = max([0, *(_max_length(s.document) for s in self.by_id.values())])
 
-    def lookup(self, event: dict[str, Any]) -> tuple[EventSchema | None, Problem | None]:
+    def lookup(self, event: dict[str, Any]) -> tuple[EventSchema | None, Diagnostic | None]:
         """The schema an event names by `$id`, or why there is none."""
         schema_id, name = event.get("schema"), event.get("event")
         found = self.by_id.get(schema_id) if isinstance(schema_id, str) else None
@@ -331,18 +326,18 @@ class Registry:
             return found, None
         versions = self.versions.get(name) if isinstance(name, str) else None
         if versions is not None:
-            return None, Problem(
+            return None, problem(
                 "/schema",
                 UNKNOWN_SCHEMA,
                 f"{shown(schema_id, 4 * SHOWN_CHARS)} is not a known schema of {name} (known: {versions}); "
                 "give the collector the schemas/ folder of the build that declared it",
             )
-        return None, Problem("/event", UNKNOWN_EVENT, "not an event of the catalog")
+        return None, problem("/event", UNKNOWN_EVENT, "not an event of the catalog")
 
-    def check(self, event: object) -> tuple[EventSchema | None, list[Problem]]:
+    def check(self, event: object) -> tuple[EventSchema | None, list[Diagnostic]]:
         """The event's schema (None when unknown) and every way the event departs from it."""
         if not isinstance(event, dict):
-            return None, [Problem("", NOT_AN_OBJECT, f"the event is {json_type(event)} {shown(event)}, not an object")]
+            return None, [problem("", NOT_AN_OBJECT, f"the event is {json_type(event)} {shown(event)}, not an object")]
         schema, unknown = self.lookup(event)
         if schema is None:
             assert unknown is not None
@@ -351,7 +346,7 @@ class Registry:
 
 
 def _diagnostic(file: Path, message: str, hint: str) -> Diagnostic:
-    return Diagnostic(BAD_SCHEMA_FILE, Severity.ERROR, Location(file.as_posix(), 1, 1), message, hint)
+    return Diagnostic(BAD_SCHEMA_FILE, Severity.ERROR, Location(file.as_posix()), message, hint)
 
 
 def _not_an_event_schema(document: object) -> str | None:
@@ -386,16 +381,16 @@ def load_earlier(folder: Path) -> tuple[list[EventSchema], list[Diagnostic]]:
         except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             diagnostics.append(_diagnostic(path, f"cannot read the schema: {exc}", "give an unmodified build output"))
             continue
-        problem = _not_an_event_schema(document)
-        if problem is None:
+        why = _not_an_event_schema(document)
+        if why is None:
             assert isinstance(document, dict)
             try:
                 found.append(_entry(document, schema_checks(document), current=False))
                 continue
             except UnreadSchema as exc:
-                problem = str(exc)
+                why = str(exc)
         diagnostics.append(
-            _diagnostic(path, f"not an event schema: {problem}", "give the schemas/ folder of `telemetry-gen build`")
+            _diagnostic(path, f"not an event schema: {why}", "give the schemas/ folder of `telemetry-gen build`")
         )
     return found, diagnostics
 

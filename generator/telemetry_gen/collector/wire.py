@@ -21,7 +21,8 @@ from typing import Any
 
 from telemetry_gen_runtime import CONTEXT_PREFIX, GET_FORM_KEYS
 
-from .schemas import MAX_PROBLEMS, Problem, Registry, pointer, shown
+from ..diagnostics import Diagnostic, sorted_diagnostics
+from .schemas import MAX_PROBLEMS, Registry, pointer, problem, shown
 
 FIELD_TOO_LARGE = "field-too-large"
 INVALID_TEXT = "invalid-text"
@@ -218,19 +219,19 @@ def _strings(event: object) -> list[tuple[list[object], str]]:
     return found
 
 
-def text_problems(event: object, max_chars: int) -> list[Problem]:
+def text_problems(event: object, max_chars: int) -> list[Diagnostic]:
     """Strings (values or keys) past the field-size limit, and text that is not Unicode (lone surrogates).
 
     The strings are found with their paths only when one of them does not fit."""
     if scan(event, max_chars)[1]:
         return []
-    problems: set[Problem] = set()
+    problems: set[Diagnostic] = set()
     for path, text in _strings(event):
         if len(text) > max_chars:
-            problems.add(Problem(pointer(path), FIELD_TOO_LARGE, f"{len(text)} characters; the limit is {max_chars}"))
+            problems.add(problem(pointer(path), FIELD_TOO_LARGE, f"{len(text)} characters; the limit is {max_chars}"))
         elif _SURROGATE.search(text):
-            problems.add(Problem(pointer(path), INVALID_TEXT, "contains a lone surrogate, which is not Unicode text"))
-    return sorted(problems)[:MAX_PROBLEMS]
+            problems.add(problem(pointer(path), INVALID_TEXT, "contains a lone surrogate, which is not Unicode text"))
+    return sorted_diagnostics(problems)[:MAX_PROBLEMS]
 
 
 def clip(value: object, max_chars: int) -> object:

@@ -74,7 +74,7 @@ def change_line(change: Change) -> str:
     where = md_code(change.event) if change.event is not None else "context"
     if change.field is not None:
         where += f" {md_code(change.field)}"
-    return f"{where}: {md(change.detail)} ({change.kind})"
+    return f"{where}: {md(change.detail)} ({change.code} {change.kind})"
 
 
 def markdown(title: str, sections: list[Section]) -> str:
@@ -83,7 +83,7 @@ def markdown(title: str, sections: list[Section]) -> str:
             "title": s.title,
             "breaking": [change_line(c) for c in s.changes if c.breaking],
             "additive": [change_line(c) for c in s.changes if not c.breaking],
-            "problems": [md(p.message) for p in s.problems],
+            "problems": [f"{md(p.message)} ({p.code})" for p in s.problems],
         }
         for s in sections
     ]
@@ -99,6 +99,7 @@ def as_json(base: Catalog, new: Catalog, result: Section) -> str:
         "additive": sum(not c.breaking for c in result.changes),
         "changes": [
             {
+                "code": c.code,
                 "kind": c.kind,
                 "impact": c.impact.value,
                 "event": c.event,
@@ -112,6 +113,7 @@ def as_json(base: Catalog, new: Catalog, result: Section) -> str:
         ],
         "version_problems": [
             {
+                "code": p.code,
                 "file": p.location.file,
                 "line": p.location.line,
                 "column": p.location.column,
@@ -128,7 +130,7 @@ def history_entry(new: Catalog, changes: tuple[Change, ...]) -> str:
     """The changes as an entry of the catalog's `history` (YAML to paste under `history:`)."""
     lines = [f'  "{new.app.version}":']
     for change in sorted(changes, key=lambda c: (c.event or "", c.field or "", c.kind, c.detail)):
-        lines.append(f"    - change: {change.kind}")
+        lines.append(f"    - change: {change.kind}  # {change.code}")
         if change.event is not None:
             lines.append(f"      event: {change.event}")
         if change.field is not None:
@@ -138,6 +140,6 @@ def history_entry(new: Catalog, changes: tuple[Change, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def kind_rows() -> list[tuple[str, str, str]]:
-    """(kind, impact, rule) for every change kind, as `diff --list` prints them."""
-    return [(kind.name, kind.impact.value, kind.rule) for kind in KINDS.values()]
+def kind_rows() -> list[tuple[str, str, str, str]]:
+    """(code, kind, impact, rule) for every change kind, as `diff --list` prints them."""
+    return [(kind.code, kind.name, kind.impact.value, kind.rule) for kind in KINDS.values()]

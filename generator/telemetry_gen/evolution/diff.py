@@ -6,8 +6,9 @@ data under less consent or in a more identifying privacy class than users were t
 change to what is sent is *additive*. Wording-only edits (descriptions, triggers, owners,
 examples, justifications) change no data and are not reported.
 
-Changes are data: a kind (stable, kebab-case), where (event, field, file:line:column) and a
-message; `compare` returns them all, sorted, and the callers report them together.
+Changes are data: a kind (a kebab-case name and a code, `CD…`, both stable), where (event,
+field, file:line:column) and a message; `compare` returns them all, sorted, and the callers report
+them together, each as a `Diagnostic` (a breaking change is a warning, an additive one information).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..catalog.model import (
     StringType,
     ValueType,
 )
-from ..diagnostics import Location
+from ..diagnostics import Diagnostic, Location, Severity
 
 
 class Impact(enum.Enum):
@@ -42,6 +43,7 @@ class Impact(enum.Enum):
 
 @dataclass(frozen=True)
 class ChangeKind:
+    code: str  # CD001-CD008 events, CD010-CD022 fields, CD030-CD032 context; never renumbered
     name: str
     impact: Impact
     badge: str  # how the docs mark it: added, changed, removed or deprecated
@@ -53,48 +55,68 @@ _B, _A = Impact.BREAKING, Impact.ADDITIVE
 KINDS: dict[str, ChangeKind] = {
     kind.name: kind
     for kind in (
-        ChangeKind("event-added", _A, "added", "a new event; no earlier data is affected"),
-        ChangeKind("event-removed", _B, "removed", "apps in the field still send it, and the new catalog rejects it"),
-        ChangeKind("event-renamed", _B, "changed", "its name and schema `$id` change: queries and dashboards lose it"),
-        ChangeKind("event-deprecated", _A, "deprecated", "nothing sent changes; readers are told to move on"),
+        ChangeKind("CD001", "event-added", _A, "added", "a new event; no earlier data is affected"),
         ChangeKind(
+            "CD002", "event-removed", _B, "removed", "apps in the field still send it, and the new catalog rejects it"
+        ),
+        ChangeKind(
+            "CD003", "event-renamed", _B, "changed", "its name and schema `$id` change: queries and dashboards lose it"
+        ),
+        ChangeKind("CD004", "event-deprecated", _A, "deprecated", "nothing sent changes; readers are told to move on"),
+        ChangeKind(
+            "CD005",
             "event-consent-lowered",
             _B,
             "changed",
             "`usage` → `errors`: sent to users who agreed to error reports only",
         ),
-        ChangeKind("event-consent-raised", _A, "changed", "`errors` → `usage`: sent to fewer users"),
-        ChangeKind("event-expiry-changed", _A, "changed", "when the event stops is announced, not what it carries"),
-        ChangeKind("event-version-changed", _A, "changed", "the schema gets a new `$id`; the old one stays valid"),
-        ChangeKind("field-added-optional", _A, "added", "earlier events, which lack it, stay valid"),
-        ChangeKind("field-added-required", _B, "added", "earlier events lack it and are rejected", True),
-        ChangeKind("field-removed", _B, "removed", "earlier events carry it and are rejected (no extra keys)", True),
-        ChangeKind("field-type-changed", _B, "changed", "earlier values have the wrong type", True),
+        ChangeKind("CD006", "event-consent-raised", _A, "changed", "`errors` → `usage`: sent to fewer users"),
         ChangeKind(
+            "CD007", "event-expiry-changed", _A, "changed", "when the event stops is announced, not what it carries"
+        ),
+        ChangeKind(
+            "CD008", "event-version-changed", _A, "changed", "the schema gets a new `$id`; the old one stays valid"
+        ),
+        ChangeKind("CD010", "field-added-optional", _A, "added", "earlier events, which lack it, stay valid"),
+        ChangeKind("CD011", "field-added-required", _B, "added", "earlier events lack it and are rejected", True),
+        ChangeKind(
+            "CD012", "field-removed", _B, "removed", "earlier events carry it and are rejected (no extra keys)", True
+        ),
+        ChangeKind("CD013", "field-type-changed", _B, "changed", "earlier values have the wrong type", True),
+        ChangeKind(
+            "CD014",
             "field-bound-tightened",
             _B,
             "changed",
             "a limit (length, range, pattern, item count, uniqueness) now rejects some earlier values",
             True,
         ),
-        ChangeKind("field-bound-loosened", _A, "changed", "every earlier value is still accepted"),
-        ChangeKind("field-enum-value-added", _A, "changed", "every earlier value is still accepted"),
-        ChangeKind("field-enum-value-removed", _B, "changed", "earlier events with that value are rejected", True),
-        ChangeKind("field-made-required", _B, "changed", "earlier events without it are rejected", True),
-        ChangeKind("field-made-optional", _A, "changed", "every earlier event is still valid"),
+        ChangeKind("CD015", "field-bound-loosened", _A, "changed", "every earlier value is still accepted"),
+        ChangeKind("CD016", "field-enum-value-added", _A, "changed", "every earlier value is still accepted"),
         ChangeKind(
+            "CD017", "field-enum-value-removed", _B, "changed", "earlier events with that value are rejected", True
+        ),
+        ChangeKind("CD018", "field-made-required", _B, "changed", "earlier events without it are rejected", True),
+        ChangeKind("CD019", "field-made-optional", _A, "changed", "every earlier event is still valid"),
+        ChangeKind(
+            "CD020",
             "field-privacy-raised",
             _B,
             "changed",
             "the field now says more about the user than the docs promised (technical < interaction < pseudonymous)",
         ),
-        ChangeKind("field-privacy-lowered", _A, "changed", "the field now says less about the user"),
-        ChangeKind("field-unit-changed", _B, "changed", "the same numbers now mean something else", True),
+        ChangeKind("CD021", "field-privacy-lowered", _A, "changed", "the field now says less about the user"),
+        ChangeKind("CD022", "field-unit-changed", _B, "changed", "the same numbers now mean something else", True),
         ChangeKind(
-            "context-field-added", _B, "added", "every event's context requires it; earlier events lack it", True
+            "CD030",
+            "context-field-added",
+            _B,
+            "added",
+            "every event's context requires it; earlier events lack it",
+            True,
         ),
-        ChangeKind("context-field-removed", _B, "removed", "earlier events carry it and are rejected", True),
-        ChangeKind("context-field-changed", _B, "changed", "its source, type or package changes", True),
+        ChangeKind("CD031", "context-field-removed", _B, "removed", "earlier events carry it and are rejected", True),
+        ChangeKind("CD032", "context-field-changed", _B, "changed", "its source, type or package changes", True),
     )
 }
 
@@ -123,11 +145,17 @@ class Change:
         where = _where(self.event, self.field) if self.event is not None else f"context field {self.field!r}"
         return f"{where}: {self.detail}"
 
+    @property
+    def code(self) -> str:
+        return KINDS[self.kind].code
+
     def sort_key(self) -> tuple[bool, str, str, str, str]:
         return (not self.breaking, self.event or "", self.field or "", self.kind, self.detail)
 
-    def render(self) -> str:
-        return f"{self.location}: {self.impact.value} {self.kind}: {self.message}"
+    def diagnostic(self) -> Diagnostic:
+        """The change as `diff` prints it: a breaking change warns, an additive one informs."""
+        severity = Severity.WARNING if self.breaking else Severity.INFO
+        return Diagnostic(self.code, severity, self.location, f"{self.impact.value} {self.kind}: {self.message}")
 
 
 def _where(event: str, field: str | None) -> str:
