@@ -53,7 +53,7 @@ _KEYWORDS = {
     "array": frozenset({"type", "items", "maxItems", "minItems", "uniqueItems"}),
     "object": frozenset({"type", "additionalProperties", "required", "properties"}),
 }
-_NOWHERE = Location("", 0, 0)
+_NOWHERE = Location()
 
 
 class GeneratedCheck(Protocol):
