@@ -161,8 +161,9 @@ def emit(package_dir: Path, schema_path: Path, repeats: int, seconds: float) -> 
     emitter = getattr(telemetry.events, REFERENCE_EMITTER)
 
     def clear_ours() -> None:
-        if client._dispatcher is not None:
-            client._dispatcher._queue.clear()
+        dispatcher = client._router._dispatcher if client._router is not None else None
+        if dispatcher is not None:
+            dispatcher._queue.clear()
 
     port = closed_port()
     host = f"http://127.0.0.1:{port}"
