@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +46,7 @@ def parse_catalog(text: str, file: str) -> tuple[Catalog | None, list[Diagnostic
         )
         return None, sorted_diagnostics([*diagnostics, not_a_mapping])
     diagnostics += check_structure(data, loaded.source_map, loaded.flaws)
-    content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    catalog, model_diagnostics = build_model(data, loaded.source_map, file, content_hash, loaded.flaws)
+    catalog, model_diagnostics = build_model(data, loaded.source_map, file, loaded.flaws)
     diagnostics += model_diagnostics
     if has_errors(diagnostics):
         if catalog is not None:

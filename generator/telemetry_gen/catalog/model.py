@@ -290,7 +290,6 @@ class HistoryEntry:
 @dataclass(frozen=True)
 class Catalog:
     file: str
-    content_hash: str
     app: App
     context: tuple[ContextField, ...]
     never_collected: tuple[str, ...]
@@ -698,7 +697,7 @@ def _matches(pattern: str, value: str) -> bool | None:
 
 
 def build_model(
-    data: dict[str, Any], source_map: SourceMap, file: str, content_hash: str, flaws: Flaws
+    data: dict[str, Any], source_map: SourceMap, file: str, flaws: Flaws
 ) -> tuple[Catalog | None, list[Diagnostic]]:
     """The model of every part of `data` that no flaw touches, with the problems a schema cannot
     express; the model is None when the app cannot be read."""
@@ -716,7 +715,6 @@ def build_model(
         return None, builder.diagnostics
     catalog = Catalog(
         file=file,
-        content_hash=content_hash,
         app=app,
         context=context,
         never_collected=never_collected,
