@@ -66,6 +66,21 @@ def test_batches_are_gzipped_json_posts_of_schema_valid_events(
         jsonschema.validate(event, schema)
 
 
+def test_an_event_has_one_id_in_every_sink(package: ModuleType, server: Endpoint, tmp_path: Path) -> None:
+    """A sink on the caller's thread and one on the delivery thread get the same envelope id."""
+    memory = package.MemorySink()
+    package.configure(
+        app_version="3.2.0", sinks=[memory, package.HttpSink(server.url)], data_dir=tmp_path, consent="all"
+    )
+    exited(package, 1.0)
+    exited(package, 2.0)
+    assert package.flush(5.0)
+    sent = server.events()
+    assert [e["id"] for e in sent] == [e["id"] for e in memory.events]
+    assert len({e["id"] for e in sent}) == 2
+    assert [e["timestamp"] for e in sent] == [e["timestamp"] for e in memory.events]
+
+
 def test_get_form_sends_one_query_string_request_per_event(
     package: ModuleType, server: Endpoint, tmp_path: Path
 ) -> None:

@@ -448,7 +448,7 @@ class Telemetry:
         if violations:
             self._violation(EventValidationError(spec.name, violations))
         else:
-            self.put((spec, data, time.time()))
+            self.put((spec, data, time.time(), None))
 
     def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
         self._count(f"{spec.name}: internal error", 1)

@@ -21,11 +21,10 @@ from .envelope import make_envelope
 from .sinks import DropCounter, Sink
 from .spec import EventSpec
 
-# What an emitter queues: the event's spec, its validated data, and when it was emitted (seconds
-# since the epoch); the thread makes the envelope with the session's context. Or an envelope
-# already made, when sinks on the caller's thread needed it first.
-Pending = tuple[EventSpec, dict[str, Any], float]
-Queued = dict[str, Any] | Pending
+# What is queued for each event: its spec, its validated data, when it was emitted (seconds since
+# the epoch), and its id when sinks on the caller's thread already wrote it under one (else None:
+# the thread draws it). The thread makes the envelope with the session's context.
+Pending = tuple[EventSpec, dict[str, Any], float, str | None]
 
 
 class Dispatcher:
@@ -49,7 +48,7 @@ class Dispatcher:
 
     def _reset(self) -> None:
         """A fresh queue and no thread; also what a forked child starts from."""
-        self._queue: deque[Queued] = deque()
+        self._queue: deque[Pending] = deque()
         self._taken = 0  # events the thread has taken from the queue; it alone adds to this
         # While the queue is shorter than this, `put` needs to do nothing but append: the thread
         # runs, no batch is full, there is room. 0 until the thread runs, so the first event starts it.
@@ -66,7 +65,7 @@ class Dispatcher:
         self._context = context
         self._reset()
 
-    def put(self, event: Queued) -> None:
+    def put(self, event: Pending) -> None:
         """Queue one event for the background sinks; never blocks, never raises.
 
         Emitters call this on the app's thread for every event, so the usual case is one length
@@ -79,7 +78,7 @@ class Dispatcher:
         else:
             self._put_with_attention(event)
 
-    def _put_with_attention(self, event: Queued) -> None:
+    def _put_with_attention(self, event: Pending) -> None:
         queue = self._queue
         if len(queue) >= self._queue_size:
             self._count_dropped("queue full", 1)
@@ -128,13 +127,9 @@ class Dispatcher:
         context = self._context
         try:
             while len(batch) < self._batch_size:
-                event = self._queue.popleft()
+                spec, data, at, event_id = self._queue.popleft()
                 self._taken += 1
-                if isinstance(event, dict):
-                    batch.append(event)
-                else:
-                    spec, data, at = event
-                    batch.append(make_envelope(spec, context, data, at))
+                batch.append(make_envelope(spec, context, data, at, event_id))
         except IndexError:
             pass
         return batch

@@ -25,12 +25,15 @@ def utc_timestamp(at: float) -> str:
     return datetime.datetime.fromtimestamp(at, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def make_envelope(spec: EventSpec, context: dict[str, Any], data: dict[str, Any], at: float) -> dict[str, Any]:
-    """Wrap validated `data` emitted at `at` (seconds since the epoch) for sending."""
+def make_envelope(
+    spec: EventSpec, context: dict[str, Any], data: dict[str, Any], at: float, event_id: str | None = None
+) -> dict[str, Any]:
+    """Wrap validated `data` emitted at `at` (seconds since the epoch) for sending, under
+    `event_id`, or a new random id."""
     return {
         "event": spec.name,
         "schema": spec.schema_id,
-        "id": uuid.uuid4().hex,
+        "id": event_id or uuid.uuid4().hex,
         "timestamp": utc_timestamp(at),
         "context": context,
         "data": data,

@@ -98,9 +98,9 @@ class Router:
         self.put = self._dispatcher.put if self._dispatcher is not None and not self._sync_sinks else self._deliver_now
 
     def _deliver_now(self, event: Pending) -> None:
-        """Write the event's envelope to the sinks that write on the caller's thread, and queue it
-        for the others (one envelope, so every sink gets the same id)."""
-        spec, data, at = event
+        """Write the event's envelope to the sinks that write on the caller's thread, and queue the
+        event for the others under the same id."""
+        spec, data, at, _ = event
         try:
             envelope = make_envelope(spec, self.context, data, at)
         except Exception as exc:
@@ -114,7 +114,7 @@ class Router:
                 self.tally.count(f"sink {type(sink).__name__} failed", 1)
                 self.tally.log_once(f"sink:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
         if self._dispatcher is not None:
-            self._dispatcher.put(envelope)  # counted there
+            self._dispatcher.put((spec, data, at, envelope["id"]))  # counted there
         else:
             with self.tally.lock:
                 self.tally.accepted += 1
