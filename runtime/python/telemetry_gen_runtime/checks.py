@@ -26,16 +26,14 @@ def has_duplicates(values: list[Any]) -> bool:
         return False
 
 
-# The types of JSON's scalars: a list holding only these is copied whole, without a call per item.
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 def copied(value: Any) -> Any:
-    """`value` with every list and dict in it copied, so what is checked is what is sent."""
+    """A copy of a list or object argument, so what is checked is what is sent.
+
+    A valid value nests no deeper than an object of lists of scalars, so that is as deep as it is
+    copied: a deeper list or object is shared, but the check rejects the event it is in.
+    """
     if isinstance(value, list):
-        if _SCALARS.issuperset(map(type, value)):
-            return value.copy()
-        return [copied(item) for item in value]
+        return value.copy()
     if isinstance(value, dict):
-        return {key: copied(item) for key, item in value.items()}
+        return {key: item.copy() if isinstance(item, list) else item for key, item in value.items()}
     return value
