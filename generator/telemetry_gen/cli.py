@@ -50,11 +50,27 @@ class _Commands(TyperGroup):
 
 app = typer.Typer(
     cls=_Commands,
-    add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     help="Turn events.yaml into JSON Schemas, typed Python emitters and docs.",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Turn events.yaml into JSON Schemas, typed Python emitters and docs."""
+
 
 CatalogArgument = Annotated[Path, typer.Argument(help="The catalog file.", show_default=True)]
 FatalWarnings = Annotated[bool, typer.Option("--fatal-warnings", help="Fail on lint warnings too.")]
@@ -95,13 +111,34 @@ def _report(diagnostics: list[Diagnostic]) -> None:
         typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
 
 
-def _checked(catalog_path: Path, fatal_warnings: bool, app_version: str | None) -> Catalog:
+def _diagnostics_json(diagnostics: list[Diagnostic], **result: object) -> str:
+    """What `lint` and `build` print with `--format json`: every diagnostic, the counts, the result."""
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+    document = {"diagnostics": [d.as_json() for d in diagnostics], "errors": errors, "warnings": warnings, **result}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _failed(diagnostics: list[Diagnostic]) -> typer.Exit:
+    """The exit of a command whose catalog has errors: 2 when it could not be read at all, as for
+    every usage error, else 1."""
+    from .catalog import UNREADABLE
+
+    return typer.Exit(2 if any(d.code == UNREADABLE for d in diagnostics) else 1)
+
+
+def _checked(
+    catalog_path: Path, fatal_warnings: bool, app_version: str | None, output_format: OutputFormat | None = None
+) -> Catalog:
     from .build import check_catalog
 
     catalog, diagnostics = check_catalog(catalog_path, fatal_warnings=fatal_warnings, app_version=app_version)
-    _report(diagnostics)
+    if output_format is OutputFormat.JSON:
+        typer.echo(_diagnostics_json(diagnostics, catalog=catalog_path.as_posix(), ok=catalog is not None))
+    else:
+        _report(diagnostics)
     if catalog is None:
-        raise typer.Exit(1)
+        raise _failed(diagnostics)
     return catalog
 
 
@@ -110,7 +147,7 @@ def build(
     catalog_path: CatalogArgument = Path("events.yaml"),
     *,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Output folder [default: generated/ beside the catalog].")
+        Path | None, typer.Option("--out", help="Output folder.", show_default="generated/ beside the catalog")
     ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; fail if the output is not up to date.")
@@ -125,6 +162,9 @@ def build(
             help="Neither use nor update the cache of consumer models (.telemetry-gen-cache/ beside the catalog).",
         ),
     ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="How to print the diagnostics and the result.")
+    ] = OutputFormat.TEXT,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
     from .build import BuildRequest, run, why_stale
@@ -132,21 +172,35 @@ def build(
     out_dir = out if out is not None else catalog_path.parent / "generated"
     request = BuildRequest(catalog_path, out_dir, fatal_warnings, app_version, use_cache=not no_cache)
     outcome = run(request, write=not check)
-    _report(outcome.diagnostics)
+    as_json = output_format is OutputFormat.JSON
+    result: dict[str, object] = {"out": out_dir.as_posix(), "events": outcome.events}
+    if not as_json:
+        _report(outcome.diagnostics)
     if outcome.files is None:
-        raise typer.Exit(1)
+        if as_json:
+            typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=False))
+        raise _failed(outcome.diagnostics)
     if not check:
-        typer.echo(f"wrote {len(outcome.files)} files to {out_dir.as_posix()} ({outcome.events} events)")
+        if as_json:
+            typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=True, files=len(outcome.files)))
+        else:
+            typer.echo(f"wrote {len(outcome.files)} files to {out_dir.as_posix()} ({outcome.events} events)")
         return
     staleness = compare(outcome.files, out_dir)
-    if not staleness.up_to_date:
+    reasons = why_stale(outcome.files, out_dir, staleness) if not staleness.up_to_date else []
+    if as_json:
+        stale = {"changed": staleness.changed, "missing": staleness.missing, "extra": staleness.extra, "why": reasons}
+        typer.echo(_diagnostics_json(outcome.diagnostics, **result, up_to_date=staleness.up_to_date, stale=stale))
+    elif not staleness.up_to_date:
         for line in staleness.lines():
             typer.echo(f"{out_dir.as_posix()}: {line}", err=True)
-        for line in why_stale(outcome.files, out_dir, staleness):
+        for line in reasons:
             typer.echo(line, err=True)
         typer.echo("generated output is stale: run `telemetry-gen build`", err=True)
+    else:
+        typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.files)} files)")
+    if not staleness.up_to_date:
         raise typer.Exit(1)
-    typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.files)} files)")
 
 
 @app.command()
@@ -155,6 +209,9 @@ def lint(
     fatal_warnings: FatalWarnings = False,
     list_lints: Annotated[bool, typer.Option("--list", help="List every lint and exit.")] = False,
     app_version: AppVersion = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", help="How to print the diagnostics.")] = (
+        OutputFormat.TEXT
+    ),
 ) -> None:
     """Check the catalog and report every problem, without building."""
     from .catalog.lint import LINTS
@@ -163,8 +220,9 @@ def lint(
         for lint in LINTS:
             typer.echo(f"{lint.code}  {lint.severity.value:<7}  {lint.name}: {lint.summary}")
         return
-    catalog = _checked(catalog_path, fatal_warnings, app_version)
-    typer.echo(f"{catalog_path.as_posix()}: {len(catalog.events)} events, no errors")
+    catalog = _checked(catalog_path, fatal_warnings, app_version, output_format)
+    if output_format is OutputFormat.TEXT:
+        typer.echo(f"{catalog_path.as_posix()}: {len(catalog.events)} events, no errors")
 
 
 class DiffFormat(str, enum.Enum):
@@ -198,7 +256,7 @@ def _base_catalog(catalog_path: Path, ref: str | None, base_file: Path | None) -
         ref = ref if ref is not None else last_tag(catalog_path.parent)
         return _comparable(catalog_at(ref, catalog_path), f"base catalog at {ref}")
     except GitError as exc:
-        raise _usage_error(str(exc)) from None
+        raise _usage_error(f"{exc}; to compare with a catalog file instead, give --base-file PATH") from None
 
 
 @app.command()
@@ -342,12 +400,6 @@ def live_check_command(
         typer.echo(result.text(), nl=False)
     if result.failed(fatal_warnings=fatal_warnings):
         raise typer.Exit(1)
-
-
-@app.command()
-def version() -> None:
-    """Print the telemetry-gen version."""
-    typer.echo(__version__)
 
 
 def main() -> None:

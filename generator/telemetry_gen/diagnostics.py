@@ -60,6 +60,16 @@ class Diagnostic:
             text += f"\n    hint: {self.hint}"
         return text
 
+    def as_json(self) -> dict[str, object]:
+        """The diagnostic as `--format json` prints it; `location` as `render` writes it."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "location": str(self.location),
+            "message": self.message,
+            "hint": self.hint,
+        }
+
     def sort_key(self) -> tuple[Location, str, str]:
         return (self.location, self.code, self.message)
 
