@@ -534,7 +534,7 @@ def test_failed_build_leaves_previous_output_byte_for_byte(tmp_path: Path, varia
 
 def test_missing_catalog_file_is_a_located_error(tmp_path: Path) -> None:
     code, output, reported = build(tmp_path / "nope.yaml", tmp_path / "out")
-    assert code == 1
+    assert code == 2  # a usage error, in every command
     assert [(d.code, d.line, d.column) for d in reported] == [("CF000", 1, 1)]
     assert reported[0].hint
     assert "Traceback" not in output

@@ -42,10 +42,11 @@ def test_help_shows_the_output_folder_default() -> None:
         ["diff", "--base-file", "also-missing.yaml"],
         ["changelog"],
         ["live-check", "--", "MISSING", "capture.jsonl"],
+        ["collect", "--data-dir", "collected", "--port", "0"],
     ],
     ids=" ".join,
 )
-def test_a_catalog_that_cannot_be_read_exits_2_everywhere(
+def test_a_missing_catalog_exits_2_everywhere(
     command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)

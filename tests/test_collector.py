@@ -649,7 +649,7 @@ def test_the_demo_app_sends_through_the_runtime_to_the_collector(tmp_path: Path)
 
 def test_collect_refuses_to_listen_without_a_catalog(tmp_path: Path) -> None:
     code, output = run_cli("collect", str(tmp_path / "missing.yaml"), "--data-dir", str(tmp_path / "d"))
-    assert code == 1 and "CF000" in output
+    assert code == 2 and "CF000" in output
 
 
 def test_report_on_a_folder_the_collector_never_wrote(tmp_path: Path) -> None:

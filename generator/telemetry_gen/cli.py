@@ -119,12 +119,10 @@ def _diagnostics_json(diagnostics: list[Diagnostic], **result: object) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _failed(diagnostics: list[Diagnostic]) -> typer.Exit:
-    """The exit of a command whose catalog has errors: 2 when it could not be read at all, as for
-    every usage error, else 1."""
-    from .catalog import UNREADABLE
-
-    return typer.Exit(2 if any(d.code == UNREADABLE for d in diagnostics) else 1)
+def _failed(catalog_path: Path) -> typer.Exit:
+    """The exit of a command whose catalog has errors: 2 when there is no such file, as for every
+    usage error, else 1."""
+    return typer.Exit(1 if catalog_path.is_file() else 2)
 
 
 def _checked(
@@ -138,7 +136,7 @@ def _checked(
     else:
         _report(diagnostics)
     if catalog is None:
-        raise _failed(diagnostics)
+        raise _failed(catalog_path)
     return catalog
 
 
@@ -179,7 +177,7 @@ def build(
     if outcome.files is None:
         if as_json:
             typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=False))
-        raise _failed(outcome.diagnostics)
+        raise _failed(catalog_path)
     if not check:
         if as_json:
             typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=True, files=len(outcome.files)))
@@ -201,6 +199,26 @@ def build(
         typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.files)} files)")
     if not staleness.up_to_date:
         raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to write events.yaml.")] = Path("."),
+    name: Annotated[str, typer.Option("--name", help="The app's name, in kebab-case (my-app).")] = "my-app",
+) -> None:
+    """Write a starter events.yaml (and the catalog format's schema, for editors) to begin a catalog."""
+    from .starter import APP_NAME, starter_files
+
+    if not APP_NAME.match(name):
+        raise _usage_error(f"--name {name!r} is not kebab-case: lower-case words joined by '-', such as my-app")
+    catalog = folder / "events.yaml"
+    if catalog.exists():
+        raise _usage_error(f"{catalog.as_posix()} exists already; init writes a new catalog only")
+    for file in starter_files(name):
+        target = folder / file.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(file.content, "utf-8")
+    typer.echo(f"wrote {catalog.as_posix()}: edit it, then run `telemetry-gen build {catalog.as_posix()}`")
 
 
 @app.command()
