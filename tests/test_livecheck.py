@@ -168,6 +168,24 @@ def test_exit_code_by_severity(tmp_path: Path) -> None:
     assert run_cli("live-check", str(CATALOG), str(deprecated), "--fatal-warnings")[0] == 1
 
 
+def test_coverage_gate_and_coverage_per_domain(tmp_path: Path) -> None:
+    captured = write_lines(tmp_path / "c.jsonl", envelope(number=1), envelope("app/started", number=2))
+    code, result = check(str(CATALOG), str(captured))
+    coverage = result["summary"]["coverage"]
+    declared = coverage["declared_events"]
+    assert code == 0 and coverage["percent"] == round(200 / declared, 1)
+    app = coverage["domains"]["app"]
+    assert app["seen"] == 2 and app["declared_events"] >= 2
+    assert app["percent"] == round(100 * 2 / app["declared_events"], 1)
+    assert coverage["domains"]["wallet"]["seen"] == 0
+    assert sum(d["declared_events"] for d in coverage["domains"].values()) == declared
+
+    code, output = run_cli("live-check", str(CATALOG), str(captured), "--min-coverage", "50")
+    assert code == 1 and "below --min-coverage 50%" in output
+    assert run_cli("live-check", str(CATALOG), str(captured), "--min-coverage", "5")[0] == 0
+    assert run_cli("live-check", str(CATALOG), str(captured), "--min-coverage", "101")[0] == 2  # out of range
+
+
 def test_standard_input_and_the_default_catalog(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.chdir(CATALOG.parent)
     result = CliRunner().invoke(app, ["live-check", "-"], input=json.dumps(envelope()) + "\n\n")

@@ -399,8 +399,14 @@ def live_check_command(
     output_format: Format = OutputFormat.TEXT,
     earlier: EarlierSchemas = None,
     fatal_warnings: Annotated[bool, typer.Option("--fatal-warnings", help="Fail on warnings too.")] = False,
+    min_coverage: Annotated[
+        float | None,
+        typer.Option(
+            "--min-coverage", metavar="PCT", min=0, max=100, help="Fail when fewer declared events were seen."
+        ),
+    ] = None,
 ) -> None:
-    """Check a captured event stream against the catalog; exit 1 on error findings."""
+    """Check a captured event stream against the catalog; exit 1 on error findings (or too little coverage)."""
     from .collector.livecheck import InputError, live_check
 
     if len(paths) > 2:
@@ -416,7 +422,13 @@ def live_check_command(
         _print_json(result.as_json())
     else:
         typer.echo(result.text(), nl=False)
-    if result.failed(fatal_warnings=fatal_warnings):
+    covered = result.coverage_percent()
+    too_little = min_coverage is not None and covered < min_coverage
+    if too_little:
+        typer.echo(
+            f"coverage {covered:.1f}% of the declared events is below --min-coverage {min_coverage:g}%", err=True
+        )
+    if too_little or result.failed(fatal_warnings=fatal_warnings):
         raise typer.Exit(1)
 
 

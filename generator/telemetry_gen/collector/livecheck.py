@@ -168,15 +168,31 @@ class LiveCheck:
             totals[finding.diagnostic.severity.value] += finding.count
         return dict(totals)
 
+    def coverage_percent(self) -> float:
+        """The share of declared events seen at least once, in percent (100 for a catalog of none)."""
+        declared = self.registry.current
+        seen = sum(1 for name in declared if name in self.seen)
+        return 100.0 * seen / len(declared) if declared else 100.0
+
     def summary(self) -> dict[str, Any]:
         declared = sorted(self.registry.current)
         fields = sorted((name, key) for name in declared for key in self.registry.current[name].declared("data"))
+        domains: dict[str, dict[str, int]] = {}
+        for name in declared:
+            counts = domains.setdefault(name.split("/", 1)[0], {"declared_events": 0, "seen": 0})
+            counts["declared_events"] += 1
+            counts["seen"] += name in self.seen
         return {
             "events_checked": self.checked,
             "events_valid": self.valid,
             "findings": self.counts(),
             "coverage": {
                 "declared_events": len(declared),
+                "percent": round(self.coverage_percent(), 1),
+                "domains": {
+                    domain: {**counts, "percent": round(100.0 * counts["seen"] / counts["declared_events"], 1)}
+                    for domain, counts in domains.items()
+                },
                 "seen": dict(sorted(self.seen.items())),
                 "never_seen": [name for name in declared if name not in self.seen],
                 "unknown_events": dict(sorted(self.unknown.items())),
