@@ -13,7 +13,6 @@ import os
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from .context import context_values
 from .delivery import Pending
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
+from .forks import reset_after_fork
 from .identity import ensure_id
 from .routing import Router, Tally
 from .sinks import ConsoleSink, Session, Sink
@@ -96,18 +96,6 @@ class _Override:
     consent: Level
 
 
-_CLIENTS: weakref.WeakSet[Telemetry] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for client in list(_CLIENTS):
-        client._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 class Telemetry:
     def __init__(self, app: AppInfo) -> None:
         self.app = app
@@ -126,7 +114,7 @@ class Telemetry:
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         self._tally = Tally()
-        _CLIENTS.add(self)
+        reset_after_fork(self)
 
     # -- configuration and consent -------------------------------------------------------
 
@@ -342,7 +330,7 @@ class Telemetry:
         except Exception as exc:  # the app's exit must never fail because of telemetry
             self._log_once("exit", "telemetry failed at exit: %r", exc)
 
-    def _after_fork_in_child(self) -> None:
+    def after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
         self._tally.after_fork_in_child()
         self._session_id = uuid.uuid4().hex  # a new process is a new session

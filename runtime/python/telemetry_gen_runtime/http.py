@@ -18,16 +18,15 @@ import datetime
 import functools
 import gzip
 import json
-import os
 import random
 import threading
 import time
 import urllib.parse
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from .envelope import ENVELOPE_KEYS, utc_timestamp
+from .forks import reset_after_fork
 from .sinks import Session, Sink, dumps
 from .spool import Spool
 from .storage import SPOOL_FOLDER
@@ -96,7 +95,7 @@ class SpoolSender:
         self._drain = drain
         self._stopped = stopped
         self._reset()
-        _SENDERS.add(self)
+        reset_after_fork(self)
 
     def _reset(self) -> None:
         """No thread and nothing to do; also what a forked child starts from (its parent sends
@@ -159,18 +158,6 @@ class SpoolSender:
         self._stopped.set()
         with self._changed:
             self._changed.notify_all()
-
-
-_SENDERS: weakref.WeakSet[SpoolSender] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for sender in list(_SENDERS):
-        sender.after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class HttpSink(Sink):

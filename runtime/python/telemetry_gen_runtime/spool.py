@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
+from .forks import reset_after_fork
 from .sinks import DropCounter
 
 _BATCH = ".jsonl"
@@ -53,7 +53,7 @@ class Spool:
         self._count_dropped = count_dropped
         self._lock = threading.Lock()
         self._closed = False
-        _SPOOLS.add(self)
+        reset_after_fork(self)
 
     def after_fork_in_child(self) -> None:
         # A lock another thread held at the fork stays held in the child, where no thread releases it.
@@ -157,15 +157,3 @@ class Spool:
         """No more batches are kept or handed out: the user opted out, and the folder goes next."""
         with self._lock:
             self._closed = True
-
-
-_SPOOLS: weakref.WeakSet[Spool] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for spool in list(_SPOOLS):
-        spool.after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
