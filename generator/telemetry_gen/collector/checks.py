@@ -13,7 +13,7 @@ import functools
 import math
 import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,7 +35,7 @@ from ..catalog.model import (
 from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
 from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
-from ..targets.pychecks import CheckModule, Member, module_source
+from ..targets.pychecks import CheckModule, members, module_source
 from ..targets.pychecks import catalog_checks as catalog_check_module
 
 # A field name as the catalog's format allows it (no double underscore, which names nested checks).
@@ -86,10 +86,6 @@ def _load(module: CheckModule, name: str) -> dict[str, GeneratedCheck]:
     loaded = types.ModuleType(name)
     exec(compile(module_source(module, "# Rendered in memory by the collector."), f"<{name}>", "exec"), loaded.__dict__)
     return {function.name: getattr(loaded, function.name) for function in module.functions}
-
-
-def _members(fields: Iterable[Field]) -> tuple[Member, ...]:
-    return tuple(Member(f.name, f.type, f.required) for f in fields)
 
 
 def catalog_checks(catalog: Catalog) -> dict[str, EventChecks]:
@@ -217,7 +213,7 @@ def schema_checks(document: Mapping[str, Any]) -> EventChecks:
     if not isinstance(data, ObjectType):
         raise UnreadSchema("/properties/data: not an object")
     module = CheckModule()
-    context_check = module.object_checker("context", "context", _members(context.fields), "The context.")
-    data_check = module.object_checker("data", str(document["title"]), _members(data.fields), "The data.")
+    context_check = module.object_checker("context", "context", members(context.fields), "The context.")
+    data_check = module.object_checker("data", str(document["title"]), members(data.fields), "The data.")
     functions = _load(module, "earlier_checks")
     return EventChecks.of(functions, context_check, data_check)

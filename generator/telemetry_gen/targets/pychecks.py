@@ -15,6 +15,7 @@ they serve, so a change to one field changes only that field's lines.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..catalog.model import (
@@ -22,6 +23,7 @@ from ..catalog.model import (
     BooleanType,
     Catalog,
     EnumType,
+    Field,
     NumericType,
     ObjectType,
     StringType,
@@ -40,6 +42,11 @@ class Member:
     name: str
     type: ValueType
     required: bool
+
+
+def members(fields: Iterable[Field]) -> tuple[Member, ...]:
+    """The members of an object whose keys are these fields."""
+    return tuple(Member(f.name, f.type, f.required) for f in fields)
 
 
 @dataclass(frozen=True)
@@ -178,9 +185,9 @@ class CheckModule:
             lines += [INDENT * 2 + line for line in item_checks]
             return lines
         assert isinstance(value_type, ObjectType)
-        members = tuple(Member(f.name, f.type, f.required) for f in value_type.fields)
+        fields = members(value_type.fields)
         field_name = owner.rpartition("__")[2]
-        checker = self.object_checker(owner, event, members, f"The {field_name} object of {event}.")
+        checker = self.object_checker(owner, event, fields, f"The {field_name} object of {event}.")
         return [
             f"if not isinstance({var}, dict):",
             INDENT + fail("type", repr(" is not an object")),
@@ -206,7 +213,7 @@ def catalog_checks(catalog: Catalog) -> CatalogChecks:
         event.name: module.object_checker(
             event.identifier,
             event.name,
-            tuple(Member(f.name, f.type, f.required) for f in event.fields),
+            members(event.fields),
             f"The data of one {event.name} event.",
         )
         for event in catalog.events
