@@ -383,21 +383,24 @@ def _major(key: tuple[int, ...]) -> int:
     return key[0] if key else 0
 
 
+def expiry_reached(event: Event, now: Now) -> str | None:
+    """How the event expired (its date passed, or the app version reached its `app:<version>`), or None."""
+    if event.expires.date is not None and event.expires.date < now.date:
+        return f"expired on {event.expires.date.isoformat()}"
+    if (keys := _app_expiry(event, now)) and keys[1] >= keys[0]:
+        return f"expired with app version {event.expires.app_version} (this is {now.app_version})"
+    return None
+
+
 @_lint("LN004", "expired", Severity.ERROR, "the event's expiry date, or app version (--app-version), is reached")
 def _expired(catalog: Catalog, now: Now) -> Iterator[Finding]:
     for event in catalog.events:
-        if event.expires.date is not None and event.expires.date < now.date:
-            message = f"event {event.name!r} expired on {event.expires.date.isoformat()}"
-        elif (keys := _app_expiry(event, now)) and keys[1] >= keys[0]:
-            message = (
-                f"event {event.name!r} expired with app version {event.expires.app_version} (this is {now.app_version})"
-            )
-        else:
+        if (reached := expiry_reached(event, now)) is None:
             continue
         yield Finding(
             event,
             event.location,
-            message + "; its emitter already sends nothing",
+            f"event {event.name!r} {reached}; its emitter already sends nothing",
             "remove the event and its emitter calls, or move `expires` later if it is still needed",
         )
 

@@ -211,6 +211,15 @@ class _PythonModel:
         )
 
 
+def events_module_names(catalog: Catalog) -> dict[str, Event | None]:
+    """The public names of the generated `events` module: each emitter with its event, and the
+    TypedDict class of each object field with None."""
+    model = _PythonModel(catalog)
+    names: dict[str, Event | None] = {cls.name: None for cls in model.typed_dicts}
+    names.update((emitter.function, event) for emitter, event in zip(model.emitters, catalog.events, strict=True))
+    return names
+
+
 def _expiry_arguments(event: Event) -> str:
     """The EventSpec keyword arguments that make an expiring event's emitter a no-op once expired."""
     arguments = []
