@@ -243,6 +243,62 @@ def lint(
         typer.echo(f"{catalog_path.as_posix()}: {len(catalog.events)} events, no errors")
 
 
+@app.command("code-check")
+def code_check_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="[CATALOG] SRC...",
+            help="The catalog (default events.yaml; given first, ending in .yaml or .yml), then the app's Python "
+            "files or folders.",
+            show_default=False,
+        ),
+    ],
+    allow_unused: Annotated[
+        bool, typer.Option("--allow-unused", help="Report events never used as info, not as errors.")
+    ] = False,
+    fatal_warnings: Annotated[
+        bool, typer.Option("--fatal-warnings", help="Fail on warnings too (deprecated events still used).")
+    ] = False,
+    app_version: Annotated[
+        str | None,
+        typer.Option("--app-version", help="The app version being released, at which `expires: app:<version>` ends."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="How to print the findings and the uses.")
+    ] = OutputFormat.TEXT,
+) -> None:
+    """Find where the app's code calls each emitter (read with ast, never imported); exit 1 on an
+    unknown name, an event never used or an expired event still used."""
+    from .catalog import load_catalog
+    from .catalog.lint import Now, today
+    from .codecheck import check_code
+
+    catalog_path = paths[0] if paths[0].suffix in (".yaml", ".yml") else Path("events.yaml")
+    sources = paths[1:] if paths[0].suffix in (".yaml", ".yml") else paths
+    catalog, problems = load_catalog(catalog_path)
+    if catalog is None:
+        if output_format is OutputFormat.JSON:
+            typer.echo(_diagnostics_json(problems, catalog=catalog_path.as_posix(), ok=False))
+        else:
+            _report(problems)
+        raise _failed(catalog_path)
+    if not sources:
+        raise _usage_error("give the app's Python files or folders to check (SRC...)")
+    if missing := [p.as_posix() for p in sources if not p.exists()]:
+        raise _usage_error(f"no such file or folder: {', '.join(missing)}")
+    result = check_code(catalog, sources, Now(today(), app_version), allow_unused=allow_unused)
+    diagnostics = result.diagnostics
+    failed = has_errors(diagnostics) or (fatal_warnings and any(d.severity is Severity.WARNING for d in diagnostics))
+    if output_format is OutputFormat.JSON:
+        typer.echo(_diagnostics_json(diagnostics, catalog=catalog_path.as_posix(), ok=not failed, **result.as_json()))
+    else:
+        typer.echo(result.summary(), nl=False)
+        _report(diagnostics)
+    if failed:
+        raise typer.Exit(1)
+
+
 class DiffFormat(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
