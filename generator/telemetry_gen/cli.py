@@ -268,8 +268,10 @@ def code_check_command(
         OutputFormat, typer.Option("--format", help="How to print the findings and the uses.")
     ] = OutputFormat.TEXT,
 ) -> None:
-    """Find where the app's code calls each emitter (read with ast, never imported); exit 1 on an
-    unknown name, an event never used or an expired event still used."""
+    """Find where the app's code calls each emitter, read with ast (nothing is imported).
+
+    Exit 1 on a name the events module does not have, an event never used, or an expired event still used.
+    """
     from .catalog import load_catalog
     from .catalog.lint import Now, today
     from .codecheck import check_code
