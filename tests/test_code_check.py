@@ -389,3 +389,31 @@ def test_a_dotted_package_inside_the_app_and_relative_imports(tmp_path: Path) ->
         ]
         # The generated package's own folder is skipped; the relative import above the top package is left alone.
         assert unknown == [("CC002", "settings.py", 7, 11)]
+
+
+def test_a_function_s_own_name_hides_the_import(project: Path) -> None:
+    write_tree(
+        project,
+        {
+            "app/main.py": """\
+                from demo_app_telemetry import events
+
+                def record(events):
+                    events.append("a")
+
+                def collect(rows):
+                    events = []
+                    events.extend(rows)
+                    return sorted(rows, key=lambda events: events.count)
+
+                @register(events.app_trial_shown)
+                def started(mode=events.app_legacy_started) -> events.AppSettingsSavedGroups:
+                    events.app_started(mode="cli")
+                """,
+        },
+    )
+    code, document = code_check("app", "--allow-unused")
+    assert code == 0, document
+    assert uses(document, "app/started")["calls"] == ["app/main.py:13:5"]
+    assert uses(document, "app/trial-shown")["references"] == ["app/main.py:11:11"]
+    assert uses(document, "app/legacy-started")["references"] == ["app/main.py:12:18"]

@@ -7,8 +7,9 @@ started`, and `<package>.events.app_started(...)` all name the emitter `app_star
 that is used but not called (passed to `functools.partial`, put in a dict, given to a decorator
 or a registry) counts as a reference: the event is used, just not called on that line.
 
-Resolution is per file and ignores scopes: an import anywhere in the file binds its name for the
-whole file, and a later assignment to that name is not followed. A relative import is resolved
+Resolution is per file: an import anywhere in the file binds its name for the whole file, except
+inside a function whose parameters or assignments bind the same name; a module-level assignment
+to that name is not followed. A relative import is resolved
 from the file's package: the folders above it that hold an `__init__.py`, as Python resolves a
 regular package (so `src/` layouts work whichever folder is given as SRC; namespace packages
 without `__init__.py` are not resolved). `from <package>.events import *` binds every public name
@@ -149,16 +150,16 @@ class _FileScan:
                 self.bind_import_from(node, package)
         called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
         used_locally: set[str] = set()
-        for node in ast.walk(tree):
+        for node, hidden in _walk_with_local_names(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 continue
             if isinstance(node, (ast.Name, ast.Attribute)):
-                name = self.events_attribute(self.qualified(node))
+                name = self.events_attribute(self.qualified(node, hidden))
                 if name is not None:
                     self.uses.append(Use(name, self.location(node), id(node) in called))
                     if isinstance(node, ast.Name):
                         used_locally.add(node.id)
-            elif (lookup := _getattr_lookup(node)) and self.qualified(lookup[0]) == events_module:
+            elif (lookup := _getattr_lookup(node)) and self.qualified(lookup[0], hidden) == events_module:
                 self.uses.append(Use(lookup[2], self.location(lookup[1]), id(node) in called))
         # An emitter imported by name and not used in its file is re-exported: the import is its use.
         self.uses += [use for local, use in self.imported.items() if local not in used_locally]
@@ -201,13 +202,14 @@ class _FileScan:
             return ("events",)  # the generated package's __all__ has it
         return ()
 
-    def qualified(self, node: ast.expr) -> str | None:
-        """The dotted name an expression such as `ev.app_started` stands for, when it starts from a binding."""
+    def qualified(self, node: ast.expr, hidden: frozenset[str]) -> str | None:
+        """The dotted name an expression such as `ev.app_started` stands for, when it starts from a
+        binding that no local name of its function hides."""
         attributes: list[str] = []
         while isinstance(node, ast.Attribute):
             attributes.append(node.attr)
             node = node.value
-        if not isinstance(node, ast.Name) or node.id not in self.bindings:
+        if not isinstance(node, ast.Name) or node.id not in self.bindings or node.id in hidden:
             return None
         return ".".join([self.bindings[node.id], *reversed(attributes)])
 
@@ -268,6 +270,28 @@ def _absolute(node: ast.ImportFrom, package: str) -> str | None:
         return None  # above the top-level package: Python refuses it too
     base = parts[: len(parts) - node.level + 1]
     return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def _walk_with_local_names(tree: ast.Module) -> Iterator[tuple[ast.AST, frozenset[str]]]:
+    """Every node, with the names the functions around it bind themselves (parameters, assignments):
+    there they hide the file's imports. Decorators, defaults and annotations belong to the outer scope."""
+    stack: list[tuple[ast.AST, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, hidden = stack.pop()
+        yield node, hidden
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            stack += [(child, hidden) for child in ast.iter_child_nodes(node)]
+            continue
+        body = node.body if isinstance(node.body, list) else [node.body]
+        arguments = node.args
+        parameters = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        parameters += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        assigned = {
+            n.id for part in body for n in ast.walk(part) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        inner = hidden | {a.arg for a in parameters} | assigned
+        stack += [(child, hidden) for child in ast.iter_child_nodes(node) if child not in body]
+        stack += [(part, inner) for part in body]
 
 
 def _getattr_lookup(node: ast.AST) -> tuple[ast.expr, ast.Constant, str] | None:
