@@ -1,8 +1,9 @@
 """Output target: publishable documentation of every event.
 
 Markdown for a static site generator (`docs/index.md`, one page per domain, `privacy.md`,
-`changelog.md`) and one self-contained HTML page (`docs/index.html`: no external assets, search
-as you type, filters by consent category and privacy class). Catalog text is escaped here, in
+`changelog.md`) and one self-contained HTML page (`docs/one-page.html`: no external assets, search
+as you type, filters by consent category and privacy class). No HTML page shares a Markdown page's
+name, so a site generator (mkdocs) publishes it as it is beside the pages it builds. Catalog text is escaped here, in
 Python, for the format it lands in; the Markdown templates receive only escaped strings, and the
 HTML template is rendered with autoescaping on.
 """
@@ -372,8 +373,8 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         GeneratedFile("docs/privacy.md", render_template("docs/privacy.md.jinja", **markdown)),
         GeneratedFile("docs/changelog.md", render_template("docs/changelog.md.jinja", **markdown)),
         GeneratedFile(
-            "docs/index.html",
-            render_template("docs/index.html.jinja", header=header, **_html_values(catalog, docs, history)),
+            "docs/one-page.html",
+            render_template("docs/one-page.html.jinja", header=header, **_html_values(catalog, docs, history)),
         ),
     ]
     files += [
