@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jinja2
 import pytest
 from browser import (
     checked_boxes,
@@ -654,6 +655,31 @@ def test_markdown_escapes_ordered_list_markers_readably(hostile_docs: Path) -> N
     rendered = read_html(render_markdown((hostile_docs / "privacy.md").read_text("utf-8")))
     items = [flat(line) for line in "".join(rendered.text).splitlines()]
     assert ORDERED_LIST_ITEM in items, [item for item in items if "first" in item]
+
+
+# What opens a tag in Jinja (mkdocs-macros) and in Liquid (Jekyll).
+TEMPLATE_TAG = re.compile(r"\{[{%#]")
+
+
+def test_template_tags_in_catalog_text_stay_text_for_site_generators(
+    hostile: Catalog, hostile_docs: Path, tmp_path: Path
+) -> None:
+    """mkdocs-macros and Jekyll run each page through a template engine before Markdown: the catalog's
+    `{{ user }}` and `{% if %}` must not be evaluated there, and must still read as written."""
+    texts = " ".join(hostile_texts(hostile))
+    assert "{{ user }}" in texts and "{% if %}" in texts and "{% endraw %}" in texts
+    jinja = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    file_name = catalog_from_text(MINIMAL_CATALOG, file="{{ user }}{% if %}.yaml")
+    pages = {**markdown_pages(hostile_docs), **{f.path: f.content for f in docs.render(file_name)}}
+    for name, text in pages.items():
+        if name.endswith(".md"):
+            assert not TEMPLATE_TAG.search(text), f"{name}: {TEMPLATE_TAG.search(text)}"
+            assert jinja.from_string(text).render() == text, name
+    site = mkdocs_build(hostile_docs, tmp_path)
+    shown = flat("".join(read_html((site / "events" / "app" / "index.html").read_text("utf-8")).text))
+    assert "{{ user }} and {% if %} and {# note #} and {% endraw %}" in shown
+    assert "for {{ user }} {% if %}." in shown
+    assert md("[0-9a-f]{32}") == "\\[0-9a-f\\]{32}"  # a quantifier opens no tag and stays as it is
 
 
 def _policy_url_catalog(url: str) -> Catalog:

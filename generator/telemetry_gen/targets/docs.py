@@ -43,6 +43,11 @@ CATEGORY_TEXT = {
     "usage": "sent only if you allow all telemetry",
     "errors": "sent if you allow error reports (or all telemetry)",
 }
+# `{{`, `{%` and `{#` open the tags of the template engines some site generators run over Markdown
+# pages before rendering them (Jinja in mkdocs-macros, Liquid in Jekyll). Their `{` is written as an
+# entity, which reads the same on the page and opens nothing; so is a final `{`, which the text after
+# it could complete.
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#]|$)")
 # Characters with inline meaning anywhere; `<`, `>` and `&` become entities instead.
 RANGE_DASH = "\N{EN DASH}"
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")
@@ -67,7 +72,12 @@ def md(text: str) -> str:
     flat = _flat(text)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _MARKDOWN_INLINE.sub(r"\\\1", flat)
-    return _MARKDOWN_ORDERED_LIST.sub(r"\1\\\2", _MARKDOWN_BLOCK_START.sub(r"\\\1", flat))
+    return template_safe(_MARKDOWN_ORDERED_LIST.sub(r"\1\\\2", _MARKDOWN_BLOCK_START.sub(r"\\\1", flat)))
+
+
+def template_safe(text: str) -> str:
+    """Text in which no template engine finds a tag, reading the same in Markdown or HTML."""
+    return _TEMPLATE_OPENER.sub("&#123;", text)
 
 
 def comment_safe(text: str) -> str:
@@ -82,7 +92,11 @@ def url_safe(url: str) -> str:
 
 @functools.cache
 def md_code(text: str) -> str:
-    """Text as a Markdown code span, whatever backticks it holds."""
+    """Text as a Markdown code span, whatever backticks it holds.
+
+    Only for names the catalog format limits to letters, digits and `_-./`: no entity works
+    inside a code span, so a `{{` there would reach a template engine (see `template_safe`).
+    """
     flat = _flat(text)
     fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
@@ -366,7 +380,8 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
     docs = [event_doc(event, catalog, recorded.get(event.name, [])) for event in catalog.events]
     history = changelog(catalog, docs)
     header = comment_safe(banner(catalog))  # it stands inside an HTML comment
-    markdown = {"header": header, **_markdown_values(catalog, docs, history)}
+    # A template engine reads tags inside HTML comments too.
+    markdown = {"header": template_safe(header), **_markdown_values(catalog, docs, history)}
     domains = sorted({doc.event.domain for doc in docs})
     files = [
         GeneratedFile("docs/index.md", render_template("docs/index.md.jinja", **markdown)),
