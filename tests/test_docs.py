@@ -496,6 +496,65 @@ def test_opt_out_section_names_the_switches(example: Catalog, example_docs: Path
     assert f"<{example.app.privacy_policy_url}>" in opt_out
 
 
+def opt_out_texts(catalog: Catalog) -> tuple[str, str]:
+    """The opt-out section as a reader sees it: of the Markdown index (rendered), and of the HTML page."""
+    files = {f.path: f.content for f in docs.render(catalog)}
+    markdown = read_html(render_markdown(section(files["docs/index.md"], "How to opt in or out"))).text
+    page = re.search(r'<section class="panel" id="opt-out">.*?</section>', files["docs/one-page.html"], re.S)
+    assert page
+    return flat("".join(markdown)), flat("".join(read_html(page.group()).text))
+
+
+def with_opt_out(opt_out: str) -> Catalog:
+    """The minimal catalog (app `demo-app`) with `opt_out` (YAML lines) under `app:`."""
+    text = MINIMAL_CATALOG.replace("  domains: [app]\n", "  domains: [app]\n  opt_out:\n" + opt_out, 1)
+    return catalog_from_text(text)
+
+
+OFFERED_ONLY_BY_THE_APP = ("telemetry enable", "telemetry disable", "configuration file", "may ask", "settings")
+
+
+def test_opt_out_of_an_app_that_declares_nothing_names_only_what_the_runtime_honours() -> None:
+    for text in opt_out_texts(catalog_from_text(MINIMAL_CATALOG)):
+        assert "Telemetry is off until you opt in." in text
+        assert "DO_NOT_TRACK=1" in text and "DEMO_APP_TELEMETRY=0 (off), =errors (error reports only), =1 (all)" in text
+        assert "demo-app/user_id.json" in text
+        assert not [offer for offer in OFFERED_ONLY_BY_THE_APP if offer in text], text
+        assert "deletes nothing" in text  # a variable switches sending off; only the command forgets
+
+
+def test_opt_out_names_the_apps_own_command_and_its_configuration_file() -> None:
+    catalog = with_opt_out(
+        "    command: demo-app telemetry\n"
+        "    config_file: ~/.config/demo-app/settings.toml\n"
+        "    asks_consent: true\n"
+        "    asks_error_report: true\n"
+    )
+    for text in opt_out_texts(catalog):
+        for action in ("enable", "enable --errors-only", "disable", "status"):
+            assert f"demo-app telemetry {action}" in text
+        assert text.count("telemetry disable") == text.count("demo-app telemetry disable") == 2
+        assert "configuration file, ~/.config/demo-app/settings.toml: set collect under telemetry to false" in text
+        assert "demo-app telemetry disable deletes that id and any events still waiting to be sent" in text
+        assert "The app may ask once, at a terminal" in text
+        assert "After an unexpected error the app may ask whether to send a report" in text
+
+
+def test_opt_out_lists_each_offer_only_when_declared() -> None:
+    for text in opt_out_texts(with_opt_out("    config_file: '%APPDATA%\\demo-app\\config.json'\n")):
+        assert "configuration file, %APPDATA%\\demo-app\\config.json: set collect" in text
+        assert "telemetry enable" not in text and "may ask" not in text
+    for text in opt_out_texts(with_opt_out("    asks_error_report: true\n")):
+        assert "After an unexpected error the app may ask" in text
+        assert "may ask once" not in text and "configuration file" not in text
+
+
+def test_example_opt_out_names_vigilant_trader_commands(example: Catalog, example_docs: Path) -> None:
+    opt_out = section((example_docs / "index.md").read_text("utf-8"), "How to opt in or out")
+    assert "`vigilant-trader telemetry disable`" in opt_out
+    assert not re.search(r"`telemetry (enable|disable|status)", opt_out)
+
+
 def test_changelog_lists_every_since_version(example: Catalog, example_docs: Path) -> None:
     changelog = (example_docs / "changelog.md").read_text("utf-8")
     versions = re.findall(r"^## (\S+)$", changelog, re.M)

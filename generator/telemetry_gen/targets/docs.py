@@ -260,13 +260,29 @@ def changelog(catalog: Catalog, docs: list[EventDoc]) -> History:
     ]
 
 
-def opt_out(catalog: Catalog) -> dict[str, str]:
-    prefix = catalog.app.env_prefix
+# The actions of the runtime's ready telemetry command (`telemetry_gen_runtime.commands`).
+COMMAND_ACTIONS = ("enable", "enable --errors-only", "disable", "status")
+
+
+def opt_out(catalog: Catalog) -> dict[str, object]:
+    """What the opt-out section names: the switches the runtime always honours, and what the app
+    declares it offers (`app.opt_out`). The catalog format keeps every value free of backticks and
+    `{`, so the Markdown template sets them in code spans as they are."""
+    app = catalog.app
+    offered = app.opt_out
+    command = offered.command or ""
     return {
         "do_not_track": "DO_NOT_TRACK=1",
-        "app_variable": f"{prefix}_TELEMETRY",
-        "debug_variable": f"{prefix}_TELEMETRY_DEBUG",
-        "user_id_dir": catalog.app.name,
+        "app_variable": f"{app.env_prefix}_TELEMETRY",
+        "debug_variable": f"{app.env_prefix}_TELEMETRY_DEBUG",
+        "user_id_dir": app.name,
+        "commands": [f"{command} {action}" for action in COMMAND_ACTIONS] if command else [],
+        "disable_command": f"{command} disable" if command else "",
+        "config_file": offered.config_file or "",
+        # Only `disable()` (the command's `disable`) deletes the id; these switches leave it on disk.
+        "switches_that_delete_nothing": "a variable or the configuration file" if offered.config_file else "a variable",
+        "asks_consent": offered.asks_consent,
+        "asks_error_report": offered.asks_error_report,
     }
 
 
