@@ -8,6 +8,7 @@ promise their readers. Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jinja2
 import pytest
 from browser import (
     checked_boxes,
@@ -221,7 +223,7 @@ def test_chromium_is_installed() -> None:
 
 
 def test_page_is_self_contained_and_makes_no_requests(example: Catalog, example_docs: Path, browser: WebDriver) -> None:
-    page = example_docs / "index.html"
+    page = example_docs / "one-page.html"
     text = page.read_text("utf-8")
     links = re.findall(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?([^"'\s>]*)""", text, re.IGNORECASE)
     assert links == [example.app.privacy_policy_url]
@@ -235,7 +237,7 @@ def test_page_is_self_contained_and_makes_no_requests(example: Catalog, example_
 
 
 def test_search_as_you_type(example: Catalog, example_docs: Path, browser: WebDriver) -> None:
-    open_page(browser, example_docs / "index.html")
+    open_page(browser, example_docs / "one-page.html")
     everything = [e.name for e in example.events]
     assert len(everything) == 30
     assert_page_shows(browser, example, everything)
@@ -274,7 +276,7 @@ def test_search_as_you_type(example: Catalog, example_docs: Path, browser: WebDr
 
 
 def test_category_filter(example: Catalog, example_docs: Path, browser: WebDriver) -> None:
-    open_page(browser, example_docs / "index.html")
+    open_page(browser, example_docs / "one-page.html")
     set_checkbox(browser, "category", "usage", False)
     errors = expected_visible(example, categories=("errors",))
     assert errors and errors == [e.name for e in example.events if e.category.value == "errors"]
@@ -297,7 +299,7 @@ def test_category_filter(example: Catalog, example_docs: Path, browser: WebDrive
 
 def test_privacy_filter(example: Catalog, example_docs: Path, browser: WebDriver) -> None:
     """An event stays visible while any class of its fields is checked (no fields: technical)."""
-    open_page(browser, example_docs / "index.html")
+    open_page(browser, example_docs / "one-page.html")
     outcomes = set()
     for step in range(2 ** len(PRIVACY)):  # Gray code: one click per step through all 8 combinations
         gray = step ^ (step >> 1)
@@ -338,7 +340,7 @@ return Array.from(document.querySelectorAll('article.event')).map(function (card
 def test_cards_show_why_when_fields_and_version_badges(
     example: Catalog, example_docs: Path, browser: WebDriver
 ) -> None:
-    open_page(browser, example_docs / "index.html")
+    open_page(browser, example_docs / "one-page.html")
     cards = {card["name"]: card for card in browser.execute_script(CARDS_SCRIPT)}
     assert list(cards) == [e.name for e in example.events]
     version = example.app.version
@@ -371,7 +373,7 @@ def test_cards_show_why_when_fields_and_version_badges(
 
 
 def test_page_fits_the_window(example_docs: Path, browser: WebDriver) -> None:
-    open_page(browser, example_docs / "index.html")
+    open_page(browser, example_docs / "one-page.html")
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
 
 
@@ -379,7 +381,7 @@ def test_page_fits_the_window(example_docs: Path, browser: WebDriver) -> None:
 
 
 def test_hostile_text_is_inert_in_the_page(hostile: Catalog, hostile_docs: Path, browser: WebDriver) -> None:
-    page = hostile_docs / "index.html"
+    page = hostile_docs / "one-page.html"
     requests = open_page(browser, page)
     assert requests == [page.resolve().as_uri()]  # `<img src=x>` would have asked for file:///.../x
     with pytest.raises(NoAlertPresentException):
@@ -423,7 +425,7 @@ def test_hostile_text_is_inert_in_the_page(hostile: Catalog, hostile_docs: Path,
 
 
 def test_long_unbroken_words_stay_within_the_window(hostile_docs: Path, browser: WebDriver) -> None:
-    open_page(browser, hostile_docs / "index.html")
+    open_page(browser, hostile_docs / "one-page.html")
     widths = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the page is {widths[0]}px wide in a {widths[1]}px window"
 
@@ -445,7 +447,7 @@ def test_index_links_every_domain_page_and_event_anchor(example: Catalog, exampl
         assert page.count(f'<a id="{anchor}"></a>') == 1, event.name
     for link in re.findall(r"\]\(([^)#]+\.md)", "\n".join(pages.values())):
         assert link in ("privacy.md", "changelog.md", "../index.md", "../privacy.md") or link in linked
-    assert "](privacy.md)" in index and "](changelog.md)" in index
+    assert "](privacy.md)" in index and "](changelog.md)" in index and "](one-page.html)" in index
 
 
 def test_domain_pages_say_what_why_and_when(example: Catalog, example_docs: Path) -> None:
@@ -492,6 +494,65 @@ def test_opt_out_section_names_the_switches(example: Catalog, example_docs: Path
     assert f"`{example.app.env_prefix}_TELEMETRY=0`" in opt_out and "VIGILANT_TRADER_TELEMETRY" in opt_out
     assert f"`{example.app.name}/user_id.json`" in opt_out
     assert f"<{example.app.privacy_policy_url}>" in opt_out
+
+
+def opt_out_texts(catalog: Catalog) -> tuple[str, str]:
+    """The opt-out section as a reader sees it: of the Markdown index (rendered), and of the HTML page."""
+    files = {f.path: f.content for f in docs.render(catalog)}
+    markdown = read_html(render_markdown(section(files["docs/index.md"], "How to opt in or out"))).text
+    page = re.search(r'<section class="panel" id="opt-out">.*?</section>', files["docs/one-page.html"], re.S)
+    assert page
+    return flat("".join(markdown)), flat("".join(read_html(page.group()).text))
+
+
+def with_opt_out(opt_out: str) -> Catalog:
+    """The minimal catalog (app `demo-app`) with `opt_out` (YAML lines) under `app:`."""
+    text = MINIMAL_CATALOG.replace("  domains: [app]\n", "  domains: [app]\n  opt_out:\n" + opt_out, 1)
+    return catalog_from_text(text)
+
+
+OFFERED_ONLY_BY_THE_APP = ("telemetry enable", "telemetry disable", "configuration file", "may ask", "settings")
+
+
+def test_opt_out_of_an_app_that_declares_nothing_names_only_what_the_runtime_honours() -> None:
+    for text in opt_out_texts(catalog_from_text(MINIMAL_CATALOG)):
+        assert "Telemetry is off until you opt in." in text
+        assert "DO_NOT_TRACK=1" in text and "DEMO_APP_TELEMETRY=0 (off), =errors (error reports only), =1 (all)" in text
+        assert "demo-app/user_id.json" in text
+        assert not [offer for offer in OFFERED_ONLY_BY_THE_APP if offer in text], text
+        assert "deletes nothing" in text  # a variable switches sending off; only the command forgets
+
+
+def test_opt_out_names_the_apps_own_command_and_its_configuration_file() -> None:
+    catalog = with_opt_out(
+        "    command: demo-app telemetry\n"
+        "    config_file: ~/.config/demo-app/settings.toml\n"
+        "    asks_consent: true\n"
+        "    asks_error_report: true\n"
+    )
+    for text in opt_out_texts(catalog):
+        for action in ("enable", "enable --errors-only", "disable", "status"):
+            assert f"demo-app telemetry {action}" in text
+        assert text.count("telemetry disable") == text.count("demo-app telemetry disable") == 2
+        assert "configuration file, ~/.config/demo-app/settings.toml: set collect under telemetry to false" in text
+        assert "demo-app telemetry disable deletes that id and any events still waiting to be sent" in text
+        assert "The app may ask once, at a terminal" in text
+        assert "After an unexpected error the app may ask whether to send a report" in text
+
+
+def test_opt_out_lists_each_offer_only_when_declared() -> None:
+    for text in opt_out_texts(with_opt_out("    config_file: '%APPDATA%\\demo-app\\config.json'\n")):
+        assert "configuration file, %APPDATA%\\demo-app\\config.json: set collect" in text
+        assert "telemetry enable" not in text and "may ask" not in text
+    for text in opt_out_texts(with_opt_out("    asks_error_report: true\n")):
+        assert "After an unexpected error the app may ask" in text
+        assert "may ask once" not in text and "configuration file" not in text
+
+
+def test_example_opt_out_names_vigilant_trader_commands(example: Catalog, example_docs: Path) -> None:
+    opt_out = section((example_docs / "index.md").read_text("utf-8"), "How to opt in or out")
+    assert "`vigilant-trader telemetry disable`" in opt_out
+    assert not re.search(r"`telemetry (enable|disable|status)", opt_out)
 
 
 def test_changelog_lists_every_since_version(example: Catalog, example_docs: Path) -> None:
@@ -551,7 +612,48 @@ def test_changelog_and_event_pages_show_recorded_removals_and_changes(tmp_path: 
 def test_docs_explain_how_to_check_what_is_sent(example_docs: Path) -> None:
     heading = re.compile(r"^#{1,3} .*\b(check|see|inspect|verify)\b.*\bsent\b", re.I | re.M)
     assert heading.search((example_docs / "index.md").read_text("utf-8"))
-    assert re.search(r"<h2>[^<]*\b(check|see|inspect|verify)\b[^<]*\bsent\b", (example_docs / "index.html").read_text())
+    page = (example_docs / "one-page.html").read_text("utf-8")
+    assert re.search(r"<h2>[^<]*\b(check|see|inspect|verify)\b[^<]*\bsent\b", page)
+
+
+# ------------------------------------------------------------------------ publishing with mkdocs
+
+# Stricter than the defaults: a link to a missing page or anchor, or a file left out, is a warning.
+LINK_VALIDATION = """\
+validation:
+  omitted_files: warn
+  absolute_links: warn
+  unrecognized_links: warn
+  anchors: warn
+"""
+
+
+def mkdocs_build(docs_dir: Path, out: Path, extra_config: str = "") -> Path:
+    """`mkdocs build --strict` with a configuration of the site name and the docs folder (and
+    `extra_config`); the built site. The build must succeed with no warning."""
+    config = out / "mkdocs.yml"
+    config.write_text(f"site_name: Telemetry\ndocs_dir: {json.dumps(str(docs_dir))}\n{extra_config}", "utf-8")
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config)]
+    result = subprocess.run(
+        [*command, "--site-dir", str(out / "site")], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
+    return out / "site"
+
+
+def test_example_docs_build_with_mkdocs_strict(example: Catalog, example_docs: Path, tmp_path: Path) -> None:
+    site = mkdocs_build(example_docs, tmp_path)
+    home = read_html((site / "index.html").read_text("utf-8"))
+    assert f"Telemetry in {example.app.title}" in "".join(home.text)
+    for page in ("privacy", "changelog", *(f"events/{e.domain}" for e in example.events)):
+        assert (site / page / "index.html").is_file(), page
+    assert (site / "one-page.html").read_bytes() == (example_docs / "one-page.html").read_bytes()
+
+
+def test_links_between_pages_resolve_in_mkdocs(example_docs: Path, hostile_docs: Path, tmp_path: Path) -> None:
+    for name, folder in (("example", example_docs), ("hostile", hostile_docs)):
+        (tmp_path / name).mkdir()
+        mkdocs_build(folder, tmp_path / name, LINK_VALIDATION)
 
 
 # -------------------------------------------------------------------------- hostile Markdown
@@ -592,7 +694,7 @@ def test_hostile_markdown_renders_inert_and_readable(hostile: Catalog, hostile_d
         for href in reader.hrefs:
             policy = (hostile.app.privacy_policy_url or "").replace('"', "%22")
             local = re.fullmatch(r"(\.\./)?[a-z/.-]+\.md(#[a-z0-9-]+)?", href)
-            assert local or href == policy, f"{name}: unexpected link {href}"
+            assert local or href in (policy, "one-page.html"), f"{name}: unexpected link {href}"
         assert "javascript:" not in " ".join(reader.hrefs)
     text = {name: flat("".join(read_html(markup).text)) for name, markup in rendered.items()}
     everything = " ".join(text.values())
@@ -614,6 +716,31 @@ def test_markdown_escapes_ordered_list_markers_readably(hostile_docs: Path) -> N
     assert ORDERED_LIST_ITEM in items, [item for item in items if "first" in item]
 
 
+# What opens a tag in Jinja (mkdocs-macros) and in Liquid (Jekyll).
+TEMPLATE_TAG = re.compile(r"\{[{%#]")
+
+
+def test_template_tags_in_catalog_text_stay_text_for_site_generators(
+    hostile: Catalog, hostile_docs: Path, tmp_path: Path
+) -> None:
+    """mkdocs-macros and Jekyll run each page through a template engine before Markdown: the catalog's
+    `{{ user }}` and `{% if %}` must not be evaluated there, and must still read as written."""
+    texts = " ".join(hostile_texts(hostile))
+    assert "{{ user }}" in texts and "{% if %}" in texts and "{% endraw %}" in texts
+    jinja = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    file_name = catalog_from_text(MINIMAL_CATALOG, file="{{ user }}{% if %}.yaml")
+    pages = {**markdown_pages(hostile_docs), **{f.path: f.content for f in docs.render(file_name)}}
+    for name, text in pages.items():
+        if name.endswith(".md"):
+            assert not TEMPLATE_TAG.search(text), f"{name}: {TEMPLATE_TAG.search(text)}"
+            assert jinja.from_string(text).render() == text, name
+    site = mkdocs_build(hostile_docs, tmp_path)
+    shown = flat("".join(read_html((site / "events" / "app" / "index.html").read_text("utf-8")).text))
+    assert "{{ user }} and {% if %} and {# note #} and {% endraw %}" in shown
+    assert "for {{ user }} {% if %}." in shown
+    assert md("[0-9a-f]{32}") == "\\[0-9a-f\\]{32}"  # a quantifier opens no tag and stays as it is
+
+
 def _policy_url_catalog(url: str) -> Catalog:
     text = re.sub(r"(?m)^  privacy_policy_url: .*$", f"  privacy_policy_url: {url}", HOSTILE.read_text("utf-8"))
     catalog, diagnostics = parse_catalog(text, "hostile.yaml")
@@ -624,8 +751,8 @@ def _policy_url_catalog(url: str) -> Catalog:
 def test_policy_url_is_inert_in_markdown() -> None:
     url = "https://hostile.example/p?<script>alert(1)</script>"
     files = {f.path: f.content for f in docs.render(_policy_url_catalog(url))}
-    assert files["docs/index.html"].count("<script") == 1  # its own
-    assert "p?&lt;script&gt;alert(1)&lt;/script&gt;" in files["docs/index.html"]
+    assert files["docs/one-page.html"].count("<script") == 1  # its own
+    assert "p?&lt;script&gt;alert(1)&lt;/script&gt;" in files["docs/one-page.html"]
     reader = read_html(render_markdown(files["docs/index.md"]))
     assert "script" not in reader.tags
     assert url in flat("".join(reader.text))
@@ -653,7 +780,7 @@ def test_docs_render_from_the_catalog_alone(example: Catalog, monkeypatch: pytes
     monkeypatch.setattr(socket, "getaddrinfo", no_network)
     first = docs.render(example)
     domains = {e.domain for e in example.events}
-    expected = {"docs/index.md", "docs/privacy.md", "docs/changelog.md", "docs/index.html"}
+    expected = {"docs/index.md", "docs/privacy.md", "docs/changelog.md", "docs/one-page.html"}
     assert {f.path for f in first} == expected | {f"docs/events/{d}.md" for d in domains}
     assert docs.render(example) == first
 
@@ -683,8 +810,8 @@ def test_docs_are_identical_across_builds(built: tuple[Path, Path]) -> None:
     first, second = built
     one, two = markdown_pages(first / "docs"), markdown_pages(second / "docs")
     assert one == two and len(one) >= 4
-    assert (first / "docs" / "index.html").read_bytes() == (second / "docs" / "index.html").read_bytes()
-    for text in [*one.values(), (first / "docs" / "index.html").read_text("utf-8")]:
+    assert (first / "docs" / "one-page.html").read_bytes() == (second / "docs" / "one-page.html").read_bytes()
+    for text in [*one.values(), (first / "docs" / "one-page.html").read_text("utf-8")]:
         assert str(first.parent) not in text and str(second.parent) not in text
 
 
@@ -694,13 +821,13 @@ def test_check_detects_edited_docs(built: tuple[Path, Path], tmp_path: Path) -> 
     code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check")
     assert code == 0, output
 
-    page = out / "docs" / "index.html"
+    page = out / "docs" / "one-page.html"
     page.write_text(page.read_text("utf-8").replace("30 of 30 events", "29 of 30 events"), "utf-8")
     (out / "docs" / "privacy.md").unlink()
     (out / "docs" / "events" / "app.md").write_text("edited\n", "utf-8")
     code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check")
     assert code == 1 and "stale" in output, output
-    for line in ("changed: docs/index.html", "missing: docs/privacy.md", "changed: docs/events/app.md"):
+    for line in ("changed: docs/one-page.html", "missing: docs/privacy.md", "changed: docs/events/app.md"):
         assert line in output, output
     assert "docs/changelog.md" not in output
 

@@ -263,6 +263,17 @@ class ContextField:
 
 
 @dataclass(frozen=True)
+class OptOut:
+    """What the app offers its users to opt in and out (`app.opt_out`), beyond what the runtime
+    always honours: `DO_NOT_TRACK` and `<PREFIX>_TELEMETRY`."""
+
+    command: str | None  # the app's telemetry command as users type it, e.g. `ledgerline telemetry`
+    config_file: str | None  # where users find the configuration file passed to `configure(config=...)`
+    asks_consent: bool  # the app calls `ask_consent()`
+    asks_error_report: bool  # the app calls `report_error(exc)`, which asks
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     title: str
@@ -272,6 +283,7 @@ class App:
     env_prefix: str
     domains: tuple[str, ...]
     privacy_policy_url: str | None
+    opt_out: OptOut
     version_location: Location
 
 
@@ -314,6 +326,7 @@ class _ModelBuilder:
     def app(self, raw: dict[str, Any]) -> App:
         name: str = raw["name"]
         package: str = raw["package"]
+        opt_out: dict[str, Any] = raw.get("opt_out", {})
         if keyword.iskeyword(package):
             self.error(
                 BAD_VALUE,
@@ -330,6 +343,12 @@ class _ModelBuilder:
             env_prefix=raw.get("env_prefix", name.upper().replace("-", "_")),
             domains=tuple(raw["domains"]),
             privacy_policy_url=raw.get("privacy_policy_url"),
+            opt_out=OptOut(
+                command=opt_out.get("command"),
+                config_file=opt_out.get("config_file"),
+                asks_consent=opt_out.get("asks_consent", False),
+                asks_error_report=opt_out.get("asks_error_report", False),
+            ),
             version_location=self.map.value(("app", "version")),
         )
 

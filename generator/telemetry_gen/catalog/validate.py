@@ -39,6 +39,10 @@ _PATTERN_HINTS = {
     "^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$": "write an event name as `domain/action`, both "
     "kebab-case, e.g. app/started",
     "^https?://[^\\s?#]+/$": "give an http(s) URL ending in a slash, e.g. https://telemetry.example.com/schemas/",
+    "^[A-Za-z0-9][A-Za-z0-9._:-]*( [A-Za-z0-9][A-Za-z0-9._:-]*)*$": "write the command as users type it: words of "
+    "letters, digits, `.`, `_`, `:` and `-` with single spaces between them, e.g. `ledgerline telemetry`",
+    "^[^{}`\\s]([^{}`\\u0000-\\u001f\\u007f]*[^{}`\\s])?$": "write the path on one line, without braces, "
+    "backticks or spaces around it, e.g. ~/.config/ledgerline/config.toml",
 }
 
 _JSON_TYPES = {

@@ -1,8 +1,9 @@
 """Output target: publishable documentation of every event.
 
 Markdown for a static site generator (`docs/index.md`, one page per domain, `privacy.md`,
-`changelog.md`) and one self-contained HTML page (`docs/index.html`: no external assets, search
-as you type, filters by consent category and privacy class). Catalog text is escaped here, in
+`changelog.md`) and one self-contained HTML page (`docs/one-page.html`: no external assets, search
+as you type, filters by consent category and privacy class). No HTML page shares a Markdown page's
+name, so a site generator (mkdocs) publishes it as it is beside the pages it builds. Catalog text is escaped here, in
 Python, for the format it lands in; the Markdown templates receive only escaped strings, and the
 HTML template is rendered with autoescaping on.
 """
@@ -42,6 +43,11 @@ CATEGORY_TEXT = {
     "usage": "sent only if you allow all telemetry",
     "errors": "sent if you allow error reports (or all telemetry)",
 }
+# `{{`, `{%` and `{#` open the tags of the template engines some site generators run over Markdown
+# pages before rendering them (Jinja in mkdocs-macros, Liquid in Jekyll). Their `{` is written as an
+# entity, which reads the same on the page and opens nothing; so is a final `{`, which the text after
+# it could complete.
+_TEMPLATE_OPENER = re.compile(r"\{(?=[{%#]|$)")
 # Characters with inline meaning anywhere; `<`, `>` and `&` become entities instead.
 RANGE_DASH = "\N{EN DASH}"
 _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]|~])")
@@ -66,7 +72,12 @@ def md(text: str) -> str:
     flat = _flat(text)
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _MARKDOWN_INLINE.sub(r"\\\1", flat)
-    return _MARKDOWN_ORDERED_LIST.sub(r"\1\\\2", _MARKDOWN_BLOCK_START.sub(r"\\\1", flat))
+    return template_safe(_MARKDOWN_ORDERED_LIST.sub(r"\1\\\2", _MARKDOWN_BLOCK_START.sub(r"\\\1", flat)))
+
+
+def template_safe(text: str) -> str:
+    """Text in which no template engine finds a tag, reading the same in Markdown or HTML."""
+    return _TEMPLATE_OPENER.sub("&#123;", text)
 
 
 def comment_safe(text: str) -> str:
@@ -81,7 +92,11 @@ def url_safe(url: str) -> str:
 
 @functools.cache
 def md_code(text: str) -> str:
-    """Text as a Markdown code span, whatever backticks it holds."""
+    """Text as a Markdown code span, whatever backticks it holds.
+
+    Only for names the catalog format limits to letters, digits and `_-./`: no entity works
+    inside a code span, so a `{{` there would reach a template engine (see `template_safe`).
+    """
     flat = _flat(text)
     fence = "`" * (max((len(run) for run in _BACKTICKS.findall(flat)), default=0) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
@@ -245,13 +260,29 @@ def changelog(catalog: Catalog, docs: list[EventDoc]) -> History:
     ]
 
 
-def opt_out(catalog: Catalog) -> dict[str, str]:
-    prefix = catalog.app.env_prefix
+# The actions of the runtime's ready telemetry command (`telemetry_gen_runtime.commands`).
+COMMAND_ACTIONS = ("enable", "enable --errors-only", "disable", "status")
+
+
+def opt_out(catalog: Catalog) -> dict[str, object]:
+    """What the opt-out section names: the switches the runtime always honours, and what the app
+    declares it offers (`app.opt_out`). The catalog format keeps every value free of backticks and
+    `{`, so the Markdown template sets them in code spans as they are."""
+    app = catalog.app
+    offered = app.opt_out
+    command = offered.command or ""
     return {
         "do_not_track": "DO_NOT_TRACK=1",
-        "app_variable": f"{prefix}_TELEMETRY",
-        "debug_variable": f"{prefix}_TELEMETRY_DEBUG",
-        "user_id_dir": catalog.app.name,
+        "app_variable": f"{app.env_prefix}_TELEMETRY",
+        "debug_variable": f"{app.env_prefix}_TELEMETRY_DEBUG",
+        "user_id_dir": app.name,
+        "commands": [f"{command} {action}" for action in COMMAND_ACTIONS] if command else [],
+        "disable_command": f"{command} disable" if command else "",
+        "config_file": offered.config_file or "",
+        # Only `disable()` (the command's `disable`) deletes the id; these switches leave it on disk.
+        "switches_that_delete_nothing": "a variable or the configuration file" if offered.config_file else "a variable",
+        "asks_consent": offered.asks_consent,
+        "asks_error_report": offered.asks_error_report,
     }
 
 
@@ -365,15 +396,16 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
     docs = [event_doc(event, catalog, recorded.get(event.name, [])) for event in catalog.events]
     history = changelog(catalog, docs)
     header = comment_safe(banner(catalog))  # it stands inside an HTML comment
-    markdown = {"header": header, **_markdown_values(catalog, docs, history)}
+    # A template engine reads tags inside HTML comments too.
+    markdown = {"header": template_safe(header), **_markdown_values(catalog, docs, history)}
     domains = sorted({doc.event.domain for doc in docs})
     files = [
         GeneratedFile("docs/index.md", render_template("docs/index.md.jinja", **markdown)),
         GeneratedFile("docs/privacy.md", render_template("docs/privacy.md.jinja", **markdown)),
         GeneratedFile("docs/changelog.md", render_template("docs/changelog.md.jinja", **markdown)),
         GeneratedFile(
-            "docs/index.html",
-            render_template("docs/index.html.jinja", header=header, **_html_values(catalog, docs, history)),
+            "docs/one-page.html",
+            render_template("docs/one-page.html.jinja", header=header, **_html_values(catalog, docs, history)),
         ),
     ]
     files += [
