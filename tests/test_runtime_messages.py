@@ -130,6 +130,10 @@ def test_status_in_a_fresh_process_shows_the_decision_the_id_and_the_spool(tmp_p
         assert result.returncode == 0, result.stderr
         shown = result.stdout
         assert "saved decision: all" in shown, shown
+        first = (
+            "telemetry: all (decided by saved decision)" if configured else "telemetry: off (decided by not configured)"
+        )
+        assert shown.startswith(first), shown
         assert f"instance id: {instance_id}" in shown, shown
         assert f"waiting in the spool: {len(spooled)} batch(es), 3 event(s), {size} bytes" in shown, shown
         # Nothing started, nothing sent: the spool is as the earlier run left it.
