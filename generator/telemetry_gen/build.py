@@ -128,7 +128,8 @@ def hand_written(package_folder: Path) -> bool:
     return has_files and _built_by(package_folder / "__init__.py") is None
 
 
-def write(trees: list[OutputTree]) -> None:
+def write_output(trees: list[OutputTree]) -> None:
+    """Replace each folder with its files, each one at once (see `write_tree`)."""
     for tree in trees:
         write_tree(tree.files, tree.folder)
 

@@ -174,7 +174,7 @@ def build(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
-    from .build import BuildRequest, hand_written, run, why_stale, write
+    from .build import BuildRequest, hand_written, run, why_stale, write_output
 
     out_dir = out if out is not None else catalog_path.parent / "generated"
     request = BuildRequest(
@@ -199,7 +199,7 @@ def build(
                     f"{tree.folder.as_posix()} holds files telemetry-gen did not write, and the build replaces "
                     "that folder as a whole: move them, or choose another `app.package` or --python-out"
                 )
-        write(outcome.trees)
+        write_output(outcome.trees)
         if as_json:
             typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=True, files=outcome.files))
         else:
