@@ -1,9 +1,10 @@
 """A tiny stand-in for the Vigilant Trader CLI, showing the generated emitters at work.
 
-It uses the package `telemetry-gen build` wrote to generated/python/, writes what it sends to a
-local JSONL sink and, with `--endpoint`, also sends it over HTTP to a collector on this machine
+It uses the package `telemetry-gen build` wrote to generated/python/, installed as an app
+installs it (`pip install ./runtime/python ./generated/python`), writes what it sends to a local
+JSONL sink and, with `--endpoint`, also sends it over HTTP to a collector on this machine
 (`telemetry-gen collect`); then it prints what was sent. Run it through `scripts/demo`, which
-builds the catalog and starts the collector first.
+builds the catalog, installs the package into a venv of the app's own and starts the collector first.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ import sys
 import tempfile
 import urllib.request
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "generated" / "python"))
 
 import vigilant_trader_telemetry as telemetry
 from vigilant_trader_telemetry import events

@@ -890,3 +890,29 @@ def test_an_example_with_a_newline_after_a_dollar_anchored_pattern_is_refused() 
     value_type = StringType(max_length=10, min_length=None, pattern="^abc$")
     assert example_problem(value_type, "abc") is None
     assert example_problem(value_type, "abc\n") == "does not match ^abc$"
+
+
+def test_a_dotted_package_names_a_subpackage_of_the_app(tmp_path: Path) -> None:
+    catalog = _write(tmp_path, MINIMAL_CATALOG.replace("package: demo_app_telemetry", "package: ledgerline.telemetry"))
+    code, output, reported = build(catalog, tmp_path / "out")
+    assert code == 0 and reported == [], output
+
+
+@pytest.mark.parametrize(
+    ("package", "wrong", "fix"),
+    [
+        ("ledgerline.class", "'class' is a Python keyword", "ledgerline.class_telemetry"),
+        ("ledgerline..telemetry", "snake_case", "ledgerline.telemetry"),
+        ("Ledgerline.telemetry", "snake_case", "ledgerline.telemetry"),
+        ("ledgerline.2fa", "snake_case", "ledgerline.telemetry"),
+    ],
+)
+def test_a_bad_part_of_a_dotted_package_is_a_located_error_with_a_fix(
+    tmp_path: Path, package: str, wrong: str, fix: str
+) -> None:
+    catalog = _write(tmp_path, MINIMAL_CATALOG.replace("package: demo_app_telemetry", f"package: {package}"))
+    code, output, reported = build(catalog, tmp_path / "out")
+    assert code == 1, output
+    assert [(d.code, d.line, d.column) for d in reported] == [("CF013", 5, 12)], output
+    assert wrong in reported[0].message + (reported[0].hint or ""), output
+    assert reported[0].hint is not None and fix in reported[0].hint, output

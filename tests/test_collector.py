@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import json
+import os
 import random
 import signal
 import socket
@@ -635,7 +636,12 @@ def test_the_demo_app_sends_through_the_runtime_to_the_collector(tmp_path: Path)
     """The loop `scripts/demo` shows: the example app's events arrive, and `report` lists them."""
     with collector(tmp_path / "collected") as running:
         demo = [sys.executable, str(REPO / "examples" / "demo_app.py"), "--endpoint", running.url]
-        result = subprocess.run([*demo, "--workdir", str(tmp_path / "app")], capture_output=True, text=True, timeout=60)
+        # scripts/demo installs the package into a venv of the app's own (test_packaging.py tests
+        # that install); here the built package is found on the path.
+        env = {**os.environ, "PYTHONPATH": str(REPO / "generated" / "python")}
+        result = subprocess.run(
+            [*demo, "--workdir", str(tmp_path / "app")], capture_output=True, text=True, timeout=60, env=env
+        )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4. Sent 3 events to the collector at" in result.stdout
     report = json.loads(run_cli("report", "--data-dir", str(tmp_path / "collected"), "--format", "json")[1])

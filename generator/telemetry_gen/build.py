@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -37,15 +37,29 @@ class BuildRequest:
     fatal_warnings: bool
     app_version: str | None
     use_cache: bool = True
+    # A source root of the app (`src`): the emitter package goes there instead of `out/python/`.
+    python_out: Path | None = None
+
+
+@dataclass(frozen=True)
+class OutputTree:
+    """A folder the build owns and replaces as a whole, and the files that make it."""
+
+    folder: Path
+    files: list[GeneratedFile]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a build came to: its diagnostics and, unless they stop the build, the files it makes."""
+    """What a build came to: its diagnostics and, unless they stop the build, the folders it makes."""
 
     diagnostics: list[Diagnostic]
     events: int
-    files: list[GeneratedFile] | None
+    trees: list[OutputTree] | None
+
+    @property
+    def files(self) -> int:
+        return sum(len(tree.files) for tree in self.trees or ())
 
 
 def check_catalog(
@@ -78,8 +92,25 @@ def render_all(catalog: Catalog, models_cache: ModelsCache | None = None) -> lis
     return sorted(files, key=lambda f: f.path)
 
 
-def run(request: BuildRequest, *, write: bool) -> Outcome:
-    """Check and render the catalog, and write the output when `write`; what the build came to."""
+def output_trees(catalog: Catalog, files: list[GeneratedFile], request: BuildRequest) -> list[OutputTree]:
+    """Where the files go: all to `out`, or, with `python_out`, the emitter package into the app's
+    source tree (`src/ledgerline/telemetry/`, its parent folders left alone) and the rest to `out`,
+    without the standalone distribution's `pyproject.toml`."""
+    if request.python_out is None:
+        return [OutputTree(request.out, files)]
+    distribution = f"{python.DISTRIBUTION_FOLDER}/"
+    package = f"{distribution}{python.package_folder(catalog)}/"
+    return [
+        OutputTree(request.out, [f for f in files if not f.path.startswith(distribution)]),
+        OutputTree(
+            request.python_out / python.package_folder(catalog),
+            [replace(f, path=f.path.removeprefix(package)) for f in files if f.path.startswith(package)],
+        ),
+    ]
+
+
+def run(request: BuildRequest) -> Outcome:
+    """Check and render the catalog; what the build came to, and the folders to write."""
     catalog, diagnostics = check_catalog(
         request.catalog, fatal_warnings=request.fatal_warnings, app_version=request.app_version
     )
@@ -87,9 +118,20 @@ def run(request: BuildRequest, *, write: bool) -> Outcome:
         return Outcome(diagnostics, 0, None)
     cache = ModelsCache.beside(request.catalog, request.out) if request.use_cache else None
     files = render_all(catalog, cache)
-    if write:
-        write_tree(files, request.out)
-    return Outcome(diagnostics, len(catalog.events), files)
+    return Outcome(diagnostics, len(catalog.events), output_trees(catalog, files, request))
+
+
+def hand_written(package_folder: Path) -> bool:
+    """Whether a folder the package would replace holds files but not a package telemetry-gen wrote,
+    so replacing it would delete the app's own code."""
+    has_files = package_folder.is_dir() and any(package_folder.iterdir())
+    return has_files and _built_by(package_folder / "__init__.py") is None
+
+
+def write_output(trees: list[OutputTree]) -> None:
+    """Replace each folder with its files, each one at once (see `write_tree`)."""
+    for tree in trees:
+        write_tree(tree.files, tree.folder)
 
 
 def _built_by(path: Path) -> str | None:

@@ -147,6 +147,15 @@ def build(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder.", show_default="generated/ beside the catalog")
     ] = None,
+    python_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--python-out",
+            help="A source root of your app (such as src): write the emitter package there, as "
+            "<root>/<app.package as folders>, instead of a standalone distribution in the output folder.",
+            show_default=False,
+        ),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; fail if the output is not up to date.")
     ] = False,
@@ -165,39 +174,63 @@ def build(
     ] = OutputFormat.TEXT,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
-    from .build import BuildRequest, run, why_stale
+    from .build import BuildRequest, hand_written, run, why_stale, write_output
 
     out_dir = out if out is not None else catalog_path.parent / "generated"
-    request = BuildRequest(catalog_path, out_dir, fatal_warnings, app_version, use_cache=not no_cache)
-    outcome = run(request, write=not check)
+    request = BuildRequest(
+        catalog_path, out_dir, fatal_warnings, app_version, use_cache=not no_cache, python_out=python_out
+    )
+    outcome = run(request)
     as_json = output_format is OutputFormat.JSON
     result: dict[str, object] = {"out": out_dir.as_posix(), "events": outcome.events}
     if not as_json:
         _report(outcome.diagnostics)
-    if outcome.files is None:
+    if outcome.trees is None:
         if as_json:
             typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=False))
         raise _failed(catalog_path)
+    package = outcome.trees[1:]  # with --python-out: the emitter package in the app's source tree
+    if package:
+        result["python_out"] = package[0].folder.as_posix()
     if not check:
+        for tree in package:
+            if hand_written(tree.folder):
+                raise _usage_error(
+                    f"{tree.folder.as_posix()} holds files telemetry-gen did not write, and the build replaces "
+                    "that folder as a whole: move them, or choose another `app.package` or --python-out"
+                )
+        write_output(outcome.trees)
         if as_json:
-            typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=True, files=len(outcome.files)))
+            typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=True, files=outcome.files))
         else:
-            typer.echo(f"wrote {len(outcome.files)} files to {out_dir.as_posix()} ({outcome.events} events)")
+            where = " and ".join(tree.folder.as_posix() for tree in outcome.trees)
+            typer.echo(f"wrote {outcome.files} files to {where} ({outcome.events} events)")
         return
-    staleness = compare(outcome.files, out_dir)
-    reasons = why_stale(outcome.files, out_dir, staleness) if not staleness.up_to_date else []
+    stale: dict[str, object] = {}
+    up_to_date = True
+    for key, tree in zip(("stale", "python_stale"), outcome.trees, strict=False):
+        staleness = compare(tree.files, tree.folder)
+        reasons = why_stale(tree.files, tree.folder, staleness) if not staleness.up_to_date else []
+        up_to_date = up_to_date and staleness.up_to_date
+        stale[key] = {
+            "changed": staleness.changed,
+            "missing": staleness.missing,
+            "extra": staleness.extra,
+            "why": reasons,
+        }
+        if not as_json:
+            for line in staleness.lines():
+                typer.echo(f"{tree.folder.as_posix()}: {line}", err=True)
+            for line in reasons:
+                typer.echo(line, err=True)
     if as_json:
-        stale = {"changed": staleness.changed, "missing": staleness.missing, "extra": staleness.extra, "why": reasons}
-        typer.echo(_diagnostics_json(outcome.diagnostics, **result, up_to_date=staleness.up_to_date, stale=stale))
-    elif not staleness.up_to_date:
-        for line in staleness.lines():
-            typer.echo(f"{out_dir.as_posix()}: {line}", err=True)
-        for line in reasons:
-            typer.echo(line, err=True)
+        typer.echo(_diagnostics_json(outcome.diagnostics, **result, up_to_date=up_to_date, **stale))
+    elif not up_to_date:
         typer.echo("generated output is stale: run `telemetry-gen build`", err=True)
     else:
-        typer.echo(f"{out_dir.as_posix()} is up to date ({len(outcome.files)} files)")
-    if not staleness.up_to_date:
+        where = " and ".join(tree.folder.as_posix() for tree in outcome.trees)
+        typer.echo(f"{where} {'are' if package else 'is'} up to date ({outcome.files} files)")
+    if not up_to_date:
         raise typer.Exit(1)
 
 

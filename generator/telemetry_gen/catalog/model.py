@@ -327,13 +327,16 @@ class _ModelBuilder:
         name: str = raw["name"]
         package: str = raw["package"]
         opt_out: dict[str, Any] = raw.get("opt_out", {})
-        if keyword.iskeyword(package):
-            self.error(
-                BAD_VALUE,
-                ("app", "package"),
-                f"{package!r} is a Python keyword: `import {package}` would be a syntax error",
-                f"choose another package name, e.g. {package}_telemetry",
-            )
+        parts = package.split(".")
+        for index, part in enumerate(parts):
+            if keyword.iskeyword(part):
+                fixed = ".".join([*parts[:index], part + "_telemetry", *parts[index + 1 :]])
+                self.error(
+                    BAD_VALUE,
+                    ("app", "package"),
+                    f"{part!r} is a Python keyword: `import {package}` would be a syntax error",
+                    f"choose another name for that part, e.g. {fixed}",
+                )
         return App(
             name=name,
             title=raw["title"],

@@ -30,6 +30,9 @@ _PATTERN_HINTS = {
     "^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$": 'write a version as "<breaking>.<additive>" in quotes, e.g. "3.1"',
     "^[a-z][a-z0-9]*(_[a-z0-9]+)*$": "use snake_case: lower-case letters, digits and single underscores, "
     "starting with a letter",
+    "^[a-z][a-z0-9]*(_[a-z0-9]+)*(\\.[a-z][a-z0-9]*(_[a-z0-9]+)*)*$": "give a Python import name: snake_case parts "
+    "(lower-case letters, digits and single underscores, each starting with a letter), joined by dots for a "
+    "subpackage of your app, e.g. ledgerline_telemetry or ledgerline.telemetry",
     "^[a-z][a-z0-9]*(-[a-z0-9]+)*$": "use kebab-case: lower-case letters, digits and single hyphens, "
     "starting with a letter",
     "^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$": "use UPPER_SNAKE_CASE, e.g. MY_APP",

@@ -38,7 +38,12 @@ FORMAT_SETTINGS = Path(__file__).parent / "models_format"
 
 
 def models_path(catalog: Catalog) -> str:
-    return f"models/{catalog.app.package}_models.py"
+    return f"models/{_module_name(catalog)}_models.py"
+
+
+def _module_name(catalog: Catalog) -> str:
+    """The package's import name as one identifier: `ledgerline.telemetry` → `ledgerline_telemetry`."""
+    return catalog.app.package.replace(".", "_")
 
 
 def _without_formats(schema: Any) -> Any:
@@ -65,7 +70,7 @@ def models_input(catalog: Catalog) -> dict[str, Any]:
     document: dict[str, Any] = _without_formats(
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": f"{camel(catalog.app.package)}Event",
+            "title": f"{camel(_module_name(catalog))}Event",
             "oneOf": [{"$ref": f"#/$defs/{name}"} for name in definitions if name != "Context"],
             "$defs": definitions,
         }

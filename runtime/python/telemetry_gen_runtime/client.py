@@ -106,7 +106,7 @@ class Telemetry:
         self._override: _Override | None = None
         self._explicit: tuple[Level, str] | None = None  # (level, source) decided in this process
         self._level: Level = "off"
-        self._source = "default"
+        self._source = "not configured"  # as `_decision` says until configure()
         self._session: Session | None = None
         self._router: Router | None = None  # while telemetry is on
         # Where `emit` hands the events it checked: the router's `put` while telemetry is on.

@@ -12,7 +12,10 @@ import sys
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from .client import Telemetry
-from .consent import level_from_environment
+from .consent import level_from_environment, saved_decision
+from .identity import read_id
+from .spool import waiting_below
+from .storage import SPOOL_FOLDER
 
 if TYPE_CHECKING:
     import argparse
@@ -21,7 +24,8 @@ Action = Literal["enable", "disable", "status"]
 _HELP = {
     "enable": "Share anonymous usage data and error reports (or only error reports with --errors-only).",
     "disable": "Stop sharing; deletes the anonymous id and anything waiting to be sent.",
-    "status": "Show whether telemetry is on, what decided it, and what was sent this run.",
+    "status": "Show whether telemetry is on, what decided it, what was sent this run, and what is stored: "
+    "the saved decision, the anonymous id and the events waiting to be sent.",
 }
 _ERRORS_ONLY_HELP = "Share error reports only, no usage data."
 
@@ -35,10 +39,26 @@ def run_command(client: Telemetry, action: Action, *, errors_only: bool = False,
         client.disable()
     status = client.status()
     out.write(status.describe() + "\n")
+    if action == "status":
+        out.write("".join(line + "\n" for line in stored_state(client)))
     environment = level_from_environment(os.environ, client.app.env_prefix)
     if action != "status" and environment is not None and environment[0] != status.level:
         out.write(f"note: {environment[1]} is set, so other runs stay at '{environment[0]}' while it is.\n")
     return 0
+
+
+def stored_state(client: Telemetry) -> list[str]:
+    """What earlier runs left in the user-data folder, read without starting, sending or storing
+    anything: so a fresh process, configured or not, shows it too."""
+    folder = client.data_dir
+    batches, events, size = waiting_below(folder / SPOOL_FOLDER)
+    waiting = f"{batches} batch(es), {events} event(s), {size} bytes" if batches else "nothing"
+    return [
+        "stored in the data folder:",
+        f"  saved decision: {saved_decision(folder) or 'none'}",
+        f"  instance id: {read_id(folder) or 'none'}",
+        f"  waiting in the spool: {waiting}",
+    ]
 
 
 def add_argparse_command(subparsers: Any, client: Telemetry, name: str = "telemetry") -> argparse.ArgumentParser:

@@ -84,7 +84,14 @@ def _load_config_file(path: Path) -> object:
     if suffix == ".json":
         return json.loads(text)
     if suffix == ".toml":
-        return importlib.import_module("tomllib").loads(text)
+        try:
+            tomllib: Any = importlib.import_module("tomllib")
+        except ImportError:
+            raise ConfigurationError(
+                f"cannot read {path}: reading TOML needs Python 3.11 or later (tomllib); on Python 3.10, "
+                "pass the parsed configuration as `config=` instead (read with tomli, say)"
+            ) from None
+        return tomllib.loads(text)
     try:
         yaml: Any = importlib.import_module("yaml")
     except ImportError:

@@ -74,6 +74,13 @@ class Router:
     ) -> None:
         self.tally = tally
         self.context = context
+        if not sinks:
+            tally.log_once(
+                "no-sinks",
+                "telemetry is on (%s), but no sink is configured, so events go nowhere: pass "
+                "sinks=[HttpSink(url)] (or another Sink) to configure()",
+                session.level,
+            )
         for sink in sinks:
             try:
                 sink.start(session)
