@@ -439,7 +439,7 @@ def test_index_links_every_domain_page_and_event_anchor(example: Catalog, exampl
     assert sorted(linked) == [f"events/{d}.md" for d in domains]
     assert sorted(p for p in pages if p.startswith("events/")) == [f"events/{d}.md" for d in domains]
     for event in example.events:
-        anchor = event.name.replace("/", "-")
+        anchor = event.identifier.replace("_", "-")
         assert f"](events/{event.domain}.md#{anchor})" in index, event.name
         page = pages[f"events/{event.domain}.md"]
         assert page.count(f'<a id="{anchor}"></a>') == 1, event.name

@@ -201,7 +201,8 @@ def event_doc(event: Event, catalog: Catalog, recorded: list[HistoryEntry]) -> E
     words = [event.name, event.description, event.trigger, *(f"{f.name} {f.description}" for f in fields)]
     return EventDoc(
         event=event,
-        anchor=event.name.replace("/", "-"),
+        # The emitter name with hyphens: unique as it is (CF021), and as Markdown anchors are usually written.
+        anchor=event.identifier.replace("_", "-"),
         page=f"events/{event.domain}.md",
         badges=tuple(badges),
         fields=fields,

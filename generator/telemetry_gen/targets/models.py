@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import __version__
 from ..cache import ModelsCache
-from ..catalog.model import Catalog
+from ..catalog.model import Catalog, python_name
 from .common import GeneratedFile, banner
 from .jsonschema import context_schema, event_schema
 from .python import camel
@@ -104,6 +104,21 @@ def _with_json_integers(code: str) -> str:
     return "".join(lines[:imports_end]) + JSON_INTEGER + "".join(lines[imports_end:])
 
 
+def _attribute_names(schema: Any) -> dict[str, str]:
+    """Every property name of `schema` that is not its own Python name, mapped to that name: the
+    model attribute is the field's Python name, the wire name its alias."""
+    names: dict[str, str] = {}
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                names.update({name: python_name(name) for name in value if python_name(name) != name})
+            names.update(_attribute_names(value))
+    elif isinstance(schema, list):
+        for item in schema:
+            names.update(_attribute_names(item))
+    return names
+
+
 def _generate(document: dict[str, Any]) -> str:
     # Imported here: loading the generator takes a while, and a cached build never needs it.
     from datamodel_code_generator import generate
@@ -134,6 +149,7 @@ def _generate(document: dict[str, Any]) -> str:
             strict_types=[StrictTypes.int, StrictTypes.float, StrictTypes.bool, StrictTypes.str],
             # An optional field is absent or valid, never null: absent is pydantic's MISSING.
             use_missing_sentinel=True,
+            aliases=_attribute_names(document),
             # uniqueItems, which pydantic has no constraint for, checked by a generated base class.
             schema_validator_type=SchemaValidatorType.PydanticV2,
             additional_imports=["typing.Annotated", "typing.Any", "pydantic.BeforeValidator", "pydantic.StrictInt"],
