@@ -42,6 +42,8 @@ MIN_NAME_SEGMENTS = 2
 MAX_NAME_SEGMENTS = 4
 _SEGMENT = "[a-z][a-z0-9]*(-[a-z0-9]+)*"
 EVENT_NAME = re.compile(f"^{_SEGMENT}(/{_SEGMENT}){{{MIN_NAME_SEGMENTS - 1},{MAX_NAME_SEGMENTS - 1}}}$")
+# A field name: snake_case or lowerCamelCase, as `$defs/field_name` of catalog.schema.json says.
+FIELD_NAME = re.compile("^[a-z][a-z0-9]*((_[a-z0-9]+)*|([A-Z][a-z0-9]*)*)$")
 # Where a lowerCamelCase name starts a new word: `outputsCount`, `isHTTPEnabled` (→ is_http_enabled).
 _WORD_START = re.compile("(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
