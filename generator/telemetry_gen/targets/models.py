@@ -41,10 +41,15 @@ def models_path(catalog: Catalog) -> str:
     return f"models/{catalog.app.package}_models.py"
 
 
-def _without_formats(schema: Any) -> Any:
-    """Drop `format`: pydantic would turn timestamps into datetimes and lose their pattern."""
+def _without_formats(schema: Any, *, properties: bool = False) -> Any:
+    """Drop the keyword `format`: pydantic would turn timestamps into datetimes and lose their
+    pattern. `properties`: `schema` maps field names to schemas, and a field may be called `format`."""
     if isinstance(schema, dict):
-        return {key: _without_formats(value) for key, value in schema.items() if key != "format"}
+        return {
+            key: _without_formats(value, properties=key == "properties" and not properties)
+            for key, value in schema.items()
+            if properties or key != "format"
+        }
     if isinstance(schema, list):
         return [_without_formats(item) for item in schema]
     return schema
