@@ -175,3 +175,75 @@ def test_the_collector_stores_nested_names_in_readable_folders(
     assert {"settings/general/change-fiat", "settings/tor/onion-links"} <= set(
         re.findall(r'"([a-z/-]+/[a-z-]+)"', output)
     )
+
+
+# ------------------------------------------------------------------------------------------ docs
+
+
+def in_page_order(catalog: Catalog, domain: str) -> list[str]:
+    """The domain's events as its docs list them: those named directly in the domain, then by sub-domain."""
+    names = [e.name for e in catalog.events if e.domain == domain]
+    return [n for n in names if n.count("/") == 1] + [n for n in names if n.count("/") > 1]
+
+
+def test_a_domain_page_has_contents_and_a_section_per_sub_domain(catalog: Catalog, built: Path) -> None:
+    page = (built / "docs/events/settings.md").read_text("utf-8")
+    contents, _, body = page.partition("\n## ")
+    by_section = {
+        heading: re.findall(r"^### `([^`]+)`$", text, re.M)
+        for heading, text in re.findall(r"^## (\S+)\n(.*?)(?=^## |\Z)", "## " + body, re.M | re.S)
+    }
+    assert by_section == {
+        "settings": ["settings/tor"],
+        "settings/coins": ["settings/coins/backend"],
+        "settings/device": [e.name for e in catalog.events if e.name.startswith("settings/device/")],
+        "settings/general": [e.name for e in catalog.events if e.name.startswith("settings/general/")],
+        "settings/tor": ["settings/tor/onion-links"],
+    }
+    assert "- [settings/general](#settings--general): [`settings/general/change-bitcoin-unit`]" in contents
+    for event in (e for e in catalog.events if e.domain == "settings"):
+        anchor = event.identifier.replace("_", "-")
+        assert f"[`{event.name}`](#{anchor})" in contents
+        assert page.count(f'<a id="{anchor}"></a>') == 1
+    for section in ("settings--", "settings--coins", "settings--device", "settings--general", "settings--tor"):
+        assert page.count(f'<a id="{section}"></a>') == 1
+    # A domain without sub-domains keeps one level: its events are the page's sections.
+    trade = (built / "docs/events/trade.md").read_text("utf-8")
+    assert re.findall(r"^##+ .*$", trade, re.M) == ["## `trade/compare-offers`", "## `trade/confirm-trade`"]
+
+
+def test_the_index_lists_events_by_domain(catalog: Catalog, built: Path) -> None:
+    index = (built / "docs/index.md").read_text("utf-8")
+    domains = sorted({e.domain for e in catalog.events})
+    assert " · \n".join(f"[{d}](#{d}--)" for d in domains) in index
+    for domain in domains:
+        heading = f'<a id="{domain}--"></a>\n\n### [{domain}](events/{domain}.md)\n\n'
+        table = index.split(heading, 1)[1].split("\n\n", 1)[0]
+        assert re.findall(r"^\| \[`([^`]+)`\]", table, re.M) == in_page_order(catalog, domain)
+
+
+def test_the_html_page_groups_events_and_hides_emptied_groups(catalog: Catalog, built: Path, tmp_path: Path) -> None:
+    from browser import chromium, open_page, type_search
+
+    with chromium(tmp_path / "profile") as browser:
+        open_page(browser, built / "docs/index.html")
+        shown = browser.execute_script(
+            "return Array.from(document.querySelectorAll('section.domain')).map(function (s) {"
+            "  return [s.id, s.querySelector('h2').innerText,"
+            "    Array.from(s.querySelectorAll('h3.sub-domain-title')).map(function (h) { return h.innerText; }),"
+            "    Array.from(s.querySelectorAll('article.event')).map(function (a) { return a.dataset.name; })]; })"
+        )
+        assert [domain for _, domain, _, _ in shown] == sorted({e.domain for e in catalog.events})
+        settings = next(s for s in shown if s[1] == "settings")
+        assert settings[0] == "settings--"
+        assert settings[2] == ["settings/coins", "settings/device", "settings/general", "settings/tor"]
+        assert settings[3] == in_page_order(catalog, "settings")
+        assert browser.execute_script("return document.querySelectorAll('#contents a').length") == len(shown)
+
+        type_search(browser, "change-language")
+        visible = browser.execute_script(
+            "return Array.from(document.querySelectorAll('section.domain, section.sub-domain, article.event'))"
+            "  .filter(function (e) { return e.offsetParent !== null; })"
+            "  .map(function (e) { return e.id || e.dataset.name; })"
+        )
+        assert visible == ["settings--", "settings--general", "settings-general-change-language"]
