@@ -642,7 +642,7 @@ class _ModelBuilder:
                         BAD_HISTORY,
                         path,
                         f"a recorded {item['change']} names no event",
-                        "add `event: <domain/action>` (only context changes go without one)",
+                        "add `event: <event name>` (only context changes go without one)",
                     )
                 if fields is not None and version == self.catalog_version and item["change"] not in _REMOVALS:
                     self.current_history(item, fields, path)
