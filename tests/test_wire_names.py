@@ -258,3 +258,21 @@ def test_the_collector_refuses_an_earlier_schema_whose_fields_share_a_python_nam
         ("CL001", (tmp_path / "created.v1.schema.json").as_posix())
     ]
     assert "'outputsCount' and 'outputs_count' have one Python name" in problems[0].message
+
+
+def test_history_names_fields_as_the_catalog_does(tmp_path: Path) -> None:
+    text = HARDWARE_WALLET.read_text("utf-8").replace('  version: "1.0"\n', '  version: "1.1"\n', 1)
+    text += (
+        "\nhistory:\n"
+        '  "1.1":\n'
+        "    - change: field-removed\n"
+        "      event: send/transaction/created\n"
+        "      field: ethereumNonce\n"
+        "    - change: field-privacy-raised\n"
+        "      event: device/setup-completed\n"
+        "      field: onboarding.seedType\n"
+    )
+    catalog = tmp_path / "events.yaml"
+    catalog.write_text(text, "utf-8")
+    code, output = run_cli("lint", str(catalog), "--fatal-warnings")
+    assert code == 0, output
