@@ -32,6 +32,7 @@ from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
     Catalog,
     EnumType,
+    emitter_name,
 )
 from telemetry_gen.catalog.patterns import python_pattern
 from telemetry_gen.targets import models as models_target
@@ -273,7 +274,7 @@ def test_models_reject_what_the_schema_rejects(
     _set(path, value)(envelope)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(envelope, schema)
-    model = getattr(models, camel(event_name.replace("/", "_").replace("-", "_")))
+    model = getattr(models, camel(emitter_name(event_name)))
     with pytest.raises(pydantic.ValidationError):
         model.model_validate_json(json.dumps(envelope))
     with pytest.raises(pydantic.ValidationError):
