@@ -39,6 +39,8 @@ from telemetry_gen.write import write_tree
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GENERATED = REPO / "generated"  # the example catalog's committed build
+# A hardware-wallet app's catalog: nested event names, lowerCamelCase wire names.
+HARDWARE_WALLET = REPO / "examples" / "hardware-wallet" / "events.yaml"
 EXAMPLE_PACKAGE = "vigilant_trader_telemetry"
 
 MINIMAL_CATALOG = """\

@@ -226,7 +226,9 @@ def test_page_is_self_contained_and_makes_no_requests(example: Catalog, example_
     page = example_docs / "one-page.html"
     text = page.read_text("utf-8")
     links = re.findall(r"""\b(?:src|href|action|srcset|poster|data)\s*=\s*["']?([^"'\s>]*)""", text, re.IGNORECASE)
-    assert links == [example.app.privacy_policy_url]
+    # The privacy policy, and in-page links to each domain's events.
+    domains = sorted({e.domain for e in example.events})
+    assert links == [example.app.privacy_policy_url, *(f"#{d}--" for d in domains)]
     assert not re.search(r"<link\b|@import|url\(|<iframe|<object|<embed|<img|<base\b", text, re.IGNORECASE)
     assert len(re.findall(r"<script\b", text)) == 1 and "<script>" in text  # one inline script, no src
 
@@ -390,7 +392,7 @@ def test_hostile_text_is_inert_in_the_page(hostile: Catalog, hostile_docs: Path,
         "return [document.querySelectorAll('script').length,"
         " document.querySelectorAll('img, b, i, iframe, object, embed, svg, math, link, base').length,"
         " document.querySelectorAll('style').length,"
-        " document.querySelectorAll('a').length,"
+        " document.querySelectorAll('a:not(#contents a)').length,"
         " Array.from(document.querySelectorAll('*')).filter(function (e) {"
         "   return Array.from(e.attributes).some(function (a) { return /^on/i.test(a.name); }); }).length];"
     )
@@ -441,7 +443,7 @@ def test_index_links_every_domain_page_and_event_anchor(example: Catalog, exampl
     assert sorted(linked) == [f"events/{d}.md" for d in domains]
     assert sorted(p for p in pages if p.startswith("events/")) == [f"events/{d}.md" for d in domains]
     for event in example.events:
-        anchor = event.name.replace("/", "-")
+        anchor = event.identifier.replace("_", "-")
         assert f"](events/{event.domain}.md#{anchor})" in index, event.name
         page = pages[f"events/{event.domain}.md"]
         assert page.count(f'<a id="{anchor}"></a>') == 1, event.name
@@ -693,7 +695,7 @@ def test_hostile_markdown_renders_inert_and_readable(hostile: Catalog, hostile_d
         assert not [a for a in reader.attributes if a.startswith("on")], name
         for href in reader.hrefs:
             policy = (hostile.app.privacy_policy_url or "").replace('"', "%22")
-            local = re.fullmatch(r"(\.\./)?[a-z/.-]+\.md(#[a-z0-9-]+)?", href)
+            local = re.fullmatch(r"((\.\./)?[a-z/.-]+\.md)?(#[a-z0-9-]+)?", href)
             assert local or href in (policy, "one-page.html"), f"{name}: unexpected link {href}"
         assert "javascript:" not in " ".join(reader.hrefs)
     text = {name: flat("".join(read_html(markup).text)) for name, markup in rendered.items()}

@@ -171,10 +171,18 @@ CASES = [
     case("LN007", "app/opnd:", event("app/opened"), event("app/opnd")),
     case("LN007", "retry_counts:", event("app/started", field("retry_count"), field("retry_counts"))),
     case("LN007", "size_kbs:", event("app/started", obj("sizes", field("size_kb"), field("size_kbs")))),
+    case(
+        "LN007",
+        "app/general/change-languages:",
+        event("app/general/change-language"),
+        event("app/general/change-languages"),
+    ),
+    case("LN007", "retryCounts:", event("app/started", field("retryCount"), field("retryCounts"))),
     case("LN008", "wallet_key:", event("wallet/created", field("wallet_key", type="enum", values="[a, b]"))),
     case("LN008", "home_dir:", event("app/started", obj("paths_seen", field("home_dir")), MODE_FIELD)),
     case("LN008", "wallet_address:", event("wallet/shown", field("wallet_address"))),
     case("LN008", "first_name:", event("app/started", field("first_name"))),
+    case("LN008", "walletAddress:", event("wallet/shown", field("walletAddress"))),
     case(
         "LN009",
         "values: [linux, macos, linux]",
@@ -218,8 +226,10 @@ CASES = [
     case("LN013", "wait_ms:", event("app/started", field("wait_ms", **BOUNDED_INT))),
     case("LN013", "wait_ms:", event("app/started", field("wait_ms", **BOUNDED_INT, unit="seconds"))),
     case("LN013", "image_mb:", event("app/started", field("image_mb", **BOUNDED_INT, unit="bytes"))),
+    case("LN013", "waitMs:", event("app/started", field("waitMs", **BOUNDED_INT))),
     case("LN014", "app/started:", event("app/started", field("tx_size"), field("tx_kind"))),
     case("LN014", "options:", event("app/started", obj("options", field("opt_a"), field("opt_b")), MODE_FIELD)),
+    case("LN014", "app/started:", event("app/started", field("txSize"), field("txKind"))),
     case("LN015", "app/started:", event("app/started", deprecated="Use app/launched.")),
     case("LN015", "app/started:", event("app/started", deprecated="Use app/launched.", expires="never")),
     case("LN016", "run_id:", event("app/started", field("run_id", privacy="pseudonymous", type="enum", values="[a]"))),
@@ -231,6 +241,7 @@ CASES = [
         ),
     ),
     case("LN017", "session_id:", event("app/started", field("session_id", **HEX_ID))),
+    case("LN017", "sessionId:", event("app/started", field("sessionId", **HEX_ID))),
     case(
         "LN017",
         "flow_id:",
@@ -250,6 +261,8 @@ CASES = [
     case("LN020", "misc/thing:", event("misc/thing")),
     case("LN021", "os_family:", event("app/started", field("os_family", type="enum", values="[Linux, linux]"))),
     case("LN022", "app/started:", event("app/started", lint_ignore="[LN010]")),
+    case("LN023", "isEnabled:", event("app/started", field("exit_code"), field("isEnabled"), field("retry_total"))),
+    case("LN023", "inner_flag:", event("app/started", field("isEnabled"), obj("options", field("inner_flag")))),
 ]
 
 
@@ -318,7 +331,7 @@ def test_registry_codes_are_unique_sorted_and_well_formed() -> None:
 
 def test_codes_are_stable() -> None:
     """Codes are published and used in lint_ignore: never renumber (append new lints instead)."""
-    assert [(lint.code, lint.name, lint.severity) for lint in LINTS][:22] == [
+    assert [(lint.code, lint.name, lint.severity) for lint in LINTS][:23] == [
         ("LN001", "unknown-domain", Severity.ERROR),
         ("LN002", "missing-description", Severity.ERROR),
         ("LN003", "missing-trigger", Severity.ERROR),
@@ -341,6 +354,7 @@ def test_codes_are_stable() -> None:
         ("LN020", "generic-domain", Severity.WARNING),
         ("LN021", "enum-values-differ-by-case", Severity.WARNING),
         ("LN022", "unused-lint-ignore", Severity.WARNING),
+        ("LN023", "mixed-name-styles", Severity.WARNING),
     ]
 
 

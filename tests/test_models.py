@@ -25,13 +25,14 @@ import jsonschema
 import pydantic
 import pytest
 
-from conftest import FIXTURES, REPO, arguments, import_generated, run_cli
+from conftest import FIXTURES, HARDWARE_WALLET, REPO, arguments, import_generated, run_cli
 from telemetry_gen.build import check_catalog, render_all
 from telemetry_gen.cache import ModelsCache
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
     Catalog,
     EnumType,
+    emitter_name,
 )
 from telemetry_gen.catalog.patterns import python_pattern
 from telemetry_gen.targets import models as models_target
@@ -273,7 +274,7 @@ def test_models_reject_what_the_schema_rejects(
     _set(path, value)(envelope)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(envelope, schema)
-    model = getattr(models, camel(event_name.replace("/", "_").replace("-", "_")))
+    model = getattr(models, camel(emitter_name(event_name)))
     with pytest.raises(pydantic.ValidationError):
         model.model_validate_json(json.dumps(envelope))
     with pytest.raises(pydantic.ValidationError):
@@ -416,16 +417,16 @@ def _accepts(validate: Callable[[Any], Any], value: Any) -> bool:
     return True
 
 
-def test_models_accept_exactly_what_the_schemas_accept(
-    example: Catalog, models: ModuleType, fresh: Path, envelopes: list[dict[str, Any]]
-) -> None:
-    """Every event of the example, changed at one place of its data at a time (at one place of the
-    whole envelope for the first event): the model accepts it, from Python values and from JSON,
-    exactly when JSON Schema does."""
+def _verdicts(
+    catalog: Catalog, models: ModuleType, out: Path, envelopes: list[dict[str, Any]]
+) -> tuple[Counter[bool], list[str]]:
+    """Every event, changed at one place of its data at a time (at one place of the whole envelope
+    for the first event), judged by JSON Schema and by its model (from Python values and from JSON):
+    how many cases were valid and invalid, and every case the two judged differently."""
     verdicts: Counter[bool] = Counter()
     differences = []
-    for index, (event, envelope) in enumerate(zip(example.events, envelopes, strict=True)):
-        schema = schema_of(fresh, envelope)
+    for index, (event, envelope) in enumerate(zip(catalog.events, envelopes, strict=True)):
+        schema = schema_of(out, envelope)
         reference = Reference(schema)
         model = getattr(models, camel(event.identifier))
         for case in _corpus(envelope, schema, whole=index == 0):
@@ -435,8 +436,31 @@ def test_models_accept_exactly_what_the_schemas_accept(
             from_json = _accepts(model.model_validate_json, json.dumps(case))
             if not valid == python == from_json:
                 differences.append(f"{event.name}: schema {valid}, model {python}, from JSON {from_json}: {case}")
+    return verdicts, differences
+
+
+def test_models_accept_exactly_what_the_schemas_accept(
+    example: Catalog, models: ModuleType, fresh: Path, envelopes: list[dict[str, Any]]
+) -> None:
+    verdicts, differences = _verdicts(example, models, fresh, envelopes)
     assert not differences, f"{len(differences)} differences, e.g.\n" + "\n".join(differences[:10])
     assert verdicts[True] >= 800 and verdicts[False] >= 4000, verdicts
+
+
+def test_models_with_snake_case_attributes_accept_exactly_the_wire_json(tmp_path: Path) -> None:
+    """The hardware-wallet catalog's fields are lowerCamelCase on the wire and snake_case model
+    attributes: the models still accept exactly what the schemas accept, keyed as on the wire."""
+    catalog = load(HARDWARE_WALLET)
+    out = tmp_path / "generated"
+    write_tree(render_all(catalog), out)
+    name = f"{catalog.app.package}_models"
+    models = import_models(out / f"models/{name}.py", name)
+    try:
+        verdicts, differences = _verdicts(catalog, models, out, emit_all(catalog, out, tmp_path / "data"))
+    finally:
+        sys.modules.pop(name, None)
+    assert not differences, f"{len(differences)} differences, e.g.\n" + "\n".join(differences[:10])
+    assert verdicts[True] >= 400 and verdicts[False] >= 2000, verdicts
 
 
 def test_hostile_catalog_text_yields_importable_models(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import difflib
 import functools
 import os
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -35,6 +35,7 @@ from .model import (
     StringType,
     Version,
     example_problem,
+    python_name,
 )
 from .patterns import top_level_alternatives
 
@@ -251,7 +252,8 @@ def _typed(catalog: Catalog, kind: type[T]) -> Iterator[tuple[FieldRef, T, str]]
 
 
 def _words(name: str) -> list[str]:
-    return name.split("_")
+    """The lower-case words of a field name, in either style: `outputsCount` and `outputs_count` → outputs, count."""
+    return python_name(name).split("_")
 
 
 def levenshtein(a: str, b: str) -> int:
@@ -624,8 +626,8 @@ def _common_prefix(catalog: Catalog, now: Now) -> Iterator[Finding]:
         if len(words) >= 2 and len(firsts) == 1 and all(len(split) >= 2 for split in words):
             prefix = firsts.pop()
             yield group.finding(
-                f"all fields of {group.owner} start with {prefix + '_'!r}",
-                f"drop the prefix {prefix + '_'!r}: the event (or object) name already gives the context",
+                f"all fields of {group.owner} start with the word {prefix!r}",
+                f"drop the word {prefix!r}: the event (or object) name already gives the context",
             )
 
 
@@ -784,6 +786,43 @@ def _unused_lint_ignore(catalog: Catalog, now: Now) -> Iterator[Finding]:
                     f"event {event.name!r} ignores {code}, which reports nothing on it",
                     f"remove {code} from lint_ignore, so the lint can catch the next real problem",
                 )
+
+
+def _name_style(name: str) -> str | None:
+    """`lowerCamelCase`, `snake_case`, or None for a one-word name, which is both."""
+    if name != name.lower():
+        return "lowerCamelCase"
+    return "snake_case" if "_" in name else None
+
+
+@_lint(
+    "LN023",
+    "mixed-name-styles",
+    Severity.WARNING,
+    "the catalog names some fields in lowerCamelCase and others in snake_case",
+)
+def _mixed_name_styles(catalog: Catalog, now: Now) -> Iterator[Finding]:
+    # Context fields first: they are in every event. Each finding is a field in the style fewer
+    # fields use (on a tie, the style other than the first field's).
+    named: list[tuple[Event | None, str, Location, str]] = [
+        (None, c.name, c.location, f"context field {c.name!r}") for c in catalog.context
+    ]
+    named += [(ref.event, ref.field.name, ref.field.location, str(ref)) for ref in _fields(catalog)]
+    styled = [(item, style) for item in named if (style := _name_style(item[1]))]
+    counts = Counter(style for _, style in styled)
+    if len(counts) < 2:
+        return
+    common = max(counts, key=lambda style: (counts[style], style == styled[0][1]))
+    example = next(item[3] for item, style in styled if style == common)
+    for (event, _, location, where), style in styled:
+        if style != common:
+            yield Finding(
+                event,
+                location,
+                f"{where} is {style}, but {counts[common]} fields of this catalog are {common} (e.g. {example})",
+                f"write every field name in the style the backend expects ({common} here): the name is the "
+                "key on the wire, so renaming a released field is a breaking change",
+            )
 
 
 LINTS: tuple[Lint, ...] = tuple(sorted(_REGISTRY, key=lambda lint: lint.code))

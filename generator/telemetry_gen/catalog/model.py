@@ -36,8 +36,39 @@ NOT_FINITE = "CF030"
 BAD_RENAME = "CF031"
 BAD_HISTORY = "CF032"
 UNPORTABLE_PATTERN = "CF033"
+FIELD_NAME_COLLISION = "CF034"
 
-NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+MIN_NAME_SEGMENTS = 2
+MAX_NAME_SEGMENTS = 4
+_SEGMENT = "[a-z][a-z0-9]*(-[a-z0-9]+)*"
+EVENT_NAME = re.compile(f"^{_SEGMENT}(/{_SEGMENT}){{{MIN_NAME_SEGMENTS - 1},{MAX_NAME_SEGMENTS - 1}}}$")
+# A field name: snake_case or lowerCamelCase, as `$defs/field_name` of catalog.schema.json says.
+FIELD_NAME = re.compile("^[a-z][a-z0-9]*((_[a-z0-9]+)*|([A-Z][a-z0-9]*)*)$")
+# Where a lowerCamelCase name starts a new word: `outputsCount`, `isHTTPEnabled` (→ is_http_enabled).
+_WORD_START = re.compile("(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def emitter_name(event_name: str) -> str:
+    """The Python name of an event: its segments joined with `_`, hyphens written `_` too
+    (`settings/general/change-language` → `settings_general_change_language`).
+
+    Everything named after an event derives from it: the emitter, its `check_` function and
+    constants, its spec, its model class and its docs anchor. Two events with one emitter name
+    are an error (CF021).
+    """
+    return event_name.replace("/", "_").replace("-", "_")
+
+
+def python_name(field_name: str) -> str:
+    """The snake_case form of a field name, as Python code names it: `outputsCount` →
+    `outputs_count`; a snake_case name is its own.
+
+    The catalog's name is the wire name (schemas, docs, the payload); this one names the emitter
+    parameter, the generated checks' constants and the consumer model's attribute. It applies to
+    event fields, nested object fields and context fields alike; two fields of one object with
+    the same Python name are an error (CF034).
+    """
+    return _WORD_START.sub("_", field_name).lower()
 
 
 class Privacy(enum.Enum):
@@ -175,16 +206,18 @@ class Event:
 
     @property
     def domain(self) -> str:
+        """The first segment of the name."""
         return self.name.split("/", 1)[0]
 
     @property
     def action(self) -> str:
+        """The name after the domain: `article/opened` in `guide/article/opened`."""
         return self.name.split("/", 1)[1]
 
     @property
     def identifier(self) -> str:
-        """The event's name as a Python identifier, e.g. `command_watch_started`."""
-        return self.name.replace("/", "_").replace("-", "_")
+        """The event's emitter name, e.g. `settings_general_change_language`."""
+        return emitter_name(self.name)
 
 
 @dataclass(frozen=True)
@@ -356,6 +389,7 @@ class _ModelBuilder:
         )
 
     def context(self, raw: dict[str, Any]) -> tuple[ContextField, ...]:
+        self.python_names(list(raw), ("context",))
         fields = []
         for name, spec in sorted(raw.items()):
             path: Path = ("context", name)
@@ -502,7 +536,23 @@ class _ModelBuilder:
         )
 
     def fields(self, raw: dict[str, Any], path: Path) -> tuple[Field, ...]:
+        self.python_names(list(raw), (*path, "fields"))
         return tuple(self.field(name, spec, (*path, "fields", name)) for name, spec in sorted(raw.items()))
+
+    def python_names(self, names: list[str], path: Path) -> None:
+        """Report each name (a key under `path`, in file order) whose Python name an earlier one has."""
+        owner = "the context" if path == ("context",) else describe(path[:-1])
+        by_python_name: dict[str, str] = {}
+        for name in names:
+            other = by_python_name.setdefault(python_name(name), name)
+            if other != name:
+                self.error(
+                    FIELD_NAME_COLLISION,
+                    (*path, name),
+                    f"fields {other!r} and {name!r} of {owner} both become the Python name {python_name(name)!r}",
+                    "rename one of them; write every field name of a catalog in one style",
+                    at_key=True,
+                )
 
     def expiry(self, raw: str | None, path: Path) -> Expiry:
         if raw is None or raw == "never":
@@ -517,13 +567,14 @@ class _ModelBuilder:
 
     def event(self, name: str, raw: dict[str, Any]) -> Event | None:
         path: Path = ("events", name)
-        parts = name.split("/")
-        if len(parts) != 2 or not all(NAME_PART.match(part) for part in parts):
+        if not EVENT_NAME.match(name):
             self.error(
                 BAD_EVENT_NAME,
                 path,
-                f"event name {name!r} is not `domain/action`",
-                "name events like `command/watch-started`: a domain and an action, each kebab-case",
+                f"event name {name!r} is not {MIN_NAME_SEGMENTS} to {MAX_NAME_SEGMENTS} kebab-case segments "
+                "joined with `/`",
+                "name events like `command/watch-started` or `settings/general/change-language`: "
+                "the domain first, each segment kebab-case",
                 at_key=True,
             )
             return None
@@ -613,7 +664,7 @@ class _ModelBuilder:
                         BAD_HISTORY,
                         path,
                         f"a recorded {item['change']} names no event",
-                        "add `event: <domain/action>` (only context changes go without one)",
+                        "add `event: <event name>` (only context changes go without one)",
                     )
                 if fields is not None and version == self.catalog_version and item["change"] not in _REMOVALS:
                     self.current_history(item, fields, path)

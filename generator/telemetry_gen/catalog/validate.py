@@ -39,8 +39,12 @@ _PATTERN_HINTS = {
     "^[A-Z]{2}[0-9]{3}$": "lint codes look like LN007; `telemetry-gen lint --list` shows them",
     "^(never|[0-9]{4}-[0-9]{2}-[0-9]{2}|app:[0-9]+(\\.[0-9]+)*)$": "write `never`, a date like 2027-06-30, "
     "or `app:<version>` like app:5.0",
-    "^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$": "write an event name as `domain/action`, both "
-    "kebab-case, e.g. app/started",
+    "^[a-z][a-z0-9]*(-[a-z0-9]+)*(/[a-z][a-z0-9]*(-[a-z0-9]+)*){1,3}$": "write an event name as 2 to 4 kebab-case "
+    "segments joined with `/`, the domain first, e.g. app/started or settings/general/change-language",
+    "^[a-z][a-z0-9]*((_[a-z0-9]+)*|([A-Z][a-z0-9]*)*)$": "name a field in snake_case (`outputs_count`) or "
+    "lowerCamelCase (`outputsCount`): letters and digits, starting with a lower-case letter",
+    "^[a-z][a-z0-9]*((_[a-z0-9]+)*|([A-Z][a-z0-9]*)*)(\\.[a-z][a-z0-9]*((_[a-z0-9]+)*|([A-Z][a-z0-9]*)*))?$": "name "
+    "the field as the catalog does, dotted for a nested one, e.g. outputsCount or fee.rate_level",
     "^https?://[^\\s?#]+/$": "give an http(s) URL ending in a slash, e.g. https://telemetry.example.com/schemas/",
     "^[A-Za-z0-9][A-Za-z0-9._:-]*( [A-Za-z0-9][A-Za-z0-9._:-]*)*$": "write the command as users type it: words of "
     "letters, digits, `.`, `_`, `:` and `-` with single spaces between them, e.g. `ledgerline telemetry`",

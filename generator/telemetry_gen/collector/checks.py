@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from telemetry_gen_runtime import ENVELOPE_KEYS, Check, Violation
 
 from ..catalog.model import (
+    FIELD_NAME,
     ArrayType,
     BooleanType,
     Catalog,
@@ -31,6 +32,7 @@ from ..catalog.model import (
     ScalarType,
     StringType,
     ValueType,
+    python_name,
 )
 from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
@@ -38,8 +40,6 @@ from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
 from ..targets.pychecks import CheckModule, members, module_source
 from ..targets.pychecks import catalog_checks as catalog_check_module
 
-# A field name as the catalog's format allows it (no double underscore, which names nested checks).
-_FIELD_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 # Keywords of an event schema's top level that say nothing about what is valid.
 _ABOUT = frozenset({"$schema", "$id", "$comment", "title", "description", "deprecated"})
 _ANNOTATIONS = frozenset({"description", "examples", "x-privacy", "x-unit"})
@@ -121,9 +121,14 @@ def _fields(schema: Mapping[str, Any], where: str) -> tuple[Field, ...]:
     if not isinstance(required, list) or not all(isinstance(name, str) and name in properties for name in required):
         raise UnreadSchema(f"{where}: `required` names fields it does not declare")
     fields = []
+    by_python_name: dict[str, str] = {}
     for name, field_schema in properties.items():
-        if not _FIELD_NAME.match(name):
+        # A catalog's names hold no double underscore, which names nested checks, and no two have
+        # one Python name, which names a check's constants.
+        if not FIELD_NAME.match(name):
             raise UnreadSchema(f"{where}/properties: {name!r} is not a field name of a catalog")
+        if (other := by_python_name.setdefault(python_name(name), name)) != name:
+            raise UnreadSchema(f"{where}/properties: {other!r} and {name!r} have one Python name")
         value_type = _value_type(field_schema, f"{where}/properties/{name}")
         # Only the name, the type and whether it is required play a part in a check.
         fields.append(

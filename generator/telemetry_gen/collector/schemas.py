@@ -28,7 +28,7 @@ from typing import Any
 
 from telemetry_gen_runtime import MISSING, Check, EventSpec, Violation, check_envelope, version_key
 
-from ..catalog.model import NAME_PART, Catalog
+from ..catalog.model import EVENT_NAME, Catalog
 from ..diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
 from ..targets.jsonschema import event_schema
 from .checks import EventChecks, UnreadSchema, catalog_checks, schema_checks
@@ -356,7 +356,7 @@ def _not_an_event_schema(document: object) -> str | None:
     name, version, schema_id = document.get("title"), document.get("x-version"), document.get("$id")
     if not isinstance(schema_id, str):
         return "no `$id`"
-    if not isinstance(name, str) or len(parts := name.split("/")) != 2 or not all(map(NAME_PART.match, parts)):
+    if not isinstance(name, str) or not EVENT_NAME.match(name):
         return f"`title` {shown(name)} is not an event name"
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         return f"`x-version` {shown(version)} is not a version number"

@@ -47,14 +47,15 @@ def _quote(text: str) -> str:
 
 
 def folder_name(event: str) -> str:
-    """The folder of an event: `domain/action` -> `domain.action`; every other character percent-encoded.
+    """The folder of an event: `domain/action` -> `domain.action`, `a/b/c` -> `a.b.c`; every other character
+    percent-encoded.
 
     Reversible (`event_name`), and never empty, `.`, `..` or holding a path separator, whatever the name.
     """
     if not event:
         raise ValueError("an event name is never empty")
     parts = event.split("/")
-    if len(parts) == 2 and all(parts):
+    if len(parts) >= 2 and all(parts):
         return ".".join(map(_quote, parts))
     return _quote(event)
 

@@ -216,7 +216,8 @@ def event_doc(event: Event, catalog: Catalog, recorded: list[HistoryEntry]) -> E
     words = [event.name, event.description, event.trigger, *(f"{f.name} {f.description}" for f in fields)]
     return EventDoc(
         event=event,
-        anchor=event.name.replace("/", "-"),
+        # The emitter name with hyphens: unique as it is (CF021), and as Markdown anchors are usually written.
+        anchor=event.identifier.replace("_", "-"),
         page=f"events/{event.domain}.md",
         badges=tuple(badges),
         fields=fields,
@@ -306,24 +307,57 @@ class EventSection:
     removed_fields: str
 
 
-def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -> dict[str, object]:
+@dataclass(frozen=True)
+class EventGroup:
+    """Events named `<domain>/<sub-domain>/...`, or directly in the domain (`sub_domain` "")."""
+
+    title: str  # `settings/general`, or the domain
+    # `settings--general`, and `settings--` for the domain's own events: no event's anchor holds
+    # `--`, so none can collide.
+    anchor: str
+    sub_domain: str
+    docs: list[EventDoc]
+
+
+@dataclass(frozen=True)
+class DomainDocs:
+    """The events of one domain, grouped by sub-domain, the domain's own events first."""
+
+    name: str
+    anchor: str
+    page: str
+    groups: list[EventGroup]
+
+    @property
+    def docs(self) -> list[EventDoc]:
+        return [doc for group in self.groups for doc in group.docs]
+
+
+def by_domain(docs: list[EventDoc]) -> list[DomainDocs]:
+    groups: dict[str, dict[str, list[EventDoc]]] = defaultdict(lambda: defaultdict(list))
+    for doc in docs:
+        parts = doc.event.name.split("/")
+        groups[doc.event.domain][parts[1] if len(parts) > 2 else ""].append(doc)
+    return [
+        DomainDocs(
+            domain,
+            f"{domain}--",
+            f"events/{domain}.md",
+            [
+                EventGroup(f"{domain}/{sub}" if sub else domain, f"{domain}--{sub}", sub, subs[sub])
+                for sub in sorted(subs)
+            ],
+        )
+        for domain, subs in sorted(groups.items())
+    ]
+
+
+def _markdown_values(
+    catalog: Catalog, docs: list[EventDoc], domains: list[DomainDocs], history: History
+) -> dict[str, object]:
     def row(*cells: str) -> str:
         return "| " + " | ".join(cells) + " |"
 
-    def event_rows(items: list[EventDoc], link_prefix: str) -> list[str]:
-        return [
-            row(
-                f"[{md_code(d.event.name)}]({link_prefix}{d.page}#{d.anchor})",
-                d.event.category.value,
-                md(d.event.trigger),
-                str(d.event.since),
-            )
-            for d in items
-        ]
-
-    by_domain: dict[str, list[EventDoc]] = defaultdict(list)
-    for doc in docs:
-        by_domain[doc.event.domain].append(doc)
     context_rows = [
         row(md_code(c.name), md(c.description), c.privacy.value, md(describe_type(c.type))) for c in catalog.context
     ]
@@ -332,41 +366,46 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -
         for f in d.fields:
             if f.privacy in privacy_rows:
                 privacy_rows[f.privacy].append(row(md_code(d.event.name), md_code(f.name), md(f.description)))
-    domain_pages = {
-        domain: [
-            EventSection(
-                heading=md_code(d.event.name),
-                anchor=d.anchor,
-                badges=" · ".join(text for _, text in d.badges),
-                description=md(d.event.description),
-                trigger=md(d.event.trigger),
-                category=CATEGORY_TEXT[d.event.category.value],
-                owner=md(d.event.owner),
-                deprecated=md(d.event.deprecated) if d.event.deprecated else "",
-                expires=md(d.expiry),
-                rows=[
-                    row(
-                        md_code(f.name) + (f" *{f.badge}*" if f.badge else ""),
-                        md(f.type),
-                        f.privacy,
-                        "yes" if f.required else "no",
-                        md(f.description),
-                    )
-                    for f in d.fields
-                ],
-                removed_fields=", ".join(md_code(name) for name in d.removed_fields),
-            )
-            for d in items
-        ]
-        for domain, items in sorted(by_domain.items())
+    sections = {
+        d.event.name: EventSection(
+            heading=md_code(d.event.name),
+            anchor=d.anchor,
+            badges=" · ".join(text for _, text in d.badges),
+            description=md(d.event.description),
+            trigger=md(d.event.trigger),
+            category=CATEGORY_TEXT[d.event.category.value],
+            owner=md(d.event.owner),
+            deprecated=md(d.event.deprecated) if d.event.deprecated else "",
+            expires=md(d.expiry),
+            rows=[
+                row(
+                    md_code(f.name) + (f" *{f.badge}*" if f.badge else ""),
+                    md(f.type),
+                    f.privacy,
+                    "yes" if f.required else "no",
+                    md(f.description),
+                )
+                for f in d.fields
+            ],
+            removed_fields=", ".join(md_code(name) for name in d.removed_fields),
+        )
+        for d in docs
     }
     return {
         "title": md(catalog.app.title),
         "version": str(catalog.app.version),
         "never_collected": [md(item) for item in catalog.never_collected],
-        "event_rows": event_rows(docs, ""),
-        "domain_links": [(domain, f"events/{domain}.md") for domain in sorted(by_domain)],
-        "domain_pages": domain_pages,
+        "domains": domains,
+        "event_rows": {
+            d.event.name: row(
+                f"[{md_code(d.event.name)}]({d.page}#{d.anchor})",
+                d.event.category.value,
+                md(d.event.trigger),
+                str(d.event.since),
+            )
+            for d in docs
+        },
+        "sections": sections,
         "context_rows": context_rows,
         "privacy_rows": privacy_rows,
         "privacy_text": {p.value: text for p, text in PRIVACY_TEXT.items()},
@@ -376,11 +415,14 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -
     }
 
 
-def _html_values(catalog: Catalog, docs: list[EventDoc], history: History) -> dict[str, object]:
+def _html_values(
+    catalog: Catalog, docs: list[EventDoc], domains: list[DomainDocs], history: History
+) -> dict[str, object]:
     return {
         "title": catalog.app.title,
         "version": str(catalog.app.version),
         "docs": docs,
+        "domains": domains,
         "never_collected": catalog.never_collected,
         "context": [(c.name, c.description, c.privacy.value) for c in catalog.context],
         "privacy_classes": [(p.value, text) for p, text in PRIVACY_TEXT.items()],
@@ -396,20 +438,20 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
     docs = [event_doc(event, catalog, recorded.get(event.name, [])) for event in catalog.events]
     history = changelog(catalog, docs)
     header = comment_safe(banner(catalog))  # it stands inside an HTML comment
+    domains = by_domain(docs)
     # A template engine reads tags inside HTML comments too.
-    markdown = {"header": template_safe(header), **_markdown_values(catalog, docs, history)}
-    domains = sorted({doc.event.domain for doc in docs})
+    markdown = {"header": template_safe(header), **_markdown_values(catalog, docs, domains, history)}
     files = [
         GeneratedFile("docs/index.md", render_template("docs/index.md.jinja", **markdown)),
         GeneratedFile("docs/privacy.md", render_template("docs/privacy.md.jinja", **markdown)),
         GeneratedFile("docs/changelog.md", render_template("docs/changelog.md.jinja", **markdown)),
         GeneratedFile(
             "docs/one-page.html",
-            render_template("docs/one-page.html.jinja", header=header, **_html_values(catalog, docs, history)),
+            render_template("docs/one-page.html.jinja", header=header, **_html_values(catalog, docs, domains, history)),
         ),
     ]
     files += [
-        GeneratedFile(f"docs/events/{domain}.md", render_template("docs/domain.md.jinja", **markdown, domain=domain))
+        GeneratedFile(f"docs/{domain.page}", render_template("docs/domain.md.jinja", **markdown, domain=domain))
         for domain in domains
     ]
     return files

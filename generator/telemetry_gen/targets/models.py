@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import __version__
 from ..cache import ModelsCache
-from ..catalog.model import Catalog
+from ..catalog.model import Catalog, python_name
 from .common import GeneratedFile, banner
 from .jsonschema import context_schema, event_schema
 from .python import camel
@@ -46,10 +46,15 @@ def _module_name(catalog: Catalog) -> str:
     return catalog.app.package.replace(".", "_")
 
 
-def _without_formats(schema: Any) -> Any:
-    """Drop `format`: pydantic would turn timestamps into datetimes and lose their pattern."""
+def _without_formats(schema: Any, *, properties: bool = False) -> Any:
+    """Drop the keyword `format`: pydantic would turn timestamps into datetimes and lose their
+    pattern. `properties`: `schema` maps field names to schemas, and a field may be called `format`."""
     if isinstance(schema, dict):
-        return {key: _without_formats(value) for key, value in schema.items() if key != "format"}
+        return {
+            key: _without_formats(value, properties=key == "properties" and not properties)
+            for key, value in schema.items()
+            if properties or key != "format"
+        }
     if isinstance(schema, list):
         return [_without_formats(item) for item in schema]
     return schema
@@ -109,6 +114,21 @@ def _with_json_integers(code: str) -> str:
     return "".join(lines[:imports_end]) + JSON_INTEGER + "".join(lines[imports_end:])
 
 
+def _attribute_names(schema: Any) -> dict[str, str]:
+    """Every property name of `schema` that is not its own Python name, mapped to that name: the
+    model attribute is the field's Python name, the wire name its alias."""
+    names: dict[str, str] = {}
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                names.update({name: python_name(name) for name in value if python_name(name) != name})
+            names.update(_attribute_names(value))
+    elif isinstance(schema, list):
+        for item in schema:
+            names.update(_attribute_names(item))
+    return names
+
+
 def _generate(document: dict[str, Any]) -> str:
     # Imported here: loading the generator takes a while, and a cached build never needs it.
     from datamodel_code_generator import generate
@@ -139,6 +159,7 @@ def _generate(document: dict[str, Any]) -> str:
             strict_types=[StrictTypes.int, StrictTypes.float, StrictTypes.bool, StrictTypes.str],
             # An optional field is absent or valid, never null: absent is pydantic's MISSING.
             use_missing_sentinel=True,
+            aliases=_attribute_names(document),
             # uniqueItems, which pydantic has no constraint for, checked by a generated base class.
             schema_validator_type=SchemaValidatorType.PydanticV2,
             additional_imports=["typing.Annotated", "typing.Any", "pydantic.BeforeValidator", "pydantic.StrictInt"],

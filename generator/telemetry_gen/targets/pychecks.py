@@ -28,6 +28,7 @@ from ..catalog.model import (
     ObjectType,
     StringType,
     ValueType,
+    python_name,
 )
 from ..catalog.patterns import python_pattern
 from .common import render_template
@@ -95,7 +96,7 @@ class CheckModule:
             assert member.name.isidentifier(), member.name  # it stands inside the f-strings of paths
             where = "{path}" + member.name
             lines.append(f"value = data.get({member.name!r}, MISSING)")
-            checks = self._value_checks(member.type, "value", event, where, f"{owner}__{member.name}")
+            checks = self._value_checks(member.type, "value", event, where, f"{owner}__{python_name(member.name)}")
             if member.required:
                 # Every block of checks is one if-chain, so it continues the test for absence.
                 missing = f"Violation({event_literal}, f\"{where}\", 'required', 'required field is missing')"
@@ -186,7 +187,7 @@ class CheckModule:
             return lines
         assert isinstance(value_type, ObjectType)
         fields = members(value_type.fields)
-        field_name = owner.rpartition("__")[2]
+        field_name = where.rpartition("}")[2]  # the wire name, after `{path}`
         checker = self.object_checker(owner, event, fields, f"The {field_name} object of {event}.")
         return [
             f"if not isinstance({var}, dict):",

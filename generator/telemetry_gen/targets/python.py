@@ -32,6 +32,7 @@ from ..catalog.model import (
     ObjectType,
     StringType,
     ValueType,
+    python_name,
 )
 from .common import GeneratedFile, banner, render_template
 from .pychecks import catalog_checks, module_source
@@ -60,14 +61,16 @@ def docstring_literal(text: str, indent: str) -> str:
 
 
 def parameter_name(field_name: str) -> str:
-    """The keyword a field is passed as: its name, with `_` appended when Python reserves it.
+    """The keyword a field is passed as: its Python name (`outputsCount` → `outputs_count`), with
+    `_` appended when Python reserves it.
 
     Soft keywords (`match`, `type`, ...) are valid names, so they are kept: the output must not
     depend on the Python version that runs the generator.
     """
-    if keyword.iskeyword(field_name) or field_name in _RESERVED:
-        return field_name + "_"
-    return field_name
+    name = python_name(field_name)
+    if keyword.iskeyword(name) or name in _RESERVED:
+        return name + "_"
+    return name
 
 
 def toml_string(text: str) -> str:
@@ -154,7 +157,7 @@ class _PythonModel:
         counter = 2
         while name in taken:
             name, counter = f"{base}{counter}", counter + 1
-        members = [(f, self.annotation(f.type, f"{owner}_{f.name}")) for f in value_type.fields]
+        members = [(f, self.annotation(f.type, f"{owner}_{python_name(f.name)}")) for f in value_type.fields]
         self.typed_dicts.append(
             TypedDictClass(
                 name=name,
@@ -193,7 +196,7 @@ class _PythonModel:
             Parameter(
                 name=parameter_name(f.name),
                 key_literal=repr(f.name),
-                annotation=self.annotation(f.type, f"{event.identifier}_{f.name}"),
+                annotation=self.annotation(f.type, f"{event.identifier}_{python_name(f.name)}"),
                 required=f.required,
                 value=(
                     f"copied({parameter_name(f.name)})"
