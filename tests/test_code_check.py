@@ -6,14 +6,11 @@ import datetime
 import json
 import shutil
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import EXPIRING, build_text, catalog_from_text, run_cli
-from telemetry_gen.catalog.lint import Now
-from telemetry_gen.codecheck import check_code
+from conftest import EXPIRING, build_text, run_cli
 
 # Every event of the test catalog, with what is special about it.
 CATALOG = (
@@ -333,11 +330,10 @@ def test_folders_that_are_not_the_apps_own_code_are_skipped(project: Path) -> No
     assert document["files"] == 1
 
 
-def test_a_dotted_package_inside_the_app_and_relative_imports(tmp_path: Path) -> None:
-    catalog = catalog_from_text(CATALOG)
-    catalog = replace(catalog, app=replace(catalog.app, package="ledgerline.telemetry"))
-    source = write_tree(
-        tmp_path / "src",
+def test_a_dotted_package_inside_the_app_and_relative_imports(project: Path) -> None:
+    (project / "events.yaml").write_text(CATALOG.replace("demo_app_telemetry", "ledgerline.telemetry"), "utf-8")
+    write_tree(
+        project / "src",
         {
             "ledgerline/__init__.py": "",
             "ledgerline/telemetry/__init__.py": "from . import events\nevents.app_startd()\n",
@@ -366,29 +362,46 @@ def test_a_dotted_package_inside_the_app_and_relative_imports(tmp_path: Path) ->
         },
     )
     # Whichever folder is given, a file's package comes from the __init__.py files above it.
-    for given in (source, source / "ledgerline", source / "ledgerline" / "commands" / "settings.py"):
-        result = check_code(catalog, [given], Now(datetime.date(2026, 1, 15)), allow_unused=True)
+    for given in ("src", "src/ledgerline", "src/ledgerline/commands/settings.py"):
+        _, document = code_check(given, "--allow-unused")
         found = {
-            event: [str(u.location.line) + ("()" if u.called else "") for u in found]
-            for event, found in result.uses.items()
+            event: [place.rsplit(":", 2)[1] for place in calls["calls"]] for event, calls in document["events"].items()
         }
-        if given.name == "settings.py":
-            assert found["app/settings-saved"] == ["5()"]
+        if given.endswith("settings.py"):
+            assert found["app/settings-saved"] == ["5"]
             continue
         assert found == {
-            "app/started": ["5()"],
-            "app/legacy-started": ["6()"],
-            "app/trial-shown": ["7()"],
-            "app/mode-shown": ["6()"],
-            "app/settings-saved": ["5()"],
+            "app/started": ["5"],
+            "app/legacy-started": ["6"],
+            "app/trial-shown": ["7"],
+            "app/mode-shown": ["6"],
+            "app/settings-saved": ["5"],
         }
-        unknown = [
-            (d.code, d.location.file.rsplit("/", 1)[-1], d.location.line, d.location.column)
-            for d in result.diagnostics
-            if d.code == "CC002"
+        # The generated package's own folder is skipped; the relative import above the top package is left
+        # alone; app/mode-shown is deprecated.
+        assert codes(document) == [
+            ("CC003", "src/ledgerline/commands/settings.py:6:1"),
+            ("CC002", "src/ledgerline/commands/settings.py:7:11"),
         ]
-        # The generated package's own folder is skipped; the relative import above the top package is left alone.
-        assert unknown == [("CC002", "settings.py", 7, 11)]
+
+
+def test_an_event_name_of_three_segments_is_called_by_its_joined_name(project: Path) -> None:
+    nested = """\
+  app/general/theme-changed:
+    description: The user chose another colour theme in the general settings.
+    trigger: When the theme setting is saved.
+    category: usage
+    owner: core-team
+    since: "1.0"
+"""
+    (project / "events.yaml").write_text(CATALOG + nested, "utf-8")
+    write_tree(
+        project, {"app/main.py": EVERY_EVENT + "events.app_general_theme_changed()\nevents.app_general_theme()\n"}
+    )
+    code, document = code_check("app")
+    assert code == 1
+    assert uses(document, "app/general/theme-changed")["calls"] == ["app/main.py:8:1"]
+    assert codes(document) == [("CC003", "app/main.py:6:1"), ("CC002", "app/main.py:9:1")]
 
 
 def test_a_function_s_own_name_hides_the_import(project: Path) -> None:
