@@ -36,6 +36,7 @@ NOT_FINITE = "CF030"
 BAD_RENAME = "CF031"
 BAD_HISTORY = "CF032"
 UNPORTABLE_PATTERN = "CF033"
+BAD_OPT_OUT_RECORD = "CF034"
 
 NAME_PART = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -50,6 +51,7 @@ class Privacy(enum.Enum):
 class Category(enum.Enum):
     USAGE = "usage"
     ERRORS = "errors"
+    OPT_OUT = "opt-out"  # the record the runtime sends itself when the user opts out
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,10 @@ class Event:
     def identifier(self) -> str:
         """The event's name as a Python identifier, e.g. `command_watch_started`."""
         return self.name.replace("/", "_").replace("-", "_")
+
+    def fixed_data(self) -> dict[str, str]:
+        """The data of the opt-out record: each field's one value (the catalog allows no other fields)."""
+        return {f.name: f.type.values[0] for f in self.fields if isinstance(f.type, EnumType)}
 
 
 @dataclass(frozen=True)
@@ -505,22 +511,39 @@ class _ModelBuilder:
                 at_key=True,
             )
             return None
+        fields = self.fields(raw.get("fields", {}), path)
+        category = Category(raw["category"])
+        if category is Category.OPT_OUT:
+            self.check_opt_out_fields(fields, path)
         return Event(
             name=name,
             description=raw["description"],
             trigger=raw["trigger"],
-            category=Category(raw["category"]),
+            category=category,
             owner=raw["owner"],
             since=self.since(raw["since"], (*path, "since")),
             version=raw.get("version", 1),
             expires=self.expiry(raw.get("expires"), (*path, "expires")),
             deprecated=raw.get("deprecated"),
             lint_ignore=tuple(sorted(raw.get("lint_ignore", ()))),
-            fields=self.fields(raw.get("fields", {}), path),
+            fields=fields,
             location=self.map.key(path),
             description_location=self.map.key((*path, "description")),
             renamed_from=raw.get("renamed_from"),
         )
+
+    def check_opt_out_fields(self, fields: tuple[Field, ...], path: Path) -> None:
+        """The opt-out record says only that the user opted out: a field may only be fixed to one value."""
+        for f in fields:
+            if not (isinstance(f.type, EnumType) and len(set(f.type.values)) == 1 and f.required):
+                self.error(
+                    BAD_OPT_OUT_RECORD,
+                    (*path, "fields", f.name),
+                    f"field {f.name!r} of opt-out record {path[1]!r} is not fixed to one value",
+                    "the opt-out record carries no data: remove the field, or make it `type: enum`, "
+                    "`required: true` with exactly one value",
+                    at_key=True,
+                )
 
     def events(self, raw: dict[str, Any]) -> tuple[Event, ...]:
         events = [
@@ -540,6 +563,14 @@ class _ModelBuilder:
                     at_key=True,
                 )
         self.check_renames(events)
+        opt_out = [event for event in events if event.category is Category.OPT_OUT]
+        for extra in opt_out[1:]:
+            self.error(
+                BAD_OPT_OUT_RECORD,
+                ("events", extra.name, "category"),
+                f"events {opt_out[0].name!r} and {extra.name!r} are both `category: opt-out`",
+                "the runtime sends one opt-out record: keep the category on one event",
+            )
         return tuple(events)
 
     def check_renames(self, events: list[Event]) -> None:

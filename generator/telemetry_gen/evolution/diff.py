@@ -22,6 +22,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     ContextField,
     EnumType,
     Event,
@@ -68,7 +69,8 @@ KINDS: dict[str, ChangeKind] = {
             "event-consent-lowered",
             _B,
             "changed",
-            "`usage` → `errors`: sent to users who agreed to error reports only",
+            "`usage` → `errors`: sent to users who agreed to error reports only; also `errors` ↔ `opt-out`, "
+            "and `usage` → `opt-out` (the event changes what it is)",
         ),
         ChangeKind("CD006", "event-consent-raised", _A, "changed", "`errors` → `usage`: sent to fewer users"),
         ChangeKind(
@@ -119,6 +121,10 @@ KINDS: dict[str, ChangeKind] = {
         ChangeKind("CD032", "context-field-changed", _B, "changed", "its source, type or package changes", True),
     )
 }
+
+# The consent an event's category needs: the opt-out record goes to users at `errors` or `all`.
+# A change between categories of the same rank is counted as lowered, the side that breaks.
+_CONSENT_RANK = {Category.USAGE: 2, Category.ERRORS: 1, Category.OPT_OUT: 1}
 
 # How much each privacy class says about the user (sensitive never reaches a valid catalog).
 _PRIVACY_RANK = {Privacy.TECHNICAL: 0, Privacy.INTERACTION: 1, Privacy.PSEUDONYMOUS: 2, Privacy.SENSITIVE: 3}
@@ -194,7 +200,8 @@ class _Differ:
         if old.deprecated is None and new.deprecated is not None:
             self.add("event-deprecated", name, None, at, f"deprecated: {new.deprecated}")
         if old.category != new.category:
-            kind = "event-consent-lowered" if new.category.value == "errors" else "event-consent-raised"
+            raised = _CONSENT_RANK[new.category] > _CONSENT_RANK[old.category]
+            kind = "event-consent-raised" if raised else "event-consent-lowered"
             self.add(kind, name, None, at, f"category {old.category.value} → {new.category.value}")
         if old.expires != new.expires:
             self.add("event-expiry-changed", name, None, at, f"expires {old.expires} → {new.expires}")

@@ -19,6 +19,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Event,
     Field,
@@ -41,6 +42,7 @@ PRIVACY_TEXT = {
 CATEGORY_TEXT = {
     "usage": "sent only if you allow all telemetry",
     "errors": "sent if you allow error reports (or all telemetry)",
+    "opt-out": "sent once, by the app itself, when you opt out while telemetry is on",
 }
 # Characters with inline meaning anywhere; `<`, `>` and `&` become entities instead.
 RANGE_DASH = "\N{EN DASH}"
@@ -255,6 +257,25 @@ def opt_out(catalog: Catalog) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class OptOutRecord:
+    """What the docs say about the catalog's opt-out record: its name and fixed data, raw for
+    HTML (escaped by the template) and escaped for Markdown."""
+
+    name: str
+    data: tuple[tuple[str, str], ...]
+    markdown_data: str
+
+
+def opt_out_record(catalog: Catalog) -> OptOutRecord | None:
+    event = next((e for e in catalog.events if e.category is Category.OPT_OUT), None)
+    if event is None:
+        return None
+    data = tuple(event.fixed_data().items())
+    markdown = ", ".join(f"{md_code(name)} = {md_code(value)}" for name, value in data)
+    return OptOutRecord(event.name, data, markdown)
+
+
 History = list[tuple[str, list[tuple[str, str]]]]
 
 
@@ -341,6 +362,7 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -
         "privacy_text": {p.value: text for p, text in PRIVACY_TEXT.items()},
         "changelog": [(version, [f"**{badge}** {md(text)}" for badge, text in items]) for version, items in history],
         "opt_out": opt_out(catalog),
+        "opt_out_record": opt_out_record(catalog),
         "policy_url": url_safe(catalog.app.privacy_policy_url or ""),
     }
 
@@ -355,6 +377,7 @@ def _html_values(catalog: Catalog, docs: list[EventDoc], history: History) -> di
         "privacy_classes": [(p.value, text) for p, text in PRIVACY_TEXT.items()],
         "categories": list(CATEGORY_TEXT.items()),
         "opt_out": opt_out(catalog),
+        "opt_out_record": opt_out_record(catalog),
         "policy_url": catalog.app.privacy_policy_url or "",
         "changelog": history,
     }

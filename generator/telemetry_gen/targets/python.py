@@ -23,6 +23,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Event,
     Field,
@@ -120,7 +121,7 @@ class SpecArguments:
     schema_id: str
     category: str
     check: str
-    expiry: str
+    keywords: str
 
 
 class _PythonModel:
@@ -130,7 +131,8 @@ class _PythonModel:
         self.catalog = catalog
         self.checks = catalog_checks(catalog)
         self.typed_dicts: list[TypedDictClass] = []
-        self.emitters = [self.emitter(event) for event in catalog.events]
+        # The runtime sends the opt-out record itself: the app gets no emitter for it.
+        self.emitters = [self.emitter(event) for event in catalog.events if event.category is not Category.OPT_OUT]
 
     def annotation(self, value_type: ValueType, owner: str) -> str:
         if isinstance(value_type, StringType):
@@ -211,9 +213,10 @@ class _PythonModel:
         )
 
 
-def _expiry_arguments(event: Event) -> str:
-    """The EventSpec keyword arguments that make an expiring event's emitter a no-op once expired."""
-    arguments = []
+def _spec_keywords(event: Event) -> str:
+    """The EventSpec keyword arguments: the opt-out record's data, and what makes an expiring
+    event's emitter a no-op once expired."""
+    arguments = [f"fixed_data={event.fixed_data()!r}"] if event.category is Category.OPT_OUT else []
     if event.expires.date is not None:
         arguments.append(f"expires_date={event.expires.date.isoformat()!r}")
     if event.expires.app_version is not None:
@@ -273,7 +276,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
                 schema_id=repr(catalog.schema_id(e)),
                 category=repr(e.category.value),
                 check=model.checks.events[e.name],
-                expiry=_expiry_arguments(e),
+                keywords=_spec_keywords(e),
             )
             for e in catalog.events
         ],

@@ -113,6 +113,7 @@ class Telemetry:
         self.put: Callable[[Pending], None] = _nowhere
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
+        self._opt_out_record = next((spec for spec in app.events if spec.category == "opt-out"), None)
         self._tally = Tally()
         reset_after_fork(self)
 
@@ -188,7 +189,8 @@ class Telemetry:
 
     def disable(self) -> None:
         """The user opts out: nothing more is sent, queued and stored events are deleted with the
-        instance id, and the choice is saved."""
+        instance id, and the choice is saved. When telemetry was on, the catalog's opt-out record
+        (if it declares one) is sent first, alone, within `flush_timeout`."""
         self._decide("off")
 
     def _decide(self, level: Level) -> None:
@@ -199,9 +201,21 @@ class Telemetry:
             except OSError as exc:
                 self._log_once("save", "telemetry could not save the decision in %s: %s", self.data_dir, exc)
             if level == "off":
+                self._send_opt_out_record()
                 self._stop_delivery(forget=True)
                 storage.forget(self.data_dir)
             self._apply()
+
+    def _send_opt_out_record(self) -> None:
+        """Record that this installation opted out, once: only while telemetry is on (so on the
+        change from `errors` or `all` to `off`, never in a later run), with the instance id that
+        is about to be deleted, and never while DO_NOT_TRACK asks that nothing be sent."""
+        router, spec, settings = self._router, self._opt_out_record, self._settings
+        if router is None or spec is None or settings is None or switched_on(os.environ, "DO_NOT_TRACK"):
+            return
+        data = dict(spec.fixed_data or {})
+        if self._checked(spec, data):
+            router.send_alone((spec, data, time.time(), None), settings.flush_timeout)
 
     def status(self) -> Status:
         with self._lock:
@@ -425,18 +439,23 @@ class Telemetry:
 
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
         """Check and deliver one event; the emitters call this once the gate is open."""
+        if self._checked(spec, data):
+            self.put((spec, data, time.time(), None))
+
+    def _checked(self, spec: EventSpec, data: dict[str, Any]) -> bool:
+        """Whether the event may be sent: not expired, and valid (else it is counted, or raised in strict mode)."""
         if spec.name in self._expired:  # an expired event's emitter is a no-op, whatever it is given
             self._count(f"{spec.name}: expired", 1)
-            return
+            return False
         try:
             violations = spec.check_data(data)
         except Exception as exc:  # telemetry never breaks the host app
             self._internal_error(spec, exc)
-            return
+            return False
         if violations:
             self._violation(EventValidationError(spec.name, violations))
-        else:
-            self.put((spec, data, time.time(), None))
+            return False
+        return True
 
     def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
         self._count(f"{spec.name}: internal error", 1)

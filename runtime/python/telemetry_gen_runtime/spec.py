@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,8 @@ class AppInfo:
 class EventSpec:
     name: str
     schema_id: str
-    category: str  # "usage" or "errors"
+    category: str  # "usage", "errors", or "opt-out" (the record the runtime sends when the user opts out)
     check_data: Check
     expires_date: str | None = None  # YYYY-MM-DD: the last day the event is sent
     expires_app_version: str | None = None  # the first app version that no longer sends it
+    fixed_data: Mapping[str, str] | None = None  # the opt-out record's data, which the catalog fixes
