@@ -251,6 +251,9 @@ CONTEXT_SOURCES: dict[str, ContextSource] = {
 }
 
 
+APP_SOURCE = "app"  # a context value the app gives to `configure(context=...)`
+
+
 @dataclass(frozen=True)
 class ContextField:
     name: str
@@ -258,14 +261,21 @@ class ContextField:
     package: str | None
     description: str
     location: Location
+    # With source `app`: the field as declared (type, privacy, required, ...); else the source fixes them.
+    declared: Field | None = None
 
     @property
     def type(self) -> ValueType:
-        return CONTEXT_SOURCES[self.source].type
+        return self.declared.type if self.declared is not None else CONTEXT_SOURCES[self.source].type
 
     @property
     def privacy(self) -> Privacy:
-        return CONTEXT_SOURCES[self.source].privacy
+        return self.declared.privacy if self.declared is not None else CONTEXT_SOURCES[self.source].privacy
+
+    @property
+    def required(self) -> bool:
+        """Whether every event's context has it: the runtime fills its own fields always."""
+        return self.declared.required if self.declared is not None else True
 
 
 @dataclass(frozen=True)
@@ -346,6 +356,10 @@ class _ModelBuilder:
             if self.flaws.touch(path):
                 continue
             source: str = spec["source"]
+            if source == APP_SOURCE:
+                declared = self.field(name, spec, path)
+                fields.append(ContextField(name, source, None, declared.description, declared.location, declared))
+                continue
             package = spec.get("package")
             if (source == "package_version") != (package is not None):
                 self.error(

@@ -208,8 +208,8 @@ def schema_checks(document: Mapping[str, Any]) -> EventChecks:
         _value_type(definitions["context"], "/$defs/context"),
         _value_type(properties["data"], "/properties/data"),
     )
-    if not isinstance(context, ObjectType) or not all(f.required for f in context.fields):
-        raise UnreadSchema("/$defs/context: not an object of required fields")
+    if not isinstance(context, ObjectType):
+        raise UnreadSchema("/$defs/context: not an object")
     if not isinstance(data, ObjectType):
         raise UnreadSchema("/properties/data: not an object")
     module = CheckModule()

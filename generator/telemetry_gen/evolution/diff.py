@@ -44,7 +44,7 @@ class Impact(enum.Enum):
 
 @dataclass(frozen=True)
 class ChangeKind:
-    code: str  # CD001-CD008 events, CD010-CD022 fields, CD030-CD032 context; never renumbered
+    code: str  # CD001-CD008 events, CD010-CD022 fields, CD030-CD034 context; never renumbered
     name: str
     impact: Impact
     badge: str  # how the docs mark it: added, changed, removed or deprecated
@@ -118,7 +118,30 @@ KINDS: dict[str, ChangeKind] = {
             True,
         ),
         ChangeKind("CD031", "context-field-removed", _B, "removed", "earlier events carry it and are rejected", True),
-        ChangeKind("CD032", "context-field-changed", _B, "changed", "its source, type or package changes", True),
+        ChangeKind(
+            "CD032",
+            "context-field-changed",
+            _B,
+            "changed",
+            "its source, type or package changes; for a field the app gives, any change a field's "
+            "change kind calls breaking",
+            True,
+        ),
+        ChangeKind(
+            "CD033",
+            "context-field-added-optional",
+            _A,
+            "added",
+            "an optional field the app gives; earlier events, which lack it, stay valid",
+        ),
+        ChangeKind(
+            "CD034",
+            "context-field-loosened",
+            _A,
+            "changed",
+            "a field the app gives accepts every earlier value, or says less about the user (a field's "
+            "additive change kinds)",
+        ),
     )
 }
 
@@ -250,7 +273,8 @@ class _Differ:
             old, current = old_by_name.get(name), new_by_name.get(name)
             if old is None:
                 assert current is not None
-                self.add("context-field-added", None, name, current.location, f"added (source {current.source})")
+                kind = "context-field-added" if current.required else "context-field-added-optional"
+                self.add(kind, None, name, current.location, f"added (source {current.source})")
             elif current is None:
                 self.add("context-field-removed", None, name, old.location, "removed")
             elif (old.source, old.package) != (current.source, current.package):
@@ -261,6 +285,17 @@ class _Differ:
                     current.location,
                     f"source {_source(old)} → {_source(current)}",
                 )
+            elif old.declared is not None and current.declared is not None:
+                self.app_context_field(name, old.declared, current.declared, current.location)
+
+    def app_context_field(self, name: str, old: Field, new: Field, at: Location) -> None:
+        """A context field the app gives changes as an event field would; each change is breaking
+        (`context-field-changed`) or not (`context-field-loosened`) as it would be there."""
+        as_field = _Differ()
+        as_field.field("", name, old, new)
+        for change in as_field.changes:
+            kind = "context-field-changed" if change.breaking else "context-field-loosened"
+            self.add(kind, None, name, at, change.detail)
 
 
 def _source(field: ContextField) -> str:

@@ -91,9 +91,11 @@ def context_schema(catalog: Catalog) -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": [c.name for c in catalog.context],
+        "required": [c.name for c in catalog.context if c.required],
         "properties": {
-            c.name: {"description": c.description, **value_schema(c.type), "x-privacy": c.privacy.value}
+            c.name: field_schema(c.declared)
+            if c.declared is not None
+            else {"description": c.description, **value_schema(c.type), "x-privacy": c.privacy.value}
             for c in catalog.context
         },
     }

@@ -269,6 +269,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "emitters": model.emitters,
         "typed_dicts": model.typed_dicts,
         "context_check": model.checks.context,
+        "app_context_check": model.checks.app_context,
         "events": [
             SpecArguments(
                 spec=e.identifier.upper(),

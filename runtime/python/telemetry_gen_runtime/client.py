@@ -10,15 +10,17 @@ from __future__ import annotations
 import atexit
 import datetime
 import os
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import prompt, storage
+from .checks import copied
 from .consent import (
     AppConfig,
     Gate,
@@ -85,6 +87,7 @@ class _Settings:
     queue_size: int
     batch_size: int
     batch_interval: float
+    app_context: dict[str, Any]  # the checked values of the context fields the app gives
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class Telemetry:
         queue_size: int = 10_000,
         batch_size: int = 100,
         batch_interval: float = 1.0,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         """Set telemetry up once at start-up. Sends nothing, and stores nothing, until the user opts in.
 
@@ -144,6 +148,8 @@ class Telemetry:
         and the user's saved decision decide, else telemetry stays off.
         `strict=True` raises `EventValidationError` on invalid events (use it in development and
         tests). At exit, events still queued get at most `flush_timeout` seconds to leave.
+        `context` gives the values of the catalog's context fields of source `app`, sent with every
+        event; each is checked here, like an event (a value its field rejects is left out).
         """
         with self._lock:
             self._stop_delivery(forget=False)
@@ -174,10 +180,27 @@ class Telemetry:
                 queue_size=queue_size,
                 batch_size=batch_size,
                 batch_interval=batch_interval,
+                app_context={},
             )
+            # Checked once the settings hold this call's `strict` and `on_violation`.
+            self._settings = replace(self._settings, app_context=self._accepted_app_context(context or {}))
             self._expired = expired_events(self.app.events, datetime.date.today(), app_version)
             self._explicit = explicit
             self._apply()
+
+    def _accepted_app_context(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The app's context values that its check accepts. A rejected one is reported as an
+        invalid event is (raised in strict mode; else counted, logged once and passed to
+        `on_violation`) and left out."""
+        values = {key: copied(value) for key, value in given.items()}
+        check = self.app.check_app_context
+        violations = check(values) if check is not None else []
+        if violations:
+            self._violation(EventValidationError("context", violations))
+            # The field each violation's path starts with (`tags` of `tags[2]`).
+            rejected = {re.split(r"[.\[]", violation.field, maxsplit=1)[0] for violation in violations}
+            values = {key: value for key, value in values.items() if key not in rejected}
+        return values
 
     def enable(self, level: Level = "all") -> None:
         """The user opts in (`all`, or `errors` for error reports only); the choice is saved."""
@@ -282,6 +305,7 @@ class Telemetry:
             commit=settings.commit,
             instance_id=instance_id,
             session_id=self._session_id,
+            app_context=settings.app_context,
         )
         problems = self.app.check_context(context)
         if problems:

@@ -29,6 +29,8 @@ class AppInfo:
     check_context: Check
     privacy_url: str | None = None
     events: tuple[EventSpec, ...] = ()  # every event of the catalog (expiry is worked out from them)
+    # The check of the context the app gives to `configure(context=...)` (its fields of source `app`).
+    check_app_context: Check | None = None
 
 
 @dataclass(frozen=True)
