@@ -52,6 +52,7 @@ class Category(enum.Enum):
     USAGE = "usage"
     ERRORS = "errors"
     OPT_OUT = "opt-out"  # the record the runtime sends itself when the user opts out
+    FEEDBACK = "feedback"  # a report the user chooses to send, whatever the consent level
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,9 @@ CONTEXT_SOURCES: dict[str, ContextSource] = {
 
 
 APP_SOURCE = "app"  # a context value the app gives to `configure(context=...)`
+# The sources that link events to an installation or a run: a report the user sends below level
+# `all` carries neither.
+IDENTITY_SOURCES = frozenset({"instance_id", "session_id"})
 
 
 @dataclass(frozen=True)
@@ -276,6 +280,11 @@ class ContextField:
     def required(self) -> bool:
         """Whether every event's context has it: the runtime fills its own fields always."""
         return self.declared.required if self.declared is not None else True
+
+    @property
+    def required_in_reports(self) -> bool:
+        """Whether the context of a report the user sends (a `feedback` event) has it."""
+        return self.required and self.source not in IDENTITY_SOURCES
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,15 @@ KINDS: dict[str, ChangeKind] = {
             _B,
             "changed",
             "`usage` → `errors`: sent to users who agreed to error reports only; also `errors` ↔ `opt-out`, "
-            "and `usage` → `opt-out` (the event changes what it is)",
+            "`usage` → `opt-out` (the event changes what it is), and any category → `feedback`",
         ),
-        ChangeKind("CD006", "event-consent-raised", _A, "changed", "`errors` → `usage`: sent to fewer users"),
+        ChangeKind(
+            "CD006",
+            "event-consent-raised",
+            _A,
+            "changed",
+            "`errors` → `usage`, or `feedback` → another category: sent to fewer users",
+        ),
         ChangeKind(
             "CD007", "event-expiry-changed", _A, "changed", "when the event stops is announced, not what it carries"
         ),
@@ -145,9 +151,10 @@ KINDS: dict[str, ChangeKind] = {
     )
 }
 
-# The consent an event's category needs: the opt-out record goes to users at `errors` or `all`.
-# A change between categories of the same rank is counted as lowered, the side that breaks.
-_CONSENT_RANK = {Category.USAGE: 2, Category.ERRORS: 1, Category.OPT_OUT: 1}
+# The consent an event's category needs: the opt-out record goes to users at `errors` or `all`,
+# a feedback event to anyone who sends it. A change between categories of the same rank is
+# counted as lowered, the side that breaks.
+_CONSENT_RANK = {Category.USAGE: 2, Category.ERRORS: 1, Category.OPT_OUT: 1, Category.FEEDBACK: 0}
 
 # How much each privacy class says about the user (sensitive never reaches a valid catalog).
 _PRIVACY_RANK = {Privacy.TECHNICAL: 0, Privacy.INTERACTION: 1, Privacy.PSEUDONYMOUS: 2, Privacy.SENSITIVE: 3}

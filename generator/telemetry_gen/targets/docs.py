@@ -43,6 +43,8 @@ CATEGORY_TEXT = {
     "usage": "sent only if you allow all telemetry",
     "errors": "sent if you allow error reports (or all telemetry)",
     "opt-out": "sent once, by the app itself, when you opt out while telemetry is on",
+    "feedback": "sent only when you choose to send it, shown to you first; without the instance and session ids "
+    "unless you allow all telemetry",
 }
 # Characters with inline meaning anywhere; `<`, `>` and `&` become entities instead.
 RANGE_DASH = "\N{EN DASH}"
@@ -363,6 +365,7 @@ def _markdown_values(catalog: Catalog, docs: list[EventDoc], history: History) -
         "changelog": [(version, [f"**{badge}** {md(text)}" for badge, text in items]) for version, items in history],
         "opt_out": opt_out(catalog),
         "opt_out_record": opt_out_record(catalog),
+        "has_feedback": any(event.category is Category.FEEDBACK for event in catalog.events),
         "policy_url": url_safe(catalog.app.privacy_policy_url or ""),
     }
 

@@ -23,6 +23,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Field,
     NumericType,
@@ -208,6 +209,8 @@ class CatalogChecks:
     module: CheckModule
     context: str  # the name of the context's check
     app_context: str  # the name of the check of what the app gives to `configure(context=...)`
+    # The name of the context's check for a report the user sends; None without feedback events.
+    report_context: str | None
     events: dict[str, str]  # the name of each event's check, by event name
 
 
@@ -219,6 +222,12 @@ def catalog_checks(catalog: Catalog) -> CatalogChecks:
     app_context_check = module.object_checker(
         "context__app", "context", app_context, "The context the app gives to configure(context=...).", "context"
     )
+    report_context_check = None
+    if any(event.category is Category.FEEDBACK for event in catalog.events):
+        report_context = tuple(Member(c.name, c.type, c.required_in_reports) for c in catalog.context)
+        report_context_check = module.object_checker(
+            "context__report", "context", report_context, "The context of a report the user sends.", "context"
+        )
     events = {
         event.name: module.object_checker(
             event.identifier,
@@ -228,7 +237,7 @@ def catalog_checks(catalog: Catalog) -> CatalogChecks:
         )
         for event in catalog.events
     }
-    return CatalogChecks(module, context_check, app_context_check, events)
+    return CatalogChecks(module, context_check, app_context_check, report_context_check, events)
 
 
 def module_source(module: CheckModule, header: str) -> str:

@@ -34,10 +34,12 @@ from .consent import (
 )
 from .context import context_values
 from .delivery import Pending
+from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
 from .forks import reset_after_fork
 from .identity import ensure_id
+from .reports import Report
 from .routing import Router, Tally
 from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
@@ -397,6 +399,7 @@ class Telemetry:
         error: BaseException,
         *,
         ask: bool = True,
+        user_initiated: bool = False,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
     ) -> bool:
@@ -406,7 +409,14 @@ class Telemetry:
         true, the user is asked on a terminal: yes (this report), no, always (saved: `errors`)
         or never (saved: `off`). The report goes to every sink that takes exceptions (Sentry);
         emit your catalog's error event as well when this returns True.
+
+        `user_initiated=True` is a bug report the user chose to send (call it only on their
+        explicit action): it is sent now whatever the level, without asking, tagged
+        `report: user-initiated`, and below `all` without the instance id; nothing is stored.
+        True when a sink sent it.
         """
+        if user_initiated:
+            return self._send_error_report(error)
         with self._lock:
             level, source = self._decision()
         if level == "off":
@@ -431,6 +441,90 @@ class Telemetry:
                 except Exception as exc:
                     self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
         return self.gate.errors
+
+    # -- reports the user chooses to send ------------------------------------------------
+
+    def report(self, spec: EventSpec, data: dict[str, Any]) -> Report:
+        """A report the user chose to send (a feedback event), checked and ready; the generated
+        `feedback` module calls this. Whatever the consent level: below `all` its context has
+        neither the instance id nor the session id, and nothing is stored."""
+        envelope = None
+        if self._checked(spec, data):
+            context = self._report_context()
+            if context is not None:
+                envelope = make_envelope(spec, context, data, time.time())
+        return Report(spec.name, envelope, self._send_report)
+
+    def _report_context(self) -> dict[str, Any] | None:
+        """The context of a report made now; None when it cannot be made (counted and logged)."""
+        with self._lock:
+            settings, router = self._settings, self._router
+            if settings is None:
+                self._count("report: telemetry not configured", 1)
+                self._log_once("report", "telemetry: a report needs configure() first; it was not made")
+                return None
+            if router is not None and self._level == "all":
+                return dict(router.context)
+        identity = {spec.name for spec in self.app.context if spec.source in ("instance_id", "session_id")}
+        context = context_values(
+            tuple(spec for spec in self.app.context if spec.name not in identity),
+            app_version=settings.app_version,
+            commit=settings.commit,
+            instance_id="",
+            session_id="",
+            app_context=settings.app_context,
+        )
+        check = self.app.check_report_context
+        problems = check(context) if check is not None else []
+        if problems:
+            self._problem(
+                "configuration", ConfigurationError("context rejected: " + "; ".join(map(str, problems))), self.strict
+            )
+            return None
+        return context
+
+    def _send_report(self, envelope: dict[str, Any]) -> bool:
+        """Hand a report to every sink, within `flush_timeout` in all; True when one sent it."""
+        settings = self._settings
+        if settings is None:
+            return False
+        deadline = time.monotonic() + settings.flush_timeout
+        sent = False
+        for sink in self._sinks(settings):
+            try:
+                sent = sink.send_report(envelope, max(0.0, deadline - time.monotonic())) or sent
+            except Exception as exc:
+                self._count(f"report: sink {type(sink).__name__} failed", 1)
+                self._log_once(f"report:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        return sent
+
+    def _send_error_report(self, error: BaseException) -> bool:
+        """A bug report the user chose to send, through the sinks that take one (Sentry): the
+        running ones, or, while telemetry is off, the configured ones for this report only, with
+        an instance id that is neither stored nor sent."""
+        with self._lock:
+            settings, router = self._settings, self._router
+            if settings is None:
+                return False
+            session = self._session or Session(
+                app=self.app,
+                app_version=settings.app_version,
+                environment=settings.environment,
+                level="errors",
+                instance_id=uuid.uuid4().hex,
+                session_id=self._session_id,
+                data_dir=self.data_dir,
+                count_dropped=self._tally.count_undelivered,
+            )
+            sent = False
+            for sink in router.sinks if router is not None else self._sinks(settings):
+                send = getattr(sink, "send_error_report", None)
+                if callable(send):
+                    try:
+                        sent = send(error, session) or sent
+                    except Exception as exc:
+                        self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+            return sent
 
     # -- test harness ----------------------------------------------------------------------
 
