@@ -1,6 +1,7 @@
 """Output target: a typed, importable Python package of emitters (standard library only).
 
-Layout of `python/<package>/`: `events.py` (one keyword-only function per event), `_checks.py`
+Layout of `python/<package>/`: `events.py` (one keyword-only function per usage or errors event),
+`feedback.py` (one per feedback event, returning a `Report`, when there are any), `_checks.py`
 (generated validators), `_catalog.py` (app and event specs),
 `__init__.py` (the public API), `testing.py` (a pytest plugin for the app's tests) and
 `py.typed`; plus `python/pyproject.toml` so the folder can be installed as it is.

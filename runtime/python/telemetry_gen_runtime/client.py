@@ -516,15 +516,16 @@ class Telemetry:
                 data_dir=self.data_dir,
                 count_dropped=self._tally.count_undelivered,
             )
-            sent = False
-            for sink in router.sinks if router is not None else self._sinks(settings):
-                send = getattr(sink, "send_error_report", None)
-                if callable(send):
-                    try:
-                        sent = send(error, session) or sent
-                    except Exception as exc:
-                        self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
-            return sent
+            sinks = router.sinks if router is not None else self._sinks(settings)
+        sent = False
+        for sink in sinks:  # outside the lock: sending may wait up to the sink's flush bound
+            send = getattr(sink, "send_error_report", None)
+            if callable(send):
+                try:
+                    sent = send(error, session) or sent
+                except Exception as exc:
+                    self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        return sent
 
     # -- test harness ----------------------------------------------------------------------
 

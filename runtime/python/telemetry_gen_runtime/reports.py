@@ -8,7 +8,7 @@ It is made first and sent on request, so the app can show the user exactly what 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -20,7 +20,7 @@ class Report:
     # Exactly what `send()` sends; None when there is nothing to send (the data was invalid, the
     # event expired, or telemetry is not configured: see `status().dropped`).
     envelope: dict[str, Any] | None
-    _deliver: Callable[[dict[str, Any]], bool]
+    _deliver: Callable[[dict[str, Any]], bool] = field(repr=False, compare=False)
 
     def send(self) -> bool:
         """Send the report now, waiting at most `flush_timeout`; True when a sink took it."""
