@@ -122,7 +122,7 @@ def test_every_import_form_leads_to_the_emitter(project: Path, imports: str, cal
     line = imports.count("\n") + 2
     column = len(call) - len(call.lstrip()) + 1
     assert uses(document, "app/started") == {
-        "emitter": "app_started",
+        "emitter": "events.app_started",
         "calls": [f"app/main.py:{line}:{column}"],
         "references": [],
     }
@@ -261,7 +261,7 @@ def test_json_output_lists_every_event_with_its_calls_and_references(project: Pa
     assert document["ok"] is True and document["errors"] == 0 and document["warnings"] == 1
     assert document["files"] == 1 and document["catalog"] == "events.yaml"
     assert uses(document, "app/started") == {
-        "emitter": "app_started",
+        "emitter": "events.app_started",
         "calls": ["app/main.py:3:1"],
         "references": ["app/main.py:8:9"],
     }
@@ -430,3 +430,42 @@ def test_a_function_s_own_name_hides_the_import(project: Path) -> None:
     assert uses(document, "app/started")["calls"] == ["app/main.py:13:5"]
     assert uses(document, "app/trial-shown")["references"] == ["app/main.py:11:11"]
     assert uses(document, "app/legacy-started")["references"] == ["app/main.py:12:18"]
+
+
+def test_feedback_emitters_are_followed_and_the_opt_out_record_needs_none(project: Path) -> None:
+    reports = """\
+  app/opted-out:
+    description: The user switched telemetry off; counts how many installations leave.
+    trigger: Sent by the runtime itself when the user opts out while telemetry is on.
+    category: opt-out
+    owner: core-team
+    since: "1.0"
+  app/rated:
+    description: The user rated the app in the feedback form.
+    trigger: When the user presses Send in the feedback form, after seeing what will be sent.
+    category: feedback
+    owner: core-team
+    since: "1.0"
+"""
+    (project / "events.yaml").write_text(CATALOG + reports, "utf-8")
+    app = EVERY_EVENT + "from demo_app_telemetry import feedback as fb\n\nfb.app_rated().send()\nfb.app_rate()\n"
+    write_tree(project, {"app/main.py": app})
+    code, document = code_check("app")
+    assert code == 1
+    assert uses(document, "app/rated") == {
+        "emitter": "feedback.app_rated",
+        "calls": ["app/main.py:10:1"],
+        "references": [],
+    }
+    assert "app/opted-out" not in document["events"]  # the runtime sends it: nothing to call, never unused
+    diagnostics = document["diagnostics"]
+    assert isinstance(diagnostics, list)
+    unknown = [d for d in diagnostics if d["code"] == "CC002"]
+    assert [(d["location"], d["message"], d["hint"]) for d in unknown] == [
+        (
+            "app/main.py:11:1",
+            "feedback.app_rate is called, but the feedback module of demo_app_telemetry has no such name",
+            "did you mean feedback.app_rated?",
+        )
+    ]
+    assert "events.yaml" not in {d["location"].split(":")[0] for d in diagnostics}  # nothing unused

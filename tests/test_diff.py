@@ -148,6 +148,20 @@ PLATFORM_STRING = new_field(
     "platform", 6, "type: string", "max_length: 10", "pattern: ^[a-z]+$", "description: Where.", "privacy: technical"
 )
 SESSION_CONTEXT = ("context:\n", "context:\n  session_id:\n    source: session_id\n")
+APP_CONTEXT = (
+    "context:\n",
+    "context:\n"
+    + new_field(
+        "platform",
+        2,
+        "source: app",
+        "type: enum",
+        "values: [desktop, web]",
+        "privacy: technical",
+        "description: Where.",
+    ),
+)
+REQUIRED_APP_CONTEXT = (APP_CONTEXT[0], APP_CONTEXT[1] + "    required: true\n")
 
 S = "app/started"
 CASES = [
@@ -331,6 +345,20 @@ CASES = [
         "context source changed",
         [("    source: app_version\n", "    source: python_version\n")],
         {("context-field-changed", None, "app_version")},
+    ),
+    Case("optional app context field added", [APP_CONTEXT], {("context-field-added-optional", None, "platform")}),
+    Case("required app context field added", [REQUIRED_APP_CONTEXT], {("context-field-added", None, "platform")}),
+    Case(
+        "app context field loosened",
+        [APP_CONTEXT, ("values: [desktop, web]", "values: [desktop, web, tablet]")],
+        {("context-field-loosened", None, "platform")},
+        [APP_CONTEXT],
+    ),
+    Case(
+        "app context field tightened",
+        [REQUIRED_APP_CONTEXT, ("values: [desktop, web]", "values: [desktop]")],
+        {("context-field-changed", None, "platform")},
+        [APP_CONTEXT],
     ),
     Case(
         "wording only: descriptions, trigger, owner",

@@ -119,7 +119,7 @@ def test_list_names_every_kind_with_its_code() -> None:
         "CD012  breaking  field-removed: earlier events carry it and are rejected (no extra keys)"
         in output.splitlines()
     )
-    assert len(output.splitlines()) == 24
+    assert len(output.splitlines()) == 26
 
 
 def test_any_ref_can_be_the_base(repo: Path) -> None:

@@ -28,6 +28,7 @@ PUBLIC = [
     "Level",
     "MISSING",
     "MemorySink",
+    "Report",
     "SentrySink",
     "Session",
     "Sink",

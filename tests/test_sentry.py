@@ -352,3 +352,30 @@ def test_scrubber_leaves_a_root_home_alone_and_walks_nested_values() -> None:
     scrubber = Scrubber(["/"], "bob")
     event = {"a": ["/etc/bob", {"bob": 1.5}], "b": None}
     assert scrubber.value(event) == {"a": ["/etc/<user>", {"<user>": 1.5}], "b": None}
+
+
+@pytest.mark.parametrize("level", [None, "errors", "all"])
+def test_a_bug_report_the_user_sends_goes_whatever_the_level_and_with_the_id_only_at_all(
+    package: ModuleType, ingest: Ingest, tmp_path: Path, level: str | None
+) -> None:
+    import sentry_sdk
+
+    data_dir = tmp_path / "data"
+    package.configure(app_version="2.5.0", sinks=[package.SentrySink(ingest.dsn)], data_dir=data_dir)
+    if level is not None:
+        package.enable(level)
+    try:
+        raise KeyError("the chart is empty")
+    except KeyError as exc:
+        assert package.report_error(exc, ask=False, user_initiated=True)
+    [event] = ingest.wait_for("event")
+    assert event["tags"]["report"] == "user-initiated"
+    assert event["exception"]["values"][0]["value"] == "'the chart is empty'"
+    if level is None:  # a client for this report only, closed again; nothing stored
+        assert not data_dir.exists() and not sentry_sdk.get_client().is_active()
+        assert event.get("user") in (None, {})
+    else:
+        instance = json.loads((data_dir / "user_id.json").read_text())["user_id"]
+        assert (event.get("user") == {"id": instance}) is (level == "all")
+        assert (instance.encode() in ingest.raw) is (level == "all")
+    package.disable()

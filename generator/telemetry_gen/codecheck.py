@@ -33,7 +33,7 @@ from .catalog import display_path
 from .catalog.lint import Now, expiry_reached
 from .catalog.model import Catalog, Event
 from .diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
-from .targets.python import events_module_names
+from .targets.python import emitter_modules
 
 UNUSED = "CC001"
 UNKNOWN_NAME = "CC002"
@@ -47,7 +47,7 @@ _SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages"})
 
 @dataclass(frozen=True)
 class Use:
-    """A name looked up on the `events` module: called there, or only referenced."""
+    """A name looked up on a module of emitters (`events`, `feedback`): called there, or only referenced."""
 
     name: str
     location: Location
@@ -59,7 +59,7 @@ class CodeCheck:
     """What code-check found: every use of each declared event's emitter, and the findings."""
 
     files: int
-    emitter_of: dict[str, str]  # event name → its emitter's name
+    emitter_of: dict[str, str]  # event name → its emitter, with its module: `events.app_started`
     uses: dict[str, list[Use]]  # by event name, every declared event, in file and line order
     diagnostics: list[Diagnostic]
 
@@ -72,7 +72,7 @@ class CodeCheck:
             parts = [f"{len(calls)} call(s): " + ", ".join(calls)] if calls else []
             if references:
                 parts.append(f"{len(references)} reference(s): " + ", ".join(references))
-            lines.append(f"{event} (events.{self.emitter_of[event]}): " + ("; ".join(parts) or "not used"))
+            lines.append(f"{event} ({self.emitter_of[event]}): " + ("; ".join(parts) or "not used"))
         used = sum(bool(uses) for uses in self.uses.values())
         sites = sum(u.called for uses in self.uses.values() for u in uses)
         lines.append(f"{self.files} file(s) checked: {used} of {len(self.uses)} events used, {sites} call site(s)")
@@ -132,12 +132,12 @@ def _source_files(paths: Iterable[Path], generated_package: str) -> list[Path]:
 
 
 class _FileScan:
-    """The uses of the `events` module in one parsed file."""
+    """The uses of one module of emitters (`<package>.events`, `<package>.feedback`) in one parsed file."""
 
-    def __init__(self, source: _Source, events_module: str, public_names: Iterable[str]) -> None:
+    def __init__(self, source: _Source, emitters_module: str, public_names: Iterable[str]) -> None:
         self.lines = source.lines
         self.file = source.file
-        self.events_module = events_module
+        self.emitters_module = emitters_module
         self.public_names = public_names
         self.bindings: dict[str, str] = {}  # local name → the dotted name it stands for
         self.uses: list[Use] = []
@@ -159,14 +159,14 @@ class _FileScan:
                     self.uses.append(Use(name, self.location(node), id(node) in called))
                     if isinstance(node, ast.Name):
                         used_locally.add(node.id)
-            elif (lookup := _getattr_lookup(node)) and self.qualified(lookup[0], hidden) == events_module:
+            elif (lookup := _getattr_lookup(node)) and self.qualified(lookup[0], hidden) == emitters_module:
                 self.uses.append(Use(lookup[2], self.location(lookup[1]), id(node) in called))
         # An emitter imported by name and not used in its file is re-exported: the import is its use.
         self.uses += [use for local, use in self.imported.items() if local not in used_locally]
 
     def relevant(self, dotted: str) -> bool:
-        """Whether a dotted name is the events module, inside it, or a package on the way to it."""
-        return (dotted + ".").startswith(self.events_module + ".") or self.events_module.startswith(dotted + ".")
+        """Whether a dotted name is the emitters module, inside it, or a package on the way to it."""
+        return (dotted + ".").startswith(self.emitters_module + ".") or self.emitters_module.startswith(dotted + ".")
 
     def bind(self, local: str, dotted: str) -> None:
         if self.relevant(dotted):
@@ -191,15 +191,16 @@ class _FileScan:
                 continue
             local = alias.asname or alias.name
             self.bind(local, f"{source}.{alias.name}")
-            if source == self.events_module:
+            if source == self.emitters_module:
                 self.imported[local] = Use(alias.name, self.location(node), called=False)
 
     def star_names(self, source: str) -> Iterable[str]:
         """The names `from <source> import *` binds that matter here."""
-        if source == self.events_module:
+        if source == self.emitters_module:
             return self.public_names
-        if source + ".events" == self.events_module:
-            return ("events",)  # the generated package's __all__ has it
+        package, _, module = self.emitters_module.rpartition(".")
+        if source == package:
+            return (module,)  # the generated package's __all__ has it
         return ()
 
     def qualified(self, node: ast.expr, hidden: frozenset[str]) -> str | None:
@@ -214,10 +215,10 @@ class _FileScan:
         return ".".join([self.bindings[node.id], *reversed(attributes)])
 
     def events_attribute(self, dotted: str | None) -> str | None:
-        """The name looked up on the events module, when `dotted` is exactly `<events module>.<name>`."""
-        if dotted is None or not dotted.startswith(self.events_module + "."):
+        """The name looked up on the emitters module, when `dotted` is exactly `<module>.<name>`."""
+        if dotted is None or not dotted.startswith(self.emitters_module + "."):
             return None
-        name = dotted[len(self.events_module) + 1 :]
+        name = dotted[len(self.emitters_module) + 1 :]
         return None if "." in name else name
 
     def location(self, node: ast.expr | ast.stmt) -> Location:
@@ -309,26 +310,32 @@ def check_code(catalog: Catalog, paths: Iterable[Path], now: Now, *, allow_unuse
     `now` decides which events are expired, as the lints decide it; `allow_unused` makes an
     event that is never used an info rather than an error.
     """
-    names = events_module_names(catalog)
-    emitter_of = {event.name: name for name, event in names.items() if event is not None}
-    events_module = f"{catalog.app.package}.events"
+    modules = emitter_modules(catalog)
+    emitter_of = {
+        event.name: f"{module}.{name}" for module, names in modules.items() for name, event in names.items() if event
+    }
     files = _source_files(paths, catalog.app.package)
     diagnostics: list[Diagnostic] = []
-    uses: dict[str, list[Use]] = {event.name: [] for event in catalog.events}
+    # Every event the app emits itself; the runtime sends the opt-out record, which has no emitter.
+    uses: dict[str, list[Use]] = {event.name: [] for event in catalog.events if event.name in emitter_of}
     for path in files:
         source = _read(path)
         if isinstance(source, Diagnostic):
             diagnostics.append(source)
             continue
-        for use in _FileScan(source, events_module, names).uses:
-            if use.name.startswith("_"):
-                continue
-            if use.name not in names:
-                diagnostics.append(_unknown(use, catalog, emitter_of))
-            elif (event := names[use.name]) is not None:
-                uses[event.name].append(use)
-                diagnostics += _retired(event, use, now)
+        for module, names in modules.items():
+            for use in _FileScan(source, f"{catalog.app.package}.{module}", names).uses:
+                if use.name.startswith("_"):
+                    continue
+                qualified = replace(use, name=f"{module}.{use.name}")
+                if use.name not in names:
+                    diagnostics.append(_unknown(qualified, catalog, emitter_of))
+                elif (event := names[use.name]) is not None:
+                    uses[event.name].append(qualified)
+                    diagnostics += _retired(event, qualified, now)
     for event in catalog.events:
+        if event.name not in uses:
+            continue
         uses[event.name].sort(key=lambda use: use.location)
         if not uses[event.name] and event.deprecated is None and expiry_reached(event, now) is None:
             diagnostics.append(_unused(event, emitter_of[event.name], allow_unused))
@@ -336,19 +343,20 @@ def check_code(catalog: Catalog, paths: Iterable[Path], now: Now, *, allow_unuse
 
 
 def _unknown(use: Use, catalog: Catalog, emitter_of: dict[str, str]) -> Diagnostic:
+    module, name = use.name.split(".", 1)
     renamed = next(
-        (e for e in catalog.events if e.renamed_from and replace(e, name=e.renamed_from).identifier == use.name),
+        (e for e in catalog.events if e.renamed_from and replace(e, name=e.renamed_from).identifier == name),
         None,
     )
     close = difflib.get_close_matches(use.name, emitter_of.values(), n=1)
-    if renamed is not None:
-        hint = f"event {renamed.renamed_from!r} is renamed {renamed.name!r}: use events.{emitter_of[renamed.name]}"
+    if renamed is not None and renamed.name in emitter_of:
+        hint = f"event {renamed.renamed_from!r} is renamed {renamed.name!r}: use {emitter_of[renamed.name]}"
     elif close:
-        hint = f"did you mean events.{close[0]}?"
+        hint = f"did you mean {close[0]}?"
     else:
         hint = "declare the event in the catalog and build, or remove this use"
     verb = "called" if use.called else "used"
-    message = f"events.{use.name} is {verb}, but the events module of {catalog.app.package} has no such name"
+    message = f"{use.name} is {verb}, but the {module} module of {catalog.app.package} has no such name"
     return Diagnostic(UNKNOWN_NAME, Severity.ERROR, use.location, message, hint)
 
 
@@ -360,7 +368,7 @@ def _retired(event: Event, use: Use, now: Now) -> Iterator[Diagnostic]:
             EXPIRED_USED,
             Severity.ERROR,
             use.location,
-            f"events.{use.name} is {verb}, but event {event.name!r} {reached}; its emitter sends nothing",
+            f"{use.name} is {verb}, but event {event.name!r} {reached}; its emitter sends nothing",
             "remove this use, or move `expires` later in the catalog if the event is still needed",
         )
     elif event.deprecated is not None:
@@ -369,7 +377,7 @@ def _retired(event: Event, use: Use, now: Now) -> Iterator[Diagnostic]:
             DEPRECATED_USED,
             Severity.WARNING,
             use.location,
-            f"events.{use.name} is {verb}, but event {event.name!r} is deprecated: {event.deprecated.strip()}",
+            f"{use.name} is {verb}, but event {event.name!r} is deprecated: {event.deprecated.strip()}",
             f"follow the deprecation note and remove this use{until}",
         )
 
@@ -379,7 +387,7 @@ def _unused(event: Event, emitter: str, allow_unused: bool) -> Diagnostic:
         UNUSED,
         Severity.INFO if allow_unused else Severity.ERROR,
         event.location,
-        f"event {event.name!r} is declared, but events.{emitter} is never called nor referenced in the code checked",
+        f"event {event.name!r} is declared, but {emitter} is never called nor referenced in the code checked",
         "call it where the event happens, or remove the event from the catalog "
         "(--allow-unused accepts events not used yet)",
     )

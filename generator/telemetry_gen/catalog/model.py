@@ -37,6 +37,7 @@ BAD_RENAME = "CF031"
 BAD_HISTORY = "CF032"
 UNPORTABLE_PATTERN = "CF033"
 FIELD_NAME_COLLISION = "CF034"
+BAD_OPT_OUT_RECORD = "CF035"
 
 MIN_NAME_SEGMENTS = 2
 MAX_NAME_SEGMENTS = 4
@@ -81,6 +82,8 @@ class Privacy(enum.Enum):
 class Category(enum.Enum):
     USAGE = "usage"
     ERRORS = "errors"
+    OPT_OUT = "opt-out"  # the record the runtime sends itself when the user opts out
+    FEEDBACK = "feedback"  # a report the user chooses to send, whatever the consent level
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,10 @@ class Event:
         """The event's emitter name, e.g. `settings_general_change_language`."""
         return emitter_name(self.name)
 
+    def fixed_data(self) -> dict[str, str]:
+        """The data of the opt-out record: each field's one value (the catalog allows no other fields)."""
+        return {f.name: f.type.values[0] for f in self.fields if isinstance(f.type, EnumType)}
+
 
 @dataclass(frozen=True)
 class ContextSource:
@@ -278,6 +285,12 @@ CONTEXT_SOURCES: dict[str, ContextSource] = {
 }
 
 
+APP_SOURCE = "app"  # a context value the app gives to `configure(context=...)`
+# The sources that link events to an installation or a run: a report the user sends below level
+# `all` carries neither.
+IDENTITY_SOURCES = frozenset({"instance_id", "session_id"})
+
+
 @dataclass(frozen=True)
 class ContextField:
     name: str
@@ -285,14 +298,26 @@ class ContextField:
     package: str | None
     description: str
     location: Location
+    # With source `app`: the field as declared (type, privacy, required, ...); else the source fixes them.
+    declared: Field | None = None
 
     @property
     def type(self) -> ValueType:
-        return CONTEXT_SOURCES[self.source].type
+        return self.declared.type if self.declared is not None else CONTEXT_SOURCES[self.source].type
 
     @property
     def privacy(self) -> Privacy:
-        return CONTEXT_SOURCES[self.source].privacy
+        return self.declared.privacy if self.declared is not None else CONTEXT_SOURCES[self.source].privacy
+
+    @property
+    def required(self) -> bool:
+        """Whether every event's context has it: the runtime fills its own fields always."""
+        return self.declared.required if self.declared is not None else True
+
+    @property
+    def required_in_reports(self) -> bool:
+        """Whether the context of a report the user sends (a `feedback` event) has it."""
+        return self.required and self.source not in IDENTITY_SOURCES
 
 
 @dataclass(frozen=True)
@@ -396,6 +421,10 @@ class _ModelBuilder:
             if self.flaws.touch(path):
                 continue
             source: str = spec["source"]
+            if source == APP_SOURCE:
+                declared = self.field(name, spec, path)
+                fields.append(ContextField(name, source, None, declared.description, declared.location, declared))
+                continue
             package = spec.get("package")
             if (source == "package_version") != (package is not None):
                 self.error(
@@ -578,22 +607,39 @@ class _ModelBuilder:
                 at_key=True,
             )
             return None
+        fields = self.fields(raw.get("fields", {}), path)
+        category = Category(raw["category"])
+        if category is Category.OPT_OUT:
+            self.check_opt_out_fields(fields, path)
         return Event(
             name=name,
             description=raw["description"],
             trigger=raw["trigger"],
-            category=Category(raw["category"]),
+            category=category,
             owner=raw["owner"],
             since=self.since(raw["since"], (*path, "since")),
             version=raw.get("version", 1),
             expires=self.expiry(raw.get("expires"), (*path, "expires")),
             deprecated=raw.get("deprecated"),
             lint_ignore=tuple(sorted(raw.get("lint_ignore", ()))),
-            fields=self.fields(raw.get("fields", {}), path),
+            fields=fields,
             location=self.map.key(path),
             description_location=self.map.key((*path, "description")),
             renamed_from=raw.get("renamed_from"),
         )
+
+    def check_opt_out_fields(self, fields: tuple[Field, ...], path: Path) -> None:
+        """The opt-out record says only that the user opted out: a field may only be fixed to one value."""
+        for f in fields:
+            if not (isinstance(f.type, EnumType) and len(set(f.type.values)) == 1 and f.required):
+                self.error(
+                    BAD_OPT_OUT_RECORD,
+                    (*path, "fields", f.name),
+                    f"field {f.name!r} of opt-out record {path[1]!r} is not fixed to one value",
+                    "the opt-out record carries no data: remove the field, or make it `type: enum`, "
+                    "`required: true` with exactly one value",
+                    at_key=True,
+                )
 
     def events(self, raw: dict[str, Any]) -> tuple[Event, ...]:
         events = [
@@ -613,6 +659,14 @@ class _ModelBuilder:
                     at_key=True,
                 )
         self.check_renames(events)
+        opt_out = [event for event in events if event.category is Category.OPT_OUT]
+        for extra in opt_out[1:]:
+            self.error(
+                BAD_OPT_OUT_RECORD,
+                ("events", extra.name, "category"),
+                f"events {opt_out[0].name!r} and {extra.name!r} are both `category: opt-out`",
+                "the runtime sends one opt-out record: keep the category on one event",
+            )
         return tuple(events)
 
     def check_renames(self, events: list[Event]) -> None:

@@ -166,6 +166,16 @@ def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[tuple[
                         f"add `{key}:` to {where}",
                     ),
                 )
+    elif kind == "not" and path and path[-1] == "source":  # `source` outside `context`
+        yield (
+            path,
+            _diagnostic(
+                UNKNOWN_KEY,
+                source_map.key(path),
+                f"unknown key {path[-1]!r} in {describe(path[:-1])}",
+                "`source: app` declares a context field the app gives; event fields have no source",
+            ),
+        )
     elif kind == "type":
         yield (
             path,

@@ -24,6 +24,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Field,
     NumericType,
@@ -92,7 +93,12 @@ def catalog_checks(catalog: Catalog) -> dict[str, EventChecks]:
     """The checks of every event of the catalog, by event name: one module, as the build writes it."""
     compiled = catalog_check_module(catalog)
     functions = _load(compiled.module, "catalog_checks")
-    return {name: EventChecks.of(functions, compiled.context, check) for name, check in compiled.events.items()}
+    reports = {event.name for event in catalog.events if event.category is Category.FEEDBACK}
+    report_context = compiled.report_context or compiled.context  # the first when there are reports
+    return {
+        name: EventChecks.of(functions, report_context if name in reports else compiled.context, check)
+        for name, check in compiled.events.items()
+    }
 
 
 def _count(schema: Mapping[str, Any], keyword: str, where: str) -> int | None:
@@ -213,8 +219,8 @@ def schema_checks(document: Mapping[str, Any]) -> EventChecks:
         _value_type(definitions["context"], "/$defs/context"),
         _value_type(properties["data"], "/properties/data"),
     )
-    if not isinstance(context, ObjectType) or not all(f.required for f in context.fields):
-        raise UnreadSchema("/$defs/context: not an object of required fields")
+    if not isinstance(context, ObjectType):
+        raise UnreadSchema("/$defs/context: not an object")
     if not isinstance(data, ObjectType):
         raise UnreadSchema("/properties/data: not an object")
     module = CheckModule()

@@ -22,6 +22,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     ContextField,
     EnumType,
     Event,
@@ -43,7 +44,7 @@ class Impact(enum.Enum):
 
 @dataclass(frozen=True)
 class ChangeKind:
-    code: str  # CD001-CD008 events, CD010-CD022 fields, CD030-CD032 context; never renumbered
+    code: str  # CD001-CD008 events, CD010-CD022 fields, CD030-CD034 context; never renumbered
     name: str
     impact: Impact
     badge: str  # how the docs mark it: added, changed, removed or deprecated
@@ -68,9 +69,16 @@ KINDS: dict[str, ChangeKind] = {
             "event-consent-lowered",
             _B,
             "changed",
-            "`usage` → `errors`: sent to users who agreed to error reports only",
+            "`usage` → `errors`: sent to users who agreed to error reports only; also `errors` ↔ `opt-out`, "
+            "`usage` → `opt-out` (the event changes what it is), and any category → `feedback`",
         ),
-        ChangeKind("CD006", "event-consent-raised", _A, "changed", "`errors` → `usage`: sent to fewer users"),
+        ChangeKind(
+            "CD006",
+            "event-consent-raised",
+            _A,
+            "changed",
+            "`errors` → `usage`, or `feedback` → another category: sent to fewer users",
+        ),
         ChangeKind(
             "CD007", "event-expiry-changed", _A, "changed", "when the event stops is announced, not what it carries"
         ),
@@ -116,9 +124,37 @@ KINDS: dict[str, ChangeKind] = {
             True,
         ),
         ChangeKind("CD031", "context-field-removed", _B, "removed", "earlier events carry it and are rejected", True),
-        ChangeKind("CD032", "context-field-changed", _B, "changed", "its source, type or package changes", True),
+        ChangeKind(
+            "CD032",
+            "context-field-changed",
+            _B,
+            "changed",
+            "its source, type or package changes; for a field the app gives, any change a field's "
+            "change kind calls breaking",
+            True,
+        ),
+        ChangeKind(
+            "CD033",
+            "context-field-added-optional",
+            _A,
+            "added",
+            "an optional field the app gives; earlier events, which lack it, stay valid",
+        ),
+        ChangeKind(
+            "CD034",
+            "context-field-loosened",
+            _A,
+            "changed",
+            "a field the app gives accepts every earlier value, or says less about the user (a field's "
+            "additive change kinds)",
+        ),
     )
 }
+
+# The consent an event's category needs: the opt-out record goes to users at `errors` or `all`,
+# a feedback event to anyone who sends it. A change between categories of the same rank is
+# counted as lowered, the side that breaks.
+_CONSENT_RANK = {Category.USAGE: 2, Category.ERRORS: 1, Category.OPT_OUT: 1, Category.FEEDBACK: 0}
 
 # How much each privacy class says about the user (sensitive never reaches a valid catalog).
 _PRIVACY_RANK = {Privacy.TECHNICAL: 0, Privacy.INTERACTION: 1, Privacy.PSEUDONYMOUS: 2, Privacy.SENSITIVE: 3}
@@ -194,7 +230,8 @@ class _Differ:
         if old.deprecated is None and new.deprecated is not None:
             self.add("event-deprecated", name, None, at, f"deprecated: {new.deprecated}")
         if old.category != new.category:
-            kind = "event-consent-lowered" if new.category.value == "errors" else "event-consent-raised"
+            raised = _CONSENT_RANK[new.category] > _CONSENT_RANK[old.category]
+            kind = "event-consent-raised" if raised else "event-consent-lowered"
             self.add(kind, name, None, at, f"category {old.category.value} → {new.category.value}")
         if old.expires != new.expires:
             self.add("event-expiry-changed", name, None, at, f"expires {old.expires} → {new.expires}")
@@ -243,7 +280,8 @@ class _Differ:
             old, current = old_by_name.get(name), new_by_name.get(name)
             if old is None:
                 assert current is not None
-                self.add("context-field-added", None, name, current.location, f"added (source {current.source})")
+                kind = "context-field-added" if current.required else "context-field-added-optional"
+                self.add(kind, None, name, current.location, f"added (source {current.source})")
             elif current is None:
                 self.add("context-field-removed", None, name, old.location, "removed")
             elif (old.source, old.package) != (current.source, current.package):
@@ -254,6 +292,17 @@ class _Differ:
                     current.location,
                     f"source {_source(old)} → {_source(current)}",
                 )
+            elif old.declared is not None and current.declared is not None:
+                self.app_context_field(name, old.declared, current.declared, current.location)
+
+    def app_context_field(self, name: str, old: Field, new: Field, at: Location) -> None:
+        """A context field the app gives changes as an event field would; each change is breaking
+        (`context-field-changed`) or not (`context-field-loosened`) as it would be there."""
+        as_field = _Differ()
+        as_field.field("", name, old, new)
+        for change in as_field.changes:
+            kind = "context-field-changed" if change.breaking else "context-field-loosened"
+            self.add(kind, None, name, at, change.detail)
 
 
 def _source(field: ContextField) -> str:

@@ -20,6 +20,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Event,
     Field,
@@ -42,6 +43,9 @@ PRIVACY_TEXT = {
 CATEGORY_TEXT = {
     "usage": "sent only if you allow all telemetry",
     "errors": "sent if you allow error reports (or all telemetry)",
+    "opt-out": "sent once, by the app itself, when you opt out while telemetry is on",
+    "feedback": "sent only when you choose to send it, shown to you first; without the instance and session ids "
+    "unless you allow all telemetry",
 }
 # `{{`, `{%` and `{#` open the tags of the template engines some site generators run over Markdown
 # pages before rendering them (Jinja in mkdocs-macros, Liquid in Jekyll). Their `{` is written as an
@@ -287,6 +291,25 @@ def opt_out(catalog: Catalog) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class OptOutRecord:
+    """What the docs say about the catalog's opt-out record: its name and fixed data, raw for
+    HTML (escaped by the template) and escaped for Markdown."""
+
+    name: str
+    data: tuple[tuple[str, str], ...]
+    markdown_data: str
+
+
+def opt_out_record(catalog: Catalog) -> OptOutRecord | None:
+    event = next((e for e in catalog.events if e.category is Category.OPT_OUT), None)
+    if event is None:
+        return None
+    data = tuple(event.fixed_data().items())
+    markdown = ", ".join(f"{md_code(name)} = {md_code(value)}" for name, value in data)
+    return OptOutRecord(event.name, data, markdown)
+
+
 History = list[tuple[str, list[tuple[str, str]]]]
 
 
@@ -411,6 +434,8 @@ def _markdown_values(
         "privacy_text": {p.value: text for p, text in PRIVACY_TEXT.items()},
         "changelog": [(version, [f"**{badge}** {md(text)}" for badge, text in items]) for version, items in history],
         "opt_out": opt_out(catalog),
+        "opt_out_record": opt_out_record(catalog),
+        "has_feedback": any(event.category is Category.FEEDBACK for event in catalog.events),
         "policy_url": url_safe(catalog.app.privacy_policy_url or ""),
     }
 
@@ -428,6 +453,7 @@ def _html_values(
         "privacy_classes": [(p.value, text) for p, text in PRIVACY_TEXT.items()],
         "categories": list(CATEGORY_TEXT.items()),
         "opt_out": opt_out(catalog),
+        "opt_out_record": opt_out_record(catalog),
         "policy_url": catalog.app.privacy_policy_url or "",
         "changelog": history,
     }

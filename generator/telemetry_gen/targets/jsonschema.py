@@ -15,6 +15,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Event,
     Field,
@@ -87,13 +88,17 @@ def object_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
     }
 
 
-def context_schema(catalog: Catalog) -> dict[str, Any]:
+def context_schema(catalog: Catalog, *, report: bool = False) -> dict[str, Any]:
+    """The context of every event; with `report`, of a report the user sends (a `feedback` event),
+    which may go without the instance and session ids."""
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": [c.name for c in catalog.context],
+        "required": [c.name for c in catalog.context if (c.required_in_reports if report else c.required)],
         "properties": {
-            c.name: {"description": c.description, **value_schema(c.type), "x-privacy": c.privacy.value}
+            c.name: field_schema(c.declared)
+            if c.declared is not None
+            else {"description": c.description, **value_schema(c.type), "x-privacy": c.privacy.value}
             for c in catalog.context
         },
     }
@@ -118,7 +123,7 @@ def event_schema(catalog: Catalog, event: Event) -> dict[str, Any]:
             "context": {"$ref": "#/$defs/context"},
             "data": object_schema(event.fields),
         },
-        "$defs": {"context": context_schema(catalog)},
+        "$defs": {"context": context_schema(catalog, report=event.category is Category.FEEDBACK)},
         "x-trigger": event.trigger,
         "x-category": event.category.value,
         "x-owner": event.owner,

@@ -27,7 +27,7 @@ from typing import Any
 
 from .. import __version__
 from ..cache import ModelsCache
-from ..catalog.model import Catalog, python_name
+from ..catalog.model import Catalog, Category, python_name
 from .common import GeneratedFile, banner
 from .jsonschema import context_schema, event_schema
 from .python import camel
@@ -63,20 +63,24 @@ def _without_formats(schema: Any, *, properties: bool = False) -> Any:
 def models_input(catalog: Catalog) -> dict[str, Any]:
     """One JSON Schema document holding every event, named for readable class names."""
     definitions: dict[str, Any] = {"Context": {**context_schema(catalog), "title": "Context"}}
+    if any(event.category is Category.FEEDBACK for event in catalog.events):
+        definitions["ReportContext"] = {**context_schema(catalog, report=True), "title": "ReportContext"}
+    contexts = set(definitions)
     for event in catalog.events:
         name = camel(event.identifier)
         schema = event_schema(catalog, event)  # a fresh dict on every call, safe to change
         for key in ("$schema", "$id", "$comment", "$defs"):
             schema.pop(key, None)
         schema["title"] = name
-        schema["properties"]["context"] = {"$ref": "#/$defs/Context"}
+        context = "ReportContext" if event.category is Category.FEEDBACK else "Context"
+        schema["properties"]["context"] = {"$ref": f"#/$defs/{context}"}
         schema["properties"]["data"]["title"] = f"{name}Data"
         definitions[name] = schema
     document: dict[str, Any] = _without_formats(
         {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": f"{camel(_module_name(catalog))}Event",
-            "oneOf": [{"$ref": f"#/$defs/{name}"} for name in definitions if name != "Context"],
+            "oneOf": [{"$ref": f"#/$defs/{name}"} for name in definitions if name not in contexts],
             "$defs": definitions,
         }
     )

@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..catalog.model import (
+    APP_SOURCE,
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Field,
     NumericType,
@@ -78,11 +80,15 @@ class CheckModule:
         """Whether any generated line holds `text` (to import only what the module uses)."""
         return any(text in f.body for f in self.functions) or any(text in c for c in self.constants.values())
 
-    def object_checker(self, owner: str, event: str, members: tuple[Member, ...], docstring: str) -> str:
+    def object_checker(
+        self, owner: str, event: str, members: tuple[Member, ...], docstring: str, members_of: str | None = None
+    ) -> str:
         """Add the function checking a dict with exactly `members`; return its name.
 
         `owner` names it (`check_<owner>`) and its constants; a nested object's owner is
         `<event>__<field>`: no catalog name holds a double underscore, so names cannot collide.
+        The members' constants are named after `members_of` (default `owner`), so two checks of
+        the same fields share them.
         """
         names = sorted(m.name for m in members)
         allowed = self.constant(owner, "FIELDS", f"frozenset({names!r})" if names else "frozenset[str]()")
@@ -96,7 +102,9 @@ class CheckModule:
             assert member.name.isidentifier(), member.name  # it stands inside the f-strings of paths
             where = "{path}" + member.name
             lines.append(f"value = data.get({member.name!r}, MISSING)")
-            checks = self._value_checks(member.type, "value", event, where, f"{owner}__{python_name(member.name)}")
+            checks = self._value_checks(
+                member.type, "value", event, where, f"{members_of or owner}__{python_name(member.name)}"
+            )
             if member.required:
                 # Every block of checks is one if-chain, so it continues the test for absence.
                 missing = f"Violation({event_literal}, f\"{where}\", 'required', 'required field is missing')"
@@ -203,13 +211,26 @@ class CatalogChecks:
 
     module: CheckModule
     context: str  # the name of the context's check
+    app_context: str  # the name of the check of what the app gives to `configure(context=...)`
+    # The name of the context's check for a report the user sends; None without feedback events.
+    report_context: str | None
     events: dict[str, str]  # the name of each event's check, by event name
 
 
 def catalog_checks(catalog: Catalog) -> CatalogChecks:
     module = CheckModule()
-    context = tuple(Member(c.name, c.type, True) for c in catalog.context)
+    context = tuple(Member(c.name, c.type, c.required) for c in catalog.context)
     context_check = module.object_checker("context", "context", context, "The context sent with every event.")
+    app_context = tuple(Member(c.name, c.type, c.required) for c in catalog.context if c.source == APP_SOURCE)
+    app_context_check = module.object_checker(
+        "context__app", "context", app_context, "The context the app gives to configure(context=...).", "context"
+    )
+    report_context_check = None
+    if any(event.category is Category.FEEDBACK for event in catalog.events):
+        report_context = tuple(Member(c.name, c.type, c.required_in_reports) for c in catalog.context)
+        report_context_check = module.object_checker(
+            "context__report", "context", report_context, "The context of a report the user sends.", "context"
+        )
     events = {
         event.name: module.object_checker(
             event.identifier,
@@ -219,7 +240,7 @@ def catalog_checks(catalog: Catalog) -> CatalogChecks:
         )
         for event in catalog.events
     }
-    return CatalogChecks(module, context_check, events)
+    return CatalogChecks(module, context_check, app_context_check, report_context_check, events)
 
 
 def module_source(module: CheckModule, header: str) -> str:

@@ -1,7 +1,8 @@
 """Output target: a typed, importable Python package of emitters (standard library only).
 
 Layout of `python/<package>/` (a dotted package's folders nested: `python/ledgerline/telemetry/`):
-`events.py` (one keyword-only function per event), `_checks.py` (generated validators),
+`events.py` (one keyword-only function per usage or errors event), `feedback.py` (one per feedback
+event, returning a `Report`, when there are any), `_checks.py` (generated validators),
 `_catalog.py` (app and event specs), `__init__.py` (the public API), `testing.py` (a pytest
 plugin for the app's tests) and `py.typed`; plus `python/pyproject.toml` so the folder can be
 installed as it is. A dotted package's parents get no `__init__.py`: they are the app's own
@@ -25,6 +26,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Event,
     Field,
@@ -125,7 +127,7 @@ class SpecArguments:
     schema_id: str
     category: str
     check: str
-    expiry: str
+    keywords: str
 
 
 class _PythonModel:
@@ -135,7 +137,13 @@ class _PythonModel:
         self.catalog = catalog
         self.checks = catalog_checks(catalog)
         self.typed_dicts: list[TypedDictClass] = []
-        self.emitters = [self.emitter(event) for event in catalog.events]
+        # The runtime sends the opt-out record itself: the app gets no emitter for it. Reports the
+        # user sends (feedback events) are made apart, in the `feedback` module.
+        # The events the app emits itself through `events`; feedback events have their own module.
+        self.emitted = [event for event in catalog.events if event.category in (Category.USAGE, Category.ERRORS)]
+        self.emitters = [self.emitter(event) for event in self.emitted]
+        self.reported = [event for event in catalog.events if event.category is Category.FEEDBACK]
+        self.report_emitters = [self.emitter(event) for event in self.reported]
 
     def annotation(self, value_type: ValueType, owner: str) -> str:
         if isinstance(value_type, StringType):
@@ -216,18 +224,24 @@ class _PythonModel:
         )
 
 
-def events_module_names(catalog: Catalog) -> dict[str, Event | None]:
-    """The public names of the generated `events` module: each emitter with its event, and the
-    TypedDict class of each object field with None."""
+def emitter_modules(catalog: Catalog) -> dict[str, dict[str, Event | None]]:
+    """The public names of each generated module of emitters, `events` and (when the catalog has
+    feedback events) `feedback`: each emitter with its event, each TypedDict class with None."""
     model = _PythonModel(catalog)
-    names: dict[str, Event | None] = {cls.name: None for cls in model.typed_dicts}
-    names.update((emitter.function, event) for emitter, event in zip(model.emitters, catalog.events, strict=True))
-    return names
+    modules = {"events": (model.emitters, model.emitted), "feedback": (model.report_emitters, model.reported)}
+    found: dict[str, dict[str, Event | None]] = {}
+    for module, (emitters, events) in modules.items():
+        if emitters:
+            names: dict[str, Event | None] = {cls.name: None for cls in _typed_dicts_of(model, emitters)}
+            names.update((emitter.function, event) for emitter, event in zip(emitters, events, strict=True))
+            found[module] = names
+    return found
 
 
-def _expiry_arguments(event: Event) -> str:
-    """The EventSpec keyword arguments that make an expiring event's emitter a no-op once expired."""
-    arguments = []
+def _spec_keywords(event: Event) -> str:
+    """The EventSpec keyword arguments: the opt-out record's data, and what makes an expiring
+    event's emitter a no-op once expired."""
+    arguments = [f"fixed_data={event.fixed_data()!r}"] if event.category is Category.OPT_OUT else []
     if event.expires.date is not None:
         arguments.append(f"expires_date={event.expires.date.isoformat()!r}")
     if event.expires.app_version is not None:
@@ -244,26 +258,40 @@ def package_folder(catalog: Catalog) -> str:
     return catalog.app.package.replace(".", "/")
 
 
+def _typed_dicts_of(model: _PythonModel, emitters: list[Emitter]) -> list[TypedDictClass]:
+    """The TypedDict classes the emitters' parameters name."""
+    annotations = [p.annotation for e in emitters for p in e.parameters]
+    return [cls for cls in model.typed_dicts if any(re.search(rf"\b{cls.name}\b", text) for text in annotations)]
+
+
+def _module_values(model: _PythonModel, emitters: list[Emitter], doc: str, *, reports: bool) -> dict[str, object]:
+    """What the emitter template needs for one module: `events`, or `feedback` (`reports`)."""
+    annotations = [p.annotation for e in emitters for p in e.parameters]
+    typed_dicts = _typed_dicts_of(model, emitters)
+    typing_names = ["Any"]
+    typing_names += ["Literal"] if any("Literal[" in text for text in annotations) or typed_dicts else []
+    typing_names += ["TypedDict"] if typed_dicts else []
+    runtime_names = ["Report"] if reports else []
+    runtime_names += ["copied"] if any(p.value.startswith("copied(") for e in emitters for p in e.parameters) else []
+    return {
+        "module_doc": docstring_literal(doc, ""),
+        "typing_imports": ", ".join(sorted(typing_names)),
+        "runtime_names": ", ".join(runtime_names),
+        "emitters": emitters,
+        "typed_dicts": typed_dicts,
+        "reports": reports,
+    }
+
+
 def render(catalog: Catalog) -> list[GeneratedFile]:
     model = _PythonModel(catalog)
     package = catalog.app.package
     header = f"# {banner(catalog)}"
     app = catalog.app
-    typing_names = ["Any"] + (
-        ["Literal"]
-        if any("Literal[" in p.annotation for e in model.emitters for p in e.parameters) or model.typed_dicts
-        else []
-    )
-    typing_names += ["TypedDict"] if model.typed_dicts else []
     # Generated code relies on the runtime's API of this minor version (see the runtime's README).
     runtime_minor = ".".join(telemetry_gen_runtime.__version__.split(".")[:2])
     values = {
         "header": header,
-        "events_doc": docstring_literal(
-            f"One keyword-only function per tracked event of {app.title} (catalog {app.version}).\n\n"
-            "Each sends nothing unless the user has opted in; see the package's `configure`.",
-            "",
-        ),
         "package_doc": docstring_literal(
             f"Telemetry for {app.title}: typed emitters in `events`, and the controls below.\n\n"
             f"    from {package} import configure, events\n\n"
@@ -271,8 +299,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
             "    events.<domain>_<action>(...)\n",
             "",
         ),
-        "typing_imports": ", ".join(sorted(typing_names)),
-        "copies": any(p.value.startswith("copied(") for e in model.emitters for p in e.parameters),
+        "has_reports": bool(model.report_emitters),
         "distribution": toml_string(re.sub("[._]", "-", package)),
         "toml_version": toml_string(str(app.version)),
         "description": toml_string(f"Telemetry emitters for {app.title}, generated by telemetry-gen."),
@@ -286,9 +313,9 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "app": catalog.app,
         "package": package,
         "generator_version": __version__,
-        "emitters": model.emitters,
-        "typed_dicts": model.typed_dicts,
         "context_check": model.checks.context,
+        "app_context_check": model.checks.app_context,
+        "report_context_check": model.checks.report_context,
         "events": [
             SpecArguments(
                 spec=e.identifier.upper(),
@@ -296,7 +323,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
                 schema_id=repr(catalog.schema_id(e)),
                 category=repr(e.category.value),
                 check=model.checks.events[e.name],
-                expiry=_expiry_arguments(e),
+                keywords=_spec_keywords(e),
             )
             for e in catalog.events
         ],
@@ -308,15 +335,35 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "privacy_url": repr(catalog.app.privacy_policy_url),
     }
     root = f"{DISTRIBUTION_FOLDER}/{package_folder(catalog)}"
+    events_module = _module_values(
+        model,
+        model.emitters,
+        f"One keyword-only function per tracked event of {app.title} (catalog {app.version}).\n\n"
+        "Each sends nothing unless the user has opted in; see the package's `configure`.",
+        reports=False,
+    )
     files = [
         GeneratedFile(
             f"{DISTRIBUTION_FOLDER}/pyproject.toml", render_template("python/pyproject.toml.jinja", **values)
         ),
         GeneratedFile(f"{root}/__init__.py", render_template("python/__init__.py.jinja", **values)),
-        GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values)),
+        GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values, **events_module)),
         GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
         GeneratedFile(f"{root}/_checks.py", module_source(model.checks.module, header)),
         GeneratedFile(f"{root}/testing.py", render_template("python/testing.py.jinja", **values)),
         GeneratedFile(f"{root}/py.typed", ""),
     ]
+    if model.report_emitters:
+        feedback_module = _module_values(
+            model,
+            model.report_emitters,
+            f"Reports the user of {app.title} chooses to send: one keyword-only function per feedback event.\n\n"
+            "Call one only on the user's explicit action (a Send button). It sends nothing: it returns a\n"
+            "`Report`; show the user `report.envelope`, exactly what would be sent, then `report.send()`.\n"
+            "A report is sent whatever the consent level; below `all` without the instance and session ids.",
+            reports=True,
+        )
+        files.append(
+            GeneratedFile(f"{root}/feedback.py", render_template("python/events.py.jinja", **values, **feedback_module))
+        )
     return files

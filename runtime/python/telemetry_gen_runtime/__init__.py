@@ -22,6 +22,7 @@ from .envelope import (
 from .errors import ConfigurationError, EventValidationError, TelemetryError, Violation
 from .expiry import version_key
 from .http import CONTEXT_PREFIX, GET_FORM_KEYS, HttpSink
+from .reports import Report
 from .sentry import SentrySink
 from .sinks import ConsoleSink, JsonlSink, MemorySink, Session, Sink
 from .spec import AppInfo, Check, ContextSpec, EventSpec
@@ -51,6 +52,7 @@ __all__ = [
     "JsonlSink",
     "Level",
     "MemorySink",
+    "Report",
     "SentrySink",
     "Session",
     "Sink",

@@ -10,15 +10,17 @@ from __future__ import annotations
 import atexit
 import datetime
 import os
+import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from . import prompt, storage
+from .checks import copied
 from .consent import (
     AppConfig,
     Gate,
@@ -32,10 +34,12 @@ from .consent import (
 )
 from .context import context_values
 from .delivery import Pending
+from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
 from .forks import reset_after_fork
 from .identity import ensure_id
+from .reports import Report
 from .routing import Router, Tally
 from .sinks import ConsoleSink, Session, Sink
 from .spec import AppInfo, EventSpec
@@ -85,6 +89,7 @@ class _Settings:
     queue_size: int
     batch_size: int
     batch_interval: float
+    app_context: dict[str, Any]  # the checked values of the context fields the app gives
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ class Telemetry:
         self.put: Callable[[Pending], None] = _nowhere
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
+        self._opt_out_record = next((spec for spec in app.events if spec.category == "opt-out"), None)
         self._tally = Tally()
         reset_after_fork(self)
 
@@ -134,6 +140,7 @@ class Telemetry:
         queue_size: int = 10_000,
         batch_size: int = 100,
         batch_interval: float = 1.0,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         """Set telemetry up once at start-up. Sends nothing, and stores nothing, until the user opts in.
 
@@ -143,6 +150,8 @@ class Telemetry:
         and the user's saved decision decide, else telemetry stays off.
         `strict=True` raises `EventValidationError` on invalid events (use it in development and
         tests). At exit, events still queued get at most `flush_timeout` seconds to leave.
+        `context` gives the values of the catalog's context fields of source `app`, sent with every
+        event; each is checked here, like an event (a value its field rejects is left out).
         """
         with self._lock:
             self._stop_delivery(forget=False)
@@ -173,10 +182,27 @@ class Telemetry:
                 queue_size=queue_size,
                 batch_size=batch_size,
                 batch_interval=batch_interval,
+                app_context={},
             )
+            # Checked once the settings hold this call's `strict` and `on_violation`.
+            self._settings = replace(self._settings, app_context=self._accepted_app_context(context or {}))
             self._expired = expired_events(self.app.events, datetime.date.today(), app_version)
             self._explicit = explicit
             self._apply()
+
+    def _accepted_app_context(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The app's context values that its check accepts. A rejected one is reported as an
+        invalid event is (raised in strict mode; else counted, logged once and passed to
+        `on_violation`) and left out."""
+        values = {key: copied(value) for key, value in given.items()}
+        check = self.app.check_app_context
+        violations = check(values) if check is not None else []
+        if violations:
+            self._violation(EventValidationError("context", violations))
+            # The field each violation's path starts with (`tags` of `tags[2]`).
+            rejected = {re.split(r"[.\[]", violation.field, maxsplit=1)[0] for violation in violations}
+            values = {key: value for key, value in values.items() if key not in rejected}
+        return values
 
     def enable(self, level: Level = "all") -> None:
         """The user opts in (`all`, or `errors` for error reports only); the choice is saved."""
@@ -188,7 +214,8 @@ class Telemetry:
 
     def disable(self) -> None:
         """The user opts out: nothing more is sent, queued and stored events are deleted with the
-        instance id, and the choice is saved."""
+        instance id, and the choice is saved. When telemetry was on, the catalog's opt-out record
+        (if it declares one) is sent first, alone, within `flush_timeout`."""
         self._decide("off")
 
     def _decide(self, level: Level) -> None:
@@ -199,9 +226,21 @@ class Telemetry:
             except OSError as exc:
                 self._log_once("save", "telemetry could not save the decision in %s: %s", self.data_dir, exc)
             if level == "off":
+                self._send_opt_out_record()
                 self._stop_delivery(forget=True)
                 storage.forget(self.data_dir)
             self._apply()
+
+    def _send_opt_out_record(self) -> None:
+        """Record that this installation opted out, once: only while telemetry is on (so on the
+        change from `errors` or `all` to `off`, never in a later run), with the instance id that
+        is about to be deleted, and never while DO_NOT_TRACK asks that nothing be sent."""
+        router, spec, settings = self._router, self._opt_out_record, self._settings
+        if router is None or spec is None or settings is None or switched_on(os.environ, "DO_NOT_TRACK"):
+            return
+        data = dict(spec.fixed_data or {})
+        if self._checked(spec, data):
+            router.send_alone((spec, data, time.time(), None), settings.flush_timeout)
 
     def status(self) -> Status:
         with self._lock:
@@ -268,6 +307,7 @@ class Telemetry:
             commit=settings.commit,
             instance_id=instance_id,
             session_id=self._session_id,
+            app_context=settings.app_context,
         )
         problems = self.app.check_context(context)
         if problems:
@@ -359,6 +399,7 @@ class Telemetry:
         error: BaseException,
         *,
         ask: bool = True,
+        user_initiated: bool = False,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
     ) -> bool:
@@ -368,7 +409,14 @@ class Telemetry:
         true, the user is asked on a terminal: yes (this report), no, always (saved: `errors`)
         or never (saved: `off`). The report goes to every sink that takes exceptions (Sentry);
         emit your catalog's error event as well when this returns True.
+
+        `user_initiated=True` is a bug report the user chose to send (call it only on their
+        explicit action): it is sent now whatever the level, without asking, tagged
+        `report: user-initiated`, and below `all` without the instance id; nothing is stored.
+        True when a sink sent it.
         """
+        if user_initiated:
+            return self._send_error_report(error)
         with self._lock:
             level, source = self._decision()
         if level == "off":
@@ -393,6 +441,91 @@ class Telemetry:
                 except Exception as exc:
                     self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
         return self.gate.errors
+
+    # -- reports the user chooses to send ------------------------------------------------
+
+    def report(self, spec: EventSpec, data: dict[str, Any]) -> Report:
+        """A report the user chose to send (a feedback event), checked and ready; the generated
+        `feedback` module calls this. Whatever the consent level: below `all` its context has
+        neither the instance id nor the session id, and nothing is stored."""
+        envelope = None
+        if self._checked(spec, data):
+            context = self._report_context()
+            if context is not None:
+                envelope = make_envelope(spec, context, data, time.time())
+        return Report(spec.name, envelope, self._send_report)
+
+    def _report_context(self) -> dict[str, Any] | None:
+        """The context of a report made now; None when it cannot be made (counted and logged)."""
+        with self._lock:
+            settings, router = self._settings, self._router
+            if settings is None:
+                self._count("report: telemetry not configured", 1)
+                self._log_once("report", "telemetry: a report needs configure() first; it was not made")
+                return None
+            if router is not None and self._level == "all":
+                return dict(router.context)
+        identity = {spec.name for spec in self.app.context if spec.source in ("instance_id", "session_id")}
+        context = context_values(
+            tuple(spec for spec in self.app.context if spec.name not in identity),
+            app_version=settings.app_version,
+            commit=settings.commit,
+            instance_id="",
+            session_id="",
+            app_context=settings.app_context,
+        )
+        check = self.app.check_report_context
+        problems = check(context) if check is not None else []
+        if problems:
+            self._problem(
+                "configuration", ConfigurationError("context rejected: " + "; ".join(map(str, problems))), self.strict
+            )
+            return None
+        return context
+
+    def _send_report(self, envelope: dict[str, Any]) -> bool:
+        """Hand a report to every sink, within `flush_timeout` in all; True when one sent it."""
+        settings = self._settings
+        if settings is None:
+            return False
+        deadline = time.monotonic() + settings.flush_timeout
+        sent = False
+        for sink in self._sinks(settings):
+            try:
+                sent = sink.send_report(envelope, max(0.0, deadline - time.monotonic())) or sent
+            except Exception as exc:
+                self._count(f"report: sink {type(sink).__name__} failed", 1)
+                self._log_once(f"report:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        return sent
+
+    def _send_error_report(self, error: BaseException) -> bool:
+        """A bug report the user chose to send, through the sinks that take one (Sentry): the
+        running ones, or, while telemetry is off, the configured ones for this report only, with
+        an instance id that is neither stored nor sent."""
+        with self._lock:
+            settings, router = self._settings, self._router
+            if settings is None:
+                return False
+            session = self._session or Session(
+                app=self.app,
+                app_version=settings.app_version,
+                environment=settings.environment,
+                level="errors",
+                instance_id=uuid.uuid4().hex,
+                session_id=self._session_id,
+                data_dir=self.data_dir,
+                count_dropped=self._tally.count_undelivered,
+            )
+            sinks = router.sinks if router is not None else self._sinks(settings)
+        sent = False
+        for sink in sinks:  # outside the lock: sending may wait up to the sink's flush bound
+            send = getattr(sink, "send_error_report", None)
+            if callable(send):
+                try:
+                    sent = send(error, session) or sent
+                except Exception as exc:
+                    self._log_once(f"capture:{type(sink).__name__}", "telemetry sink %s failed: %r", sink, exc)
+        return sent
 
     # -- test harness ----------------------------------------------------------------------
 
@@ -425,18 +558,23 @@ class Telemetry:
 
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
         """Check and deliver one event; the emitters call this once the gate is open."""
+        if self._checked(spec, data):
+            self.put((spec, data, time.time(), None))
+
+    def _checked(self, spec: EventSpec, data: dict[str, Any]) -> bool:
+        """Whether the event may be sent: not expired, and valid (else it is counted, or raised in strict mode)."""
         if spec.name in self._expired:  # an expired event's emitter is a no-op, whatever it is given
             self._count(f"{spec.name}: expired", 1)
-            return
+            return False
         try:
             violations = spec.check_data(data)
         except Exception as exc:  # telemetry never breaks the host app
             self._internal_error(spec, exc)
-            return
+            return False
         if violations:
             self._violation(EventValidationError(spec.name, violations))
-        else:
-            self.put((spec, data, time.time(), None))
+            return False
+        return True
 
     def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
         self._count(f"{spec.name}: internal error", 1)

@@ -42,8 +42,16 @@ def package_version(distribution: str) -> str:
 
 
 def context_values(
-    fields: tuple[ContextSpec, ...], *, app_version: str, commit: str | None, instance_id: str, session_id: str
+    fields: tuple[ContextSpec, ...],
+    *,
+    app_version: str,
+    commit: str | None,
+    instance_id: str,
+    session_id: str,
+    app_context: dict[str, Any],
 ) -> dict[str, Any]:
+    """The context of every event: what the runtime reads, and the checked values the app gave
+    (`app_context`; a field it left out is left out)."""
     implementation = platform.python_implementation()
     by_source = {
         "app_version": lambda spec: app_version,
@@ -57,4 +65,8 @@ def context_values(
         "session_id": lambda spec: session_id,
         "package_version": lambda spec: package_version(spec.package or ""),
     }
-    return {spec.name: by_source[spec.source](spec) for spec in fields}
+    return {
+        spec.name: app_context[spec.name] if spec.source == "app" else by_source[spec.source](spec)
+        for spec in fields
+        if spec.source != "app" or spec.name in app_context
+    }

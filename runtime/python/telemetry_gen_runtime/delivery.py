@@ -155,9 +155,8 @@ class Dispatcher:
                 self._idle.wait(remaining)
         return True
 
-    def discard(self) -> int:
-        """Drop everything queued and let the thread end; the number of events dropped."""
-        self._stop = True
+    def clear(self) -> int:
+        """Drop everything queued; the number of events dropped."""
         dropped = 0
         try:
             while True:
@@ -165,5 +164,11 @@ class Dispatcher:
                 dropped += 1
         except IndexError:
             pass
+        return dropped
+
+    def discard(self) -> int:
+        """Drop everything queued and let the thread end; the number of events dropped."""
+        self._stop = True
+        dropped = self.clear()
         self._wake.set()
         return dropped

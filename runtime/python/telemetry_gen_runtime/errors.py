@@ -10,9 +10,11 @@
 
 Failures while delivering (a sink that raises, an endpoint that refuses a batch, a full queue or
 spool) are never raised, in either mode: they are counted per reason in `status().dropped`.
-- `EventValidationError`: an emitted event does not match its schema. Raised in strict mode
-  (development and tests); in production the event is dropped, counted per event and field,
-  and passed to `on_violation`. Its `violations` say what is wrong, one `Violation` each.
+- `EventValidationError`: an emitted event does not match its schema, or a value the app gives
+  to `configure(context=...)` does not match its context field (its event is then `context`).
+  Raised in strict mode (development and tests); in production the event (the context value) is
+  dropped, counted per event and field, and passed to `on_violation`. Its `violations` say what
+  is wrong, one `Violation` each.
 """
 
 from __future__ import annotations

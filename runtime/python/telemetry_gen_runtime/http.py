@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .envelope import ENVELOPE_KEYS, utc_timestamp
 from .forks import reset_after_fork
-from .sinks import Session, Sink, dumps
+from .sinks import DropCounter, Session, Sink, dumps
 from .spool import Spool
 from .storage import SPOOL_FOLDER
 
@@ -212,7 +212,7 @@ class HttpSink(Sink):
             key = hashlib.sha256(f"{self.method} {self.endpoint}".encode()).hexdigest()[:16]
             folder = session.data_dir / SPOOL_FOLDER / key
             spool = self._spool = Spool(folder, self.spool_max_bytes, session.count_dropped)
-            self._sender = SpoolSender(lambda stopped: self._drain(spool, stopped), stopped)
+            self._sender = SpoolSender(lambda stopped: self._drain(spool, stopped, session.count_dropped), stopped)
             self._sender.notify()  # what earlier runs left
 
     def stop(self, *, forget: bool) -> None:
@@ -238,7 +238,7 @@ class HttpSink(Sink):
         for chunk in chunks:
             if time.time() < self._not_before:
                 session.count_dropped("http: paused by Retry-After, no spool", len(chunk))
-            elif self._deliver(chunk, stopped) == "failed":
+            elif self._deliver(chunk, stopped, session.count_dropped) == "failed":
                 session.count_dropped("http: undeliverable, no spool", len(chunk))
 
     def _chunks(self, lines: list[str]) -> list[list[str]]:
@@ -255,7 +255,22 @@ class HttpSink(Sink):
             size += len(line) + 1
         return [chunk for chunk in chunks if chunk]
 
-    def _drain(self, spool: Spool, stopped: threading.Event) -> None:
+    def send_report(self, envelope: dict[str, Any], timeout: float) -> bool:
+        """Send it as a batch of one, retried as any batch, on a thread of its own so the caller
+        waits `timeout` seconds at most; never spooled."""
+        outcome: list[str] = []
+        stopped = threading.Event()
+
+        def deliver() -> None:
+            outcome.append(self._deliver([dumps(envelope)], stopped, _count_nothing))
+
+        thread = threading.Thread(target=deliver, name="telemetry-report", daemon=True)
+        thread.start()
+        thread.join(timeout)
+        stopped.set()  # no new attempt once the caller stopped waiting
+        return outcome == ["sent"]
+
+    def _drain(self, spool: Spool, stopped: threading.Event, count_dropped: DropCounter) -> None:
         """Send the waiting batches, oldest first, until one fails, sending pauses or none is left."""
         for batch in spool.waiting():
             if stopped.is_set() or time.time() < self._not_before:
@@ -263,14 +278,15 @@ class HttpSink(Sink):
             claimed = spool.claim(batch)
             if claimed is None:
                 continue  # another process took it first
-            if self._deliver(spool.read(claimed), stopped) == "failed":
+            if self._deliver(spool.read(claimed), stopped, count_dropped) == "failed":
                 spool.release(claimed)
                 return
             spool.remove(claimed)
 
-    def _deliver(self, lines: list[str], stopped: threading.Event) -> Literal["sent", "refused", "failed"]:
+    def _deliver(
+        self, lines: list[str], stopped: threading.Event, count_dropped: DropCounter
+    ) -> Literal["sent", "refused", "failed"]:
         """Send one batch, retrying what may succeed later; count what is refused."""
-        assert self._session is not None
         event = json.loads(lines[0]) if self.method == "GET" else None  # the GET form sends one event
         for attempt in range(self.max_attempts):
             if stopped.is_set():  # opted out or exiting: start no new request
@@ -279,7 +295,7 @@ class HttpSink(Sink):
             if 200 <= status < 300:
                 return "sent"
             if status and status not in _RETRIED_STATUSES and status < 500:
-                self._session.count_dropped(f"http {status}: refused", len(lines))
+                count_dropped(f"http {status}: refused", len(lines))
                 return "refused"
             delay = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
             if retry_after is not None:
@@ -314,3 +330,7 @@ class HttpSink(Sink):
                 return error.code, retry_after_seconds(error.headers.get("Retry-After"), time.time())
         except (OSError, ValueError):  # refused, reset, timed out, unreachable, a broken answer
             return 0, None
+
+
+def _count_nothing(reason: str, events: int) -> None:
+    """A report the user sends is not counted: `send()` says whether it went."""

@@ -39,6 +39,7 @@ _INTEGRATIONS = (
 _NOT_ALNUM_BEFORE = "(?<![0-9A-Za-z])"
 _NOT_ALNUM_AFTER = "(?![0-9A-Za-z])"
 _TAG_VALUE_LIMIT = 200  # longer tag values are rejected by Sentry
+_REPORT_TAG, _USER_INITIATED = "report", "user-initiated"  # marks a report the user chose to send
 
 
 class Scrubber:
@@ -132,7 +133,10 @@ class SentrySink(Sink):
             for frame in _frames(event):
                 frame.pop("vars", None)
             scrubbed: dict[str, Any] = scrubber.value(event)
-            scrubbed["user"] = {"id": session.instance_id}  # whatever else the app may have set
+            # A report the user chose to send carries the instance id only at level `all`.
+            user_report = (scrubbed.get("tags") or {}).get(_REPORT_TAG) == _USER_INITIATED
+            anonymous = user_report and session.level != "all"
+            scrubbed["user"] = {} if anonymous else {"id": session.instance_id}  # whatever else the app set
             scrubbed.setdefault("contexts", {}).update(contexts)
             return scrubbed
 
@@ -170,6 +174,27 @@ class SentrySink(Sink):
             tags = {name: _tag(value) for name, value in data.items() if isinstance(value, (str, int, float, bool))}
             context = {"name": envelope["event"], "schema": envelope["schema"], "id": envelope["id"], "data": data}
             sdk.capture_message(envelope["event"], level="info", tags=tags, contexts={"event": context})
+
+    def send_report(self, envelope: dict[str, Any], timeout: float) -> bool:
+        """Feedback events go to the event sinks; a bug report reaches Sentry through
+        `send_error_report` (`report_error(exc, user_initiated=True)`)."""
+        return False
+
+    def send_error_report(self, exc: BaseException, session: Session) -> bool:
+        """Send a bug report the user chose to send, tagged `report: user-initiated`; below level
+        `all` it carries no instance id. A sink that is not running (telemetry is off) runs for
+        this report only, with `session`, and is closed again, pending reports flushed."""
+        running = self._sdk is not None
+        if not running:
+            self.start(session)
+        try:
+            sdk = self._sdk
+            if sdk is None:  # sentry-sdk is not installed
+                return False
+            return sdk.capture_exception(exc, tags={_REPORT_TAG: _USER_INITIATED}) is not None
+        finally:
+            if not running:
+                self.stop(forget=False)
 
     def capture_exception(self, exc: BaseException) -> str | None:
         """Report a handled exception; the Sentry event id, or None when nothing is sent."""

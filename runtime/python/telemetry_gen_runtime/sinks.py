@@ -65,6 +65,13 @@ class Sink:
     def stop(self, *, forget: bool) -> None:
         """Telemetry was switched off (`forget=True`: delete what was stored) or the process exits."""
 
+    def send_report(self, envelope: dict[str, Any], timeout: float) -> bool:
+        """Send one report the user chose to send, now, within `timeout` seconds, keeping nothing
+        the runtime stores; True when it was sent. Called whatever the consent level, so maybe
+        without `start()`: a sink whose `write` needs it overrides this."""
+        self.write([envelope])
+        return True
+
 
 class MemorySink(Sink):
     """Keeps events in a list, as they are emitted; for tests and for showing what would be sent."""
