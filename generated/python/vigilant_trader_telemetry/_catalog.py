@@ -56,6 +56,7 @@ APP = AppInfo(
         ContextSpec('session_id', 'session_id', None),
     ),
     check_context=_checks.check_context,
+    check_app_context=_checks.check_context__app,
     privacy_url='https://vigilant-trader.example/privacy',
     events=(
         APP_EXITED,

@@ -23,6 +23,7 @@ CONTEXT__OS_VERSION_PATTERN = re.compile('^[0-9A-Za-z._+-]+\\Z')
 CONTEXT__PYTHON_IMPLEMENTATION_VALUES = frozenset(['CPython', 'PyPy', 'other'])
 CONTEXT__PYTHON_VERSION_PATTERN = re.compile('^[0-9]+\\.[0-9]+\\.[0-9]+[a-z0-9]*\\Z')
 CONTEXT__SESSION_ID_PATTERN = re.compile('^[0-9a-f]{32}\\Z')
+CONTEXT__APP_FIELDS = frozenset[str]()
 APP_EXITED_FIELDS = frozenset(['events_dropped', 'exit_code', 'exit_reason', 'uptime_seconds'])
 APP_EXITED__EXIT_REASON_VALUES = frozenset(['fatal-error', 'keyboard-interrupt', 'normal', 'signal'])
 APP_INSTANCE_CREATED_FIELDS = frozenset(['install_method', 'replaces_deleted_id'])
@@ -229,6 +230,14 @@ def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
         found.append(Violation('context', f"{path}session_id", 'maxLength', repr(value) + ' is longer than 32 characters'))
     elif CONTEXT__SESSION_ID_PATTERN.search(value) is None:
         found.append(Violation('context', f"{path}session_id", 'pattern', repr(value) + " does not match '^[0-9a-f]{32}$'"))
+    return found
+
+
+def check_context__app(data: dict[str, Any], path: str = "") -> list[Violation]:
+    """The context the app gives to configure(context=...)."""
+    found: list[Violation] = []
+    if not CONTEXT__APP_FIELDS.issuperset(data):
+        found += unexpected_fields('context', path, data, CONTEXT__APP_FIELDS)
     return found
 
 

@@ -17,6 +17,7 @@ APP = AppInfo(
     context=(
     ),
     check_context=_checks.check_context,
+    check_app_context=_checks.check_context__app,
     privacy_url=None,
     events=(
         APP_STARTED,

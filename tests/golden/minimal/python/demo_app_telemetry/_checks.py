@@ -11,6 +11,7 @@ from typing import Any
 from telemetry_gen_runtime import MISSING, Violation, unexpected_fields
 
 CONTEXT_FIELDS = frozenset[str]()
+CONTEXT__APP_FIELDS = frozenset[str]()
 APP_STARTED_FIELDS = frozenset(['mode'])
 APP_STARTED__MODE_VALUES = frozenset(['cli', 'gui'])
 
@@ -20,6 +21,14 @@ def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
     found: list[Violation] = []
     if not CONTEXT_FIELDS.issuperset(data):
         found += unexpected_fields('context', path, data, CONTEXT_FIELDS)
+    return found
+
+
+def check_context__app(data: dict[str, Any], path: str = "") -> list[Violation]:
+    """The context the app gives to configure(context=...)."""
+    found: list[Violation] = []
+    if not CONTEXT__APP_FIELDS.issuperset(data):
+        found += unexpected_fields('context', path, data, CONTEXT__APP_FIELDS)
     return found
 
 

@@ -24,6 +24,7 @@ APP = AppInfo(
         ContextSpec('session_id', 'session_id', None),
     ),
     check_context=_checks.check_context,
+    check_app_context=_checks.check_context__app,
     privacy_url=None,
     events=(
         CLI_COMMAND_RUN,

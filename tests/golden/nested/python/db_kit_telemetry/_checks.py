@@ -18,6 +18,7 @@ CONTEXT__DRIVER_VERSION_PATTERN = re.compile('^([0-9A-Za-z][0-9A-Za-z.+_-]*|not-
 CONTEXT__INSTANCE_ID_PATTERN = re.compile('^[0-9a-f]{32}\\Z')
 CONTEXT__OS_VALUES = frozenset(['freebsd', 'linux', 'macos', 'other', 'windows'])
 CONTEXT__SESSION_ID_PATTERN = re.compile('^[0-9a-f]{32}\\Z')
+CONTEXT__APP_FIELDS = frozenset[str]()
 CLI_COMMAND_RUN_FIELDS = frozenset(['class', 'duration_ms', 'features', 'model_count', 'schema_facts', 'uses_enums'])
 CLI_COMMAND_RUN__CLASS_VALUES = frozenset(['generate', 'migrate', 'studio'])
 CLI_COMMAND_RUN__FEATURES_VALUES = frozenset(['json-fields', 'relations', 'views'])
@@ -78,6 +79,14 @@ def check_context(data: dict[str, Any], path: str = "") -> list[Violation]:
         found.append(Violation('context', f"{path}session_id", 'maxLength', repr(value) + ' is longer than 32 characters'))
     elif CONTEXT__SESSION_ID_PATTERN.search(value) is None:
         found.append(Violation('context', f"{path}session_id", 'pattern', repr(value) + " does not match '^[0-9a-f]{32}$'"))
+    return found
+
+
+def check_context__app(data: dict[str, Any], path: str = "") -> list[Violation]:
+    """The context the app gives to configure(context=...)."""
+    found: list[Violation] = []
+    if not CONTEXT__APP_FIELDS.issuperset(data):
+        found += unexpected_fields('context', path, data, CONTEXT__APP_FIELDS)
     return found
 
 
