@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
 from conftest import REPO, sample
 from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog.model import Catalog
@@ -79,6 +81,7 @@ class Running:
     url: str
     app: Collector
     data_dir: Path
+    server: uvicorn.Server
 
     @property
     def port(self) -> int:
@@ -112,7 +115,7 @@ def collector(
         assert time.monotonic() < deadline and thread.is_alive(), "the collector did not start"
         time.sleep(0.01)
     try:
-        yield Running(f"http://127.0.0.1:{sock.getsockname()[1]}{EVENTS_PATH}", app, data_dir)
+        yield Running(f"http://127.0.0.1:{sock.getsockname()[1]}{EVENTS_PATH}", app, data_dir, server)
     finally:
         server.should_exit = True
         thread.join(10)
