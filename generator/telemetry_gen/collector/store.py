@@ -156,11 +156,10 @@ class Store:
         """`catalog.json`: what this collector accepts, for `report` to compute coverage (replaced whole)."""
         write_json(self.root / MANIFEST, manifest, indent=2)
 
-    def _folder(self, item: Accepted) -> Path:
-        day = str(item.event["timestamp"])[:10]
-        if not _DATE.match(day) or isinstance(item.version, bool) or not isinstance(item.version, int):
-            raise ValueError(f"unchecked event reached the store: {item.name!r} v{item.version!r} {day!r}")
-        return self.root / EVENTS / folder_name(item.name) / f"v{item.version}" / f"date={day}"
+    def _folder(self, name: str, version: int, day: str) -> Path:
+        if not _DATE.match(day) or isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"unchecked event reached the store: {name!r} v{version!r} {day!r}")
+        return self.root / EVENTS / folder_name(name) / f"v{version}" / f"date={day}"
 
     def _append(self, folder: Path, lines: list[str]) -> None:
         data = "".join(line + "\n" for line in lines).encode("utf-8")
@@ -194,11 +193,12 @@ class Store:
                 if event_id not in self._window and event_id not in in_batch:
                     in_batch.add(event_id)
                     fresh.append(item)
-            by_folder: dict[Path, list[Accepted]] = {}
+            by_partition: dict[tuple[str, int, str], list[Accepted]] = {}
             for item in fresh:
-                by_folder.setdefault(self._folder(item), []).append(item)
-            for folder, items in by_folder.items():
-                self._append(folder, [dumps(item.event) for item in items])
+                partition = (item.name, item.version, str(item.event["timestamp"])[:10])
+                by_partition.setdefault(partition, []).append(item)
+            for partition, items in by_partition.items():
+                self._append(self._folder(*partition), [dumps(item.event) for item in items])
                 for item in items:  # only once written: a failed write is retried, not skipped
                     self._window.add(item.event["id"])
             if bad:
