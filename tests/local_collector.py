@@ -30,7 +30,7 @@ from telemetry_gen.catalog.model import Catalog
 from telemetry_gen.collector.app import EVENTS_PATH, Collector, manifest
 from telemetry_gen.collector.schemas import Registry, registry
 from telemetry_gen.collector.server import listen, make_server
-from telemetry_gen.collector.store import Store
+from telemetry_gen.collector.store import FileStore
 from telemetry_gen.collector.wire import Limits
 
 CATALOG = REPO / "events.yaml"
@@ -101,7 +101,7 @@ def collector(
 
     Without `schemas` it collects for the example catalog, and writes its catalog.json as the command does.
     """
-    store = Store(data_dir, window)
+    store = FileStore(data_dir, window)
     if schemas is None:
         schemas = example_registry()
         store.write_manifest(manifest(example_catalog(), schemas))
@@ -122,9 +122,10 @@ def collector(
         sock.close()
 
 
-def start_command(data_dir: Path, port: int = 0, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    """`telemetry-gen collect` in a subprocess; returns it and its URL once it listens."""
-    command = [str(Path(sys.executable).parent / "telemetry-gen"), "collect", str(CATALOG), "--data-dir", str(data_dir)]
+def start_command(store: Path | str, port: int = 0, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    """`telemetry-gen collect` in a subprocess, storing into a folder or a `--store` URL; returns it
+    and its URL once it listens."""
+    command = [str(Path(sys.executable).parent / "telemetry-gen"), "collect", str(CATALOG), "--store", str(store)]
     process = subprocess.Popen(
         [*command, "--port", str(port), *extra],
         stdout=subprocess.PIPE,

@@ -14,10 +14,11 @@ from typing import Annotated
 
 import typer
 
-from .cli import CatalogArgument, DataDir, EarlierSchemas, checked_registry
+from .cli import CatalogArgument, EarlierSchemas, StoreUrl, checked_registry, opened_store
 from .collector.app import EVENTS_PATH, Collector, manifest
+from .collector.clickhouse import ClickHouseStore
 from .collector.server import listen, make_server, run
-from .collector.store import DEDUP_WINDOW, Store
+from .collector.store import DEDUP_WINDOW, FileStore
 from .collector.wire import Limits
 
 collect_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -34,7 +35,7 @@ def _is_loopback(host: str) -> bool:
 def collect(
     catalog_path: CatalogArgument = Path("events.yaml"),
     *,
-    data_dir: DataDir,
+    store_url: StoreUrl,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8787,
     earlier: EarlierSchemas = None,
@@ -57,24 +58,34 @@ def collect(
         int, typer.Option("--max-field-chars", min=1, help="Longest string or key (never below the catalog's).")
     ] = Limits.max_field_chars,
     dedup_window: Annotated[
-        int, typer.Option("--dedup-window", min=0, help="How many recent event ids are remembered to drop repeats.")
+        int,
+        typer.Option(
+            "--dedup-window",
+            min=0,
+            help="File store: how many recent event ids each process remembers to drop repeats "
+            "(ClickHouse collapses repeats itself).",
+        ),
     ] = DEDUP_WINDOW,
 ) -> None:
-    """Receive events from the runtime over HTTP, validate them, and store them as partitioned JSONL."""
+    """Receive events from the runtime over HTTP, validate them, and store them (partitioned JSONL or ClickHouse)."""
     catalog, schemas = checked_registry(catalog_path, earlier)
     limits = Limits(max_body_bytes=max_body_bytes, max_events=max_events, max_field_chars=max_field_chars)
     try:
-        store = Store(data_dir, dedup_window)
+        store = opened_store("collect", store_url, window=dedup_window)
+        if isinstance(store, ClickHouseStore):
+            store.create_tables(sorted({name for s in schemas.by_id.values() for name in s.declared("context")}))
         store.write_manifest(manifest(catalog, schemas))
         sock = listen(host, port)
     except OSError as exc:
-        typer.echo(f"telemetry-gen collect: cannot start: {exc.strerror or exc} ({exc.filename or host})", err=True)
+        where = exc.filename or (host if exc.errno else store_url)
+        typer.echo(f"telemetry-gen collect: cannot start: {exc.strerror or exc} ({where})", err=True)
         raise typer.Exit(1) from None
     collector = Collector(schemas, store, limits, token)
     bound = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
-    typer.echo(f"collecting {catalog.app.title} events at http://{url_host}:{bound}{EVENTS_PATH} into {data_dir}")
-    typer.echo(f"  {len(schemas.by_id)} event schemas, {store.remembered} recent event ids remembered; Ctrl-C stops")
+    typer.echo(f"collecting {catalog.app.title} events at http://{url_host}:{bound}{EVENTS_PATH} into {store.url}")
+    remembered = f", {store.remembered} recent event ids remembered" if isinstance(store, FileStore) else ""
+    typer.echo(f"  {len(schemas.by_id)} event schemas{remembered}; Ctrl-C stops")
     if not _is_loopback(host) and token is None:
         typer.echo("warning: listening beyond this machine without --token: anyone who can reach it can send", err=True)
     logging.basicConfig(level=logging.WARNING, format="telemetry-gen collect: %(message)s")
