@@ -171,3 +171,20 @@ def test_clickhouse_down_is_a_503_with_retry_after_and_nothing_is_acknowledged(t
             output = _stop(process)
             assert "cannot store events" in output
         server.stop()
+
+
+def test_workers_serve_one_port_and_the_closing_line_counts_them_all(tmp_path: Path) -> None:
+    process, url = start_command(tmp_path / "files", 0, "--workers", "2")
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(children) == 1
+    with concurrent.futures.ThreadPoolExecutor(4) as senders:  # a connection each
+        answers = list(
+            senders.map(lambda n: post_events(url, [envelope(number=n * 10 + k) for k in range(10)]), range(40))
+        )
+    output = _stop(process)
+    assert all(status == 200 and answer["accepted"] == 10 for status, answer in answers)
+    assert "Events stored: 400," in output, output
+    assert not any(Path(f"/proc/{child}").exists() for child in children)  # no worker outlives the command
+    runs = {path.name.rsplit("-", 1)[0] for path in (tmp_path / "files" / "events").rglob("part-*.jsonl")}
+    code, report = run_cli("report", "--store", f"file:{tmp_path / 'files'}")
+    assert code == 0 and "Stored events: 400" in report and 1 <= len(runs) <= 2
