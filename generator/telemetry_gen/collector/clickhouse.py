@@ -161,8 +161,10 @@ class ClickHouse:
             for line in response:
                 yield json.loads(line)
         except (OSError, http.client.HTTPException) as exc:
-            self._close()
             raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port}: {exc}") from None
+        finally:
+            if not response.isclosed():  # left unread (a caller that stopped early): the connection is done
+                self._close()
 
 
 class GroupInsert:

@@ -231,7 +231,7 @@ class FileStore:
                 if event_id not in self._window and event_id not in in_batch:
                     in_batch.add(event_id)
                     fresh.append(item)
-            by_partition: dict[tuple[str, int, str], list[Accepted]] = {}
+            by_partition: dict[Partition, list[Accepted]] = {}
             for item in fresh:
                 partition = (item.name, item.version, str(item.event["timestamp"])[:10])
                 by_partition.setdefault(partition, []).append(item)
