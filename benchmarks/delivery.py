@@ -89,9 +89,9 @@ def stored(data_dir: Path) -> int:
 
     Imported here, not at the top: the sender runs this module too, and its peak memory is measured.
     """
-    from telemetry_gen.collector.report import build_report
+    from telemetry_gen.collector.store import FileStore
 
-    return sum(build_report(data_dir).stored.values())
+    return sum(FileStore(data_dir, 0).stored_counts().values())
 
 
 def measure(package_dir: Path, catalog: Path, counts: list[int], repeats: int) -> dict[str, object]:

@@ -20,7 +20,7 @@ from typing import Any
 from . import compare_env
 from .catalogs import PACKAGE, write_catalogs
 
-PARTS = ("emit", "consent-off", "import", "build", "delivery")
+PARTS = ("emit", "consent-off", "import", "build", "delivery", "collect")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -32,10 +32,11 @@ class Settings:
     sizes: tuple[int, ...]  # catalogs built, smallest to largest
     reference: int  # the catalog size of targets 3 and 4
     deliveries: tuple[int, ...]  # events sent per delivery run; the last is the target's
+    collected: int  # events sent to each receiver per collect run
 
 
-FULL = Settings(15, 0.2, 3, (100, 1000, 5000), 1000, (100_000, 1_000_000))
-QUICK = Settings(5, 0.05, 1, (100, 200), 100, (5_000, 50_000))
+FULL = Settings(15, 0.2, 3, (100, 1000, 5000), 1000, (100_000, 1_000_000), 200_000)
+QUICK = Settings(5, 0.05, 1, (100, 200), 100, (5_000, 50_000), 20_000)
 
 
 def run_part(command: list[str]) -> dict[str, Any]:
@@ -81,6 +82,10 @@ def measure(parts: list[str], settings: Settings, work: Path) -> dict[str, Any]:
             counts = ",".join(str(n) for n in settings.deliveries)
             command = [me, "-m", "benchmarks.delivery", "--package-dir", str(package_dir), "--counts", counts]
             command += ["--catalog", str(reference_catalog)]
+            results[part] = run_part([*command, "--repeats", str(min(settings.repeats, 3))])
+        elif part == "collect":
+            command = [me, "-m", "benchmarks.collect", "--package-dir", str(package_dir), "--catalog"]
+            command += [str(reference_catalog), "--events", str(settings.collected)]
             results[part] = run_part([*command, "--repeats", str(min(settings.repeats, 3))])
     return results
 
@@ -240,6 +245,18 @@ def table(results: dict[str, Any], settings: Settings) -> Table:
             goal="~ 1x",
             met=last["peak_rss"]["median"] <= 1.1 * first_peak,
         )
+    if "collect" in results:
+        r = results["collect"]
+        rates = r["rates"]
+        noop = rates["no-op receiver"]
+        senders = f"{r['senders']} senders, {r['events']:,} events, batches of 100"
+        t.add("6", f"no-op receiver: HTTP, gunzip, JSON parsing ({senders})", noop)
+        for name, figure in rates.items():
+            if name != "no-op receiver":
+                t.compare("6", f"{name}, validated and stored", figure, noop, "no-op", least=0.2)
+                t.add(
+                    "6", f"{name}: at least 20,000 events/s", None, goal=">= 20,000/s", met=figure["median"] >= 20_000
+                )
     return t
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from local_clickhouse import MISSING, ClickHouse
 from typer.testing import CliRunner
 
 from telemetry_gen import build
@@ -222,3 +224,15 @@ def _every_schema_built_is_checked() -> Iterator[None]:
         patch.setattr(schema_target, "render", checked)
         patch.setitem(build.TARGETS, "schemas", checked)
         yield
+
+
+@pytest.fixture(scope="session")
+def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouse]:
+    """One real ClickHouse server for the session, on a free loopback port, in a temporary folder.
+
+    It fails, rather than skips, where `clickhouse-server` is missing: CI installs it."""
+    if shutil.which("clickhouse-server") is None:
+        pytest.fail(MISSING)
+    server = ClickHouse.start(tmp_path_factory.mktemp("clickhouse"))
+    yield server
+    server.stop()

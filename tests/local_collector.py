@@ -22,13 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+
 from conftest import REPO, sample
 from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog.model import Catalog
 from telemetry_gen.collector.app import EVENTS_PATH, Collector, manifest
 from telemetry_gen.collector.schemas import Registry, registry
 from telemetry_gen.collector.server import listen, make_server
-from telemetry_gen.collector.store import Store
+from telemetry_gen.collector.store import FileStore
 from telemetry_gen.collector.wire import Limits
 
 CATALOG = REPO / "events.yaml"
@@ -79,6 +81,7 @@ class Running:
     url: str
     app: Collector
     data_dir: Path
+    server: uvicorn.Server
 
     @property
     def port(self) -> int:
@@ -98,7 +101,7 @@ def collector(
 
     Without `schemas` it collects for the example catalog, and writes its catalog.json as the command does.
     """
-    store = Store(data_dir, window)
+    store = FileStore(data_dir, window)
     if schemas is None:
         schemas = example_registry()
         store.write_manifest(manifest(example_catalog(), schemas))
@@ -112,16 +115,17 @@ def collector(
         assert time.monotonic() < deadline and thread.is_alive(), "the collector did not start"
         time.sleep(0.01)
     try:
-        yield Running(f"http://127.0.0.1:{sock.getsockname()[1]}{EVENTS_PATH}", app, data_dir)
+        yield Running(f"http://127.0.0.1:{sock.getsockname()[1]}{EVENTS_PATH}", app, data_dir, server)
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
 
 
-def start_command(data_dir: Path, port: int = 0, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    """`telemetry-gen collect` in a subprocess; returns it and its URL once it listens."""
-    command = [str(Path(sys.executable).parent / "telemetry-gen"), "collect", str(CATALOG), "--data-dir", str(data_dir)]
+def start_command(store: Path | str, port: int = 0, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    """`telemetry-gen collect` in a subprocess, storing into a folder or a `--store` URL; returns it
+    and its URL once it listens."""
+    command = [str(Path(sys.executable).parent / "telemetry-gen"), "collect", str(CATALOG), "--store", str(store)]
     process = subprocess.Popen(
         [*command, "--port", str(port), *extra],
         stdout=subprocess.PIPE,

@@ -26,9 +26,9 @@ def test_the_delivery_benchmark_counts_the_events_the_collector_stored(tmp_path:
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     from benchmarks.delivery import stored
-    from telemetry_gen.collector.store import Accepted, Store
+    from telemetry_gen.collector.store import Accepted, FileStore
 
-    store = Store(tmp_path, 10)
+    store = FileStore(tmp_path, 10)
     assert stored(tmp_path) == 0
     received = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
     events = [{"id": f"{n:032x}", "timestamp": f"2026-03-0{n}T10:00:00Z"} for n in (1, 1, 2)]

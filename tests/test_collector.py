@@ -660,7 +660,11 @@ def test_collect_refuses_to_listen_without_a_catalog(tmp_path: Path) -> None:
 
 def test_report_on_a_folder_the_collector_never_wrote(tmp_path: Path) -> None:
     code, output = run_cli("report", "--data-dir", str(tmp_path))
-    assert code == 0 and "Stored events: 0" in output and "Coverage: unknown (catalog.json is missing" in output
+    assert (
+        code == 0
+        and "Stored events: 0" in output
+        and "Coverage: unknown (no catalog recorded, such as catalog.json" in output
+    )
     code, output = run_cli("report", "--data-dir", str(tmp_path / "missing"))
     assert code == 2 and "no such folder" in output and "Traceback" not in output
 
@@ -670,15 +674,15 @@ def test_catalog_json_is_written_whole_pretty_and_sorted_and_leaves_no_temporary
 
     from telemetry_gen.collector.app import manifest
     from telemetry_gen.collector.report import build_report
-    from telemetry_gen.collector.store import MANIFEST, Store
+    from telemetry_gen.collector.store import MANIFEST, FileStore
 
-    store = Store(tmp_path, 10)
+    store = FileStore(tmp_path, 10)
     written = manifest(example_catalog(), example_registry())
     store.write_manifest(written)
     assert (tmp_path / MANIFEST).read_text("utf-8") == json.dumps(written, indent=2, sort_keys=True) + "\n"
-    assert build_report(tmp_path).manifest == written
+    assert build_report(FileStore(tmp_path)).manifest == written
     (tmp_path / MANIFEST).write_text("[1, 2]\n", "utf-8")  # JSON, but not an object: as if it were missing
-    assert build_report(tmp_path).manifest is None
+    assert build_report(FileStore(tmp_path)).manifest is None
     # A write that fails (here: catalog.json is a folder) leaves no temporary file behind.
     (tmp_path / MANIFEST).unlink()
     (tmp_path / MANIFEST / "x").mkdir(parents=True)
@@ -701,9 +705,9 @@ def test_a_bad_row_says_when_it_arrived_in_the_envelope_timestamp_format(moment:
     from local_collector import example_registry
 
     from telemetry_gen.collector.app import Collector
-    from telemetry_gen.collector.store import Store
+    from telemetry_gen.collector.store import FileStore
 
-    app = Collector(example_registry(), Store.__new__(Store))  # a store that is never written to
+    app = Collector(example_registry(), FileStore.__new__(FileStore))  # a store that is never written to
     row = app._bad_row({}, [], moment)
     assert row["received_at"] == moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -773,7 +777,7 @@ def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
     from telemetry_gen.collector import wire
     from telemetry_gen.collector.app import Collector
     from telemetry_gen.collector.schemas import SHOWN_CHARS
-    from telemetry_gen.collector.store import Store
+    from telemetry_gen.collector.store import FileStore
 
     walked: list[object] = []
     strings = wire._strings
@@ -783,7 +787,7 @@ def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
         return strings(event)
 
     monkeypatch.setattr(wire, "_strings", counted)
-    app = Collector(example_registry(), Store(tmp_path, 10))
+    app = Collector(example_registry(), FileStore(tmp_path, 10))
     good = [envelope(number=n) for n in range(1, 4)]
     outcome = app._process_body(json.dumps({"events": good}).encode(), "")
     assert (outcome.accepted, outcome.bad, walked) == (3, 0, [])

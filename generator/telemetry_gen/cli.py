@@ -27,6 +27,7 @@ from .write import compare
 if TYPE_CHECKING:
     from .catalog.model import Catalog
     from .collector.schemas import Registry
+    from .collector.store import Store
 
 
 class _Commands(TyperGroup):
@@ -79,9 +80,16 @@ AppVersion = Annotated[
     typer.Option("--app-version", help="The app version being released: lint `expires: app:<version>` against it."),
 ]
 
-DataDir = Annotated[
-    Path,
-    typer.Option("--data-dir", help="The collector's data folder (events/, bad/, catalog.json).", show_default=False),
+StoreUrl = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        "--data-dir",
+        metavar="URL",
+        help="Where the collector stores events: file:DIR (a data folder: events/, bad/, catalog.json; "
+        "a bare DIR too) or clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE.",
+        show_default=False,
+    ),
 ]
 EarlierSchemas = Annotated[
     list[Path] | None,
@@ -461,15 +469,35 @@ def _print_json(document: object) -> None:
     typer.echo(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+def opened_store(command: str, url: str, *, existing: bool = False, window: int = 0) -> Store:
+    """The store `url` names (exit 2 when it cannot be one; with `existing`, also when a data
+    folder is missing). A file store remembers the last `window` event ids it holds."""
+    from .collector.clickhouse import ClickHouseStore
+    from .collector.store import FileStore
+
+    folder = Path(url.removeprefix("file:"))
+    if existing and not url.startswith("clickhouse:") and not folder.is_dir():
+        typer.echo(f"telemetry-gen {command}: {folder.as_posix()}: no such folder", err=True)
+        raise typer.Exit(2)
+    try:
+        store: Store = ClickHouseStore(url) if url.startswith("clickhouse:") else FileStore(folder, window)
+    except ValueError as exc:
+        typer.echo(f"telemetry-gen {command}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return store
+
+
 @app.command()
-def report(data_dir: DataDir, output_format: Format = OutputFormat.TEXT) -> None:
-    """Summarise a collector's data folder: events per version and day, bad rows, catalog coverage."""
+def report(store_url: StoreUrl, output_format: Format = OutputFormat.TEXT) -> None:
+    """Summarise what a collector stored: events per version and day, bad rows, catalog coverage."""
     from .collector.report import build_report
 
-    if not data_dir.is_dir():
-        typer.echo(f"telemetry-gen report: {data_dir.as_posix()}: no such folder", err=True)
-        raise typer.Exit(2)
-    built = build_report(data_dir)
+    store = opened_store("report", store_url, existing=True)
+    try:
+        built = build_report(store)
+    except OSError as exc:
+        typer.echo(f"telemetry-gen report: cannot read {store.url}: {exc}", err=True)
+        raise typer.Exit(1) from None
     if output_format is OutputFormat.JSON:
         _print_json(built.as_json())
     else:
@@ -479,14 +507,24 @@ def report(data_dir: DataDir, output_format: Format = OutputFormat.TEXT) -> None
 @app.command("live-check")
 def live_check_command(
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
-            metavar="[CATALOG] FILE|-",
+            metavar="[CATALOG] [FILE|-]",
             help="The catalog (default events.yaml), then the captured events: a JSONL file, a folder of them "
-            "(such as a collector's data folder) or - for standard input.",
+            "(such as a collector's data folder) or - for standard input; or give --store instead.",
             show_default=False,
         ),
-    ],
+    ] = None,
+    *,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            metavar="URL",
+            help="Check what a collector stored (file:DIR or clickhouse://...), in the store's order.",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Format = OutputFormat.TEXT,
     earlier: EarlierSchemas = None,
     fatal_warnings: Annotated[bool, typer.Option("--fatal-warnings", help="Fail on warnings too.")] = False,
@@ -498,17 +536,24 @@ def live_check_command(
     ] = None,
 ) -> None:
     """Check a captured event stream against the catalog; exit 1 on error findings (or too little coverage)."""
-    from .collector.livecheck import InputError, live_check
+    from .collector.livecheck import InputError, live_check, read, read_store
 
-    if len(paths) > 2:
-        raise typer.BadParameter("give at most a catalog and one input", param_hint="[CATALOG] FILE|-")
-    catalog_path = Path(paths[0]) if len(paths) == 2 else Path("events.yaml")
+    paths = paths or []
+    inputs = 0 if store_url is not None else 1
+    if len(paths) > 1 + inputs or len(paths) < inputs:
+        raise typer.BadParameter("give a catalog (or none) and one input, or --store", param_hint="[CATALOG] FILE|-")
+    catalog_path = Path(paths[0]) if len(paths) > inputs else Path("events.yaml")
     _, schemas = checked_registry(catalog_path, earlier)
+    store = None if store_url is None else opened_store("live-check", store_url, existing=True)
     try:
-        result = live_check(schemas, paths[-1])
+        result = live_check(schemas, read(paths[-1]) if store is None else read_store(store))
     except InputError as exc:
         typer.echo(f"telemetry-gen live-check: {exc}", err=True)
         raise typer.Exit(2) from None
+    except OSError as exc:
+        assert store is not None
+        typer.echo(f"telemetry-gen live-check: cannot read {store.url}: {exc}", err=True)
+        raise typer.Exit(1) from None
     if output_format is OutputFormat.JSON:
         _print_json(result.as_json())
     else:

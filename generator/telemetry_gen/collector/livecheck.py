@@ -3,7 +3,8 @@ of OpenTelemetry Weaver's live-check.
 
 Input: JSON Lines of envelopes (what `JsonlSink` writes; a line may also be a whole POST body
 `{"sent_at": ..., "events": [...]}`), a folder of `.jsonl` files such as a collector's data
-folder (a bad row counts as the payload that arrived), or `-` for standard input.
+folder (a bad row counts as the payload that arrived), `-` for standard input, or a store
+(`--store`: its events in the store's order, then its bad rows' payloads).
 
 Every departure from the catalog is a `Diagnostic`: code, severity, location (the input line, and
 a JSON pointer into what that line holds: `capture.jsonl:3#/data/tags/2`) and message, about an
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,6 +30,7 @@ from telemetry_gen_runtime import version_key
 
 from ..diagnostics import Diagnostic, Location, Severity
 from .schemas import UNKNOWN_EVENT, EventSchema, Registry, shown
+from .store import Store
 from .text import coverage_lines, share
 from .wire import strict_loads
 
@@ -276,9 +278,19 @@ def read(source: str) -> Iterator[tuple[Location, object | None, str]]:
             raise InputError(f"{file.as_posix()}: cannot read: {exc.strerror or exc}") from None
 
 
-def live_check(registry: Registry, source: str) -> LiveCheck:
+def read_store(store: Store) -> Iterator[tuple[Location, object | None, str]]:
+    """Every event a store holds, located by its id (`events/<id>`), then every bad row's payload,
+    located by its place among them (`bad_rows:3#/payload`); in the same order from either store."""
+    for event in store.events():
+        yield Location(f"events/{shown(event.get('id'))}"), event, ""
+    for number, row in enumerate(store.bad_rows(), 1):
+        yield Location("bad_rows", number, pointer="/payload"), row.get("payload"), ""
+
+
+def live_check(registry: Registry, records: Iterable[tuple[Location, object | None, str]]) -> LiveCheck:
+    """Check every record of `read` or `read_store`."""
     result = LiveCheck(registry)
-    for where, value, unreadable in read(source):
+    for where, value, unreadable in records:
         if unreadable:
             result.not_json(where, unreadable)
         else:

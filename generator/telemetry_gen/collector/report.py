@@ -2,29 +2,25 @@
 and how much of the catalog the traffic covers (declared events never seen, unknown ones that
 arrived).
 
-It reads the data folder only (the catalog comes from the `catalog.json` the collector keeps
-there), so it runs wherever the folder is, while the collector runs or after it stopped.
-Complete lines are counted; a line a crash cut short is not.
+It reads the store only (the catalog comes from what the collector recorded there: `catalog.json`
+in a data folder, the `catalog` table in ClickHouse), so it runs while the collector runs or after
+it stopped, and prints the same for the same events in either store.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from telemetry_gen_runtime import read_json
-
 from .schemas import UNKNOWN_EVENT, shown
-from .store import BAD, EVENTS, MANIFEST, event_name
+from .store import MANIFEST, Store
 from .text import coverage_lines, share
 
 
 @dataclass(frozen=True)
 class Report:
-    data_dir: str
+    store: str
     manifest: dict[str, Any] | None  # the collector's catalog.json; None if it never ran here
     stored: dict[tuple[str, int, str], int]  # (event, version, day) -> events
     bad_rows: int
@@ -48,7 +44,7 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         manifest = self.manifest or {}
         return {
-            "data_dir": self.data_dir,
+            "store": self.store,
             "app": manifest.get("app"),
             "catalog_version": manifest.get("catalog_version"),
             "events": [
@@ -68,7 +64,7 @@ class Report:
 
     def text(self) -> str:
         manifest = self.manifest or {}
-        title = f"Collected in {self.data_dir}"
+        title = f"Collected in {self.store}"
         if self.manifest:
             title += f" ({manifest.get('app')}, catalog {manifest.get('catalog_version')})"
         lines = [title, f"Stored events: {sum(self.stored.values())}"]
@@ -83,7 +79,8 @@ class Report:
         never_seen: list[str] = []
         if not self.manifest:
             lines.append(
-                f"Coverage: unknown ({MANIFEST} is missing: this folder was not written by `telemetry-gen collect`)"
+                f"Coverage: unknown (no catalog recorded, such as {MANIFEST}: "
+                "this store was not written by `telemetry-gen collect`)"
             )
         else:
             declared, never_seen = len(self.declared), self.never_seen
@@ -93,33 +90,17 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
-def _complete_lines(path: Path) -> int:
-    with path.open("rb") as stream:
-        return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
-
-
-def build_report(root: Path) -> Report:
-    stored: Counter[tuple[str, int, str]] = Counter()
-    for path in sorted((root / EVENTS).glob("*/v*/date=*/part-*.jsonl")):
-        folder, version, day = path.parts[-4:-1]
-        if version[1:].isdigit():
-            stored[(event_name(folder), int(version[1:]), day.removeprefix("date="))] += _complete_lines(path)
+def build_report(store: Store) -> Report:
     bad_rows = 0
     reasons: Counter[str] = Counter()
     unknown: Counter[str] = Counter()
-    for path in sorted((root / BAD).glob("date=*/part-*.jsonl")):
-        with path.open("rb") as lines:
-            for line in lines:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(row, dict):
-                    continue
-                bad_rows += 1
-                codes = {str(e.get("code")) for e in row.get("errors", []) if isinstance(e, dict)}
-                reasons.update(codes)
-                payload = row.get("payload")
-                if UNKNOWN_EVENT in codes and isinstance(payload, dict):
-                    unknown[shown(payload.get("event"))] += 1
-    return Report(root.as_posix(), read_json(root / MANIFEST), dict(stored), bad_rows, dict(reasons), dict(unknown))
+    for row in store.bad_rows():
+        bad_rows += 1
+        codes = {str(e.get("code")) for e in row.get("errors", []) if isinstance(e, dict)}
+        reasons.update(codes)
+        payload = row.get("payload")
+        if UNKNOWN_EVENT in codes and isinstance(payload, dict):
+            unknown[shown(payload.get("event"))] += 1
+    manifest = store.manifest()
+    manifest = manifest if isinstance(manifest, dict) else None
+    return Report(store.url, manifest, store.stored_counts(), bad_rows, dict(reasons), dict(unknown))

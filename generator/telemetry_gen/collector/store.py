@@ -1,4 +1,7 @@
-"""Where the collector puts what it receives: append-only JSON Lines files, partitioned for analysis.
+"""Where the collector puts what it receives, behind one small interface (`Store`), chosen by the
+`--store` URL: `file:DIR` (this module) or `clickhouse://HOST:PORT/DATABASE` (`clickhouse.py`).
+
+The file store: append-only JSON Lines files, partitioned for analysis.
 
     DIR/events/<event>/v<version>/date=YYYY-MM-DD/part-<run>-<n>.jsonl   valid events, as sent
     DIR/bad/date=YYYY-MM-DD/part-<run>-<n>.jsonl                          bad rows, with their reasons
@@ -15,6 +18,8 @@ The rows of one request go to each file in one `write`, then `fsync` (and the fo
 new file), before the collector answers: an acknowledged event is on disk. Event ids are kept in
 a window of the last N stored, rebuilt from the newest files at start-up, so a batch the runtime
 sends again (its acknowledgement lost, or the collector restarted meanwhile) is stored once.
+The window is the process's own: several processes writing one folder each keep their own files
+and their own window, so a batch retried through another process may be stored twice.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ import re
 import secrets
 import threading
 import urllib.parse
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from telemetry_gen_runtime import write_json
+from telemetry_gen_runtime import read_json, write_json
 
 EVENTS = "events"
 BAD = "bad"
@@ -65,7 +71,7 @@ def event_name(folder: str) -> str:
     return urllib.parse.unquote(folder.replace(".", "/"), errors="surrogatepass")
 
 
-def dumps(row: dict[str, Any], *, sort_keys: bool = False) -> str:
+def dumps(row: object, *, sort_keys: bool = False) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
 
 
@@ -134,11 +140,43 @@ def recent_ids(root: Path, count: int) -> list[str]:
     return found[-count:]
 
 
-class Store:
+Partition = tuple[str, int, str]  # event name, schema version, the event's day (YYYY-MM-DD)
+
+
+class Store(Protocol):
+    """What the collector writes to, and `report` and `live-check` read from."""
+
+    url: str  # the store as the user names it (without a password)
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Record what this collector accepts, for `report` to compute coverage."""
+
+    def save(self, accepted: list[Accepted], bad: list[dict[str, Any]], received: datetime.datetime) -> Outcome:
+        """Store valid events (each event id once) and bad rows; stored when this returns."""
+        ...
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The catalog the collector last recorded, or None."""
+
+    def stored_counts(self) -> dict[Partition, int]:
+        """How many events are stored, per event, version and day."""
+        ...
+
+    def bad_rows(self) -> Iterator[dict[str, Any]]:
+        """Every bad row `{"received_at", "errors", "payload"}`, by arrival then payload."""
+        ...
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Every stored event, ordered by event name, version, day and id."""
+        ...
+
+
+class FileStore:
     """Appends accepted events and bad rows under `root`; thread-safe, one request at a time."""
 
-    def __init__(self, root: Path, window: int) -> None:
+    def __init__(self, root: Path, window: int = DEDUP_WINDOW) -> None:
         self.root = root
+        self.url = f"file:{root.as_posix()}"
         root.mkdir(parents=True, exist_ok=True)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self._run = f"{stamp}-{secrets.token_hex(3)}"
@@ -157,11 +195,10 @@ class Store:
         """`catalog.json`: what this collector accepts, for `report` to compute coverage (replaced whole)."""
         write_json(self.root / MANIFEST, manifest, indent=2)
 
-    def _folder(self, item: Accepted) -> Path:
-        day = str(item.event["timestamp"])[:10]
-        if not _DATE.match(day) or isinstance(item.version, bool) or not isinstance(item.version, int):
-            raise ValueError(f"unchecked event reached the store: {item.name!r} v{item.version!r} {day!r}")
-        return self.root / EVENTS / folder_name(item.name) / f"v{item.version}" / f"date={day}"
+    def _folder(self, name: str, version: int, day: str) -> Path:
+        if not _DATE.match(day) or isinstance(version, bool) or not isinstance(version, int):
+            raise ValueError(f"unchecked event reached the store: {name!r} v{version!r} {day!r}")
+        return self.root / EVENTS / folder_name(name) / f"v{version}" / f"date={day}"
 
     def _append(self, folder: Path, lines: list[str]) -> None:
         data = "".join(line + "\n" for line in lines).encode("utf-8")
@@ -195,14 +232,71 @@ class Store:
                 if event_id not in self._window and event_id not in in_batch:
                     in_batch.add(event_id)
                     fresh.append(item)
-            by_folder: dict[Path, list[Accepted]] = {}
+            by_partition: dict[Partition, list[Accepted]] = {}
             for item in fresh:
-                by_folder.setdefault(self._folder(item), []).append(item)
-            for folder, items in by_folder.items():
-                self._append(folder, [dumps(item.event) for item in items])
+                partition = (item.name, item.version, str(item.event["timestamp"])[:10])
+                by_partition.setdefault(partition, []).append(item)
+            for partition, items in by_partition.items():
+                self._append(self._folder(*partition), [dumps(item.event) for item in items])
                 for item in items:  # only once written: a failed write is retried, not skipped
                     self._window.add(item.event["id"])
             if bad:
                 day = received.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d")
                 self._append(self.root / BAD / f"date={day}", [dumps(row, sort_keys=True) for row in bad])
             return Outcome(len(fresh), len(accepted) - len(fresh), len(bad))
+
+    def manifest(self) -> dict[str, Any] | None:
+        return read_json(self.root / MANIFEST)
+
+    def _partitions(self) -> Iterator[tuple[Partition, Path]]:
+        """Each event folder (by event, version, day) and its part files."""
+        found: dict[Partition, list[Path]] = {}
+        for path in (self.root / EVENTS).glob("*/v*/date=*/part-*.jsonl"):
+            folder, version, day = path.parts[-4:-1]
+            if version[1:].isdigit():
+                found.setdefault((event_name(folder), int(version[1:]), day.removeprefix("date=")), []).append(path)
+        for partition in sorted(found):
+            for path in sorted(found[partition]):
+                yield partition, path
+
+    def stored_counts(self) -> dict[Partition, int]:
+        """Complete lines count; a line a crash cut short does not."""
+        counts: Counter[Partition] = Counter()
+        for partition, path in self._partitions():
+            with path.open("rb") as stream:
+                counts[partition] += sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+        return dict(counts)
+
+    def bad_rows(self) -> Iterator[dict[str, Any]]:
+        for folder in sorted((self.root / BAD).glob("date=*")):
+            rows = [row for path in sorted(folder.glob("part-*.jsonl")) for row in _objects(path)]
+            yield from sorted(rows, key=_arrival)
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        partition: Partition | None = None
+        events: list[dict[str, Any]] = []
+        for found, path in self._partitions():
+            if found != partition:
+                yield from sorted(events, key=lambda event: str(event.get("id")))
+                partition, events = found, []
+            events += _objects(path)
+        yield from sorted(events, key=lambda event: str(event.get("id")))
+
+
+def _arrival(row: dict[str, Any]) -> tuple[str, str]:
+    """The order bad rows are read in, from either store: by arrival, then payload."""
+    return str(row.get("received_at")), dumps(row.get("payload"), sort_keys=True)
+
+
+def _objects(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a file's complete lines (a line a crash cut short is left out)."""
+    found = []
+    with path.open("rb") as lines:
+        for line in lines:
+            try:
+                value = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(value, dict):
+                found.append(value)
+    return found

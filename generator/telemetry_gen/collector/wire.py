@@ -92,22 +92,26 @@ def strict_loads(text: str) -> object:
     return value
 
 
-def _fits(text: str, max_chars: int) -> bool:
-    """Whether a string (value or key) is within the field-size limit and Unicode text."""
-    return len(text) <= max_chars and (text.isascii() or not _SURROGATE.search(text))
+def _fit(strings: list[str], max_chars: int) -> bool:
+    """Whether every string (value or key) is within the field-size limit and Unicode text; checked
+    with builtins over the whole list, as a batch holds thousands of them."""
+    if max(map(len, strings), default=0) > max_chars:
+        return False
+    return all(map(str.isascii, strings)) or not any(_SURROGATE.search(text) for text in strings)
 
 
 def scan(value: object, max_chars: int) -> tuple[int, bool]:
     """How deeply objects and arrays nest in `value` (0 for a scalar), and whether every string and
-    key in it `_fits`; one iterative walk (never recursion-bound) that keeps no paths."""
+    key in it `_fit`s; one iterative walk (never recursion-bound) that keeps no paths."""
     if isinstance(value, str):
-        return 0, _fits(value, max_chars)
-    deepest, clean = 0, True
+        return 0, _fit([value], max_chars)
+    deepest = 0
+    strings: list[str] = []
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         node, level = stack.pop()
         if isinstance(node, dict):
-            clean = clean and all(_fits(key, max_chars) for key in node)
+            strings.extend(node)
             children: Iterable[object] = node.values()
         elif isinstance(node, list):
             children = node
@@ -116,10 +120,10 @@ def scan(value: object, max_chars: int) -> tuple[int, bool]:
         deepest = max(deepest, level)
         for child in children:
             if isinstance(child, str):
-                clean = clean and _fits(child, max_chars)
+                strings.append(child)
             elif isinstance(child, (dict, list)):
                 stack.append((child, level + 1))
-    return deepest, clean
+    return deepest, _fit(strings, max_chars)
 
 
 def check_depth(value: object, limits: Limits) -> bool:

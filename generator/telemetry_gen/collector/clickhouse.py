@@ -1,0 +1,334 @@
+"""The ClickHouse store: `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE`, over ClickHouse's HTTP
+interface (port 8123 by default), with the standard library only.
+
+User and password come from the URL, else from `TELEMETRY_GEN_CLICKHOUSE_USER` and
+`TELEMETRY_GEN_CLICKHOUSE_PASSWORD` (else ClickHouse's `default` user); they are sent with HTTP
+basic authentication and never printed. Rows go in with `INSERT ... FORMAT JSONEachRow`, and the
+SQL below runs on old servers (Debian's 18.16) and current ones alike: no DateTime64,
+LowCardinality, JSON type or TTL. The collector creates the database and the tables when missing
+(`DDL`), and adds a column for a context field the table lacks; several collectors starting at
+once do the same without failing.
+
+Tables:
+    events     one row per event: its name, schema version and `$id`, id, timestamp (as sent, and
+               as a DateTime to the second, UTC), its day (UTC, the file store's `date=`), the day it
+               arrived, one `context_<name>` column per context field, and `data` as compact JSON
+               text, which `visitParamExtract*` functions read. A ReplacingMergeTree ordered by event,
+               day and id: rows with the same id collapse, so a batch sent again, through any
+               collector process, is stored once. Collapsing happens when ClickHouse merges parts,
+               so queries that count read with `FINAL` (as `report` does) or `count(DISTINCT id)`.
+    bad_rows   one row per bad event: when it arrived, its reasons (`errors`, a JSON array of
+               `{code, location, message}`) and the payload as JSON text, as the file store keeps them.
+    catalog    what each collector accepts (the file store's `catalog.json`), newest last.
+
+A write that fails (ClickHouse down, refusing, or slow past `TIMEOUT_SECONDS`) raises
+`StoreUnavailable`, an `OSError`: the collector then answers 503 with `Retry-After` and the runtime
+sends the batch again. Requests that arrive while an insert is in flight are inserted together
+once it finishes (`GroupInsert`): under load, one insert carries many requests' events, so
+ClickHouse makes few parts, and each request is answered once its own rows are in.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import http.client
+import json
+import os
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from telemetry_gen_runtime import utc_timestamp
+
+from .store import Accepted, Outcome, Partition, dumps
+
+DEFAULT_PORT = 8123
+TIMEOUT_SECONDS = 30.0
+USER_VARIABLE = "TELEMETRY_GEN_CLICKHOUSE_USER"
+PASSWORD_VARIABLE = "TELEMETRY_GEN_CLICKHOUSE_PASSWORD"
+CONTEXT_PREFIX = "context_"
+_DUPLICATE_COLUMN = "Code: 44,"  # ClickHouse's error when another collector added the column first
+
+
+def ddl(database: str) -> list[str]:
+    """The statements that create the store's database and tables (context columns are added apart)."""
+    db = quoted(database)
+    return [
+        f"CREATE DATABASE IF NOT EXISTS {db}",
+        f"""CREATE TABLE IF NOT EXISTS {db}.events (
+    event String,
+    version UInt32,
+    schema String,
+    id String,
+    timestamp String,
+    time DateTime('UTC'),
+    day Date,
+    received_day Date,
+    data String
+) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(day) ORDER BY (event, day, id)""",
+        f"""CREATE TABLE IF NOT EXISTS {db}.bad_rows (
+    received_at String,
+    day Date,
+    errors String,
+    payload String
+) ENGINE = MergeTree PARTITION BY toYYYYMM(day) ORDER BY (day, received_at)""",
+        f"""CREATE TABLE IF NOT EXISTS {db}.catalog (
+    written DateTime('UTC'),
+    manifest String
+) ENGINE = MergeTree ORDER BY written""",
+    ]
+
+
+def quoted(name: str) -> str:
+    """An identifier in backquotes, whatever it holds."""
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+class StoreUnavailable(OSError):
+    """ClickHouse cannot be reached, or refused a statement."""
+
+
+class ClickHouse:
+    """A ClickHouse server's HTTP interface; one kept-alive connection per thread."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        database = parts.path.strip("/")
+        if parts.scheme != "clickhouse" or not parts.hostname or not database or "/" in database:
+            raise ValueError(f"{url}: write clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE")
+        self.host, self.port = parts.hostname, parts.port or DEFAULT_PORT
+        self.database = urllib.parse.unquote(database)
+        user = urllib.parse.unquote(parts.username) if parts.username else os.environ.get(USER_VARIABLE, "default")
+        password = urllib.parse.unquote(parts.password or "") or os.environ.get(PASSWORD_VARIABLE, "")
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        self._headers = {"Authorization": f"Basic {token}"}
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"clickhouse://{host}:{self.port}/{self.database}"
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT_SECONDS)
+            self._local.connection = connection
+        return connection
+
+    def _close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    def execute(self, sql: str, body: bytes = b"", *, in_database: bool = True) -> http.client.HTTPResponse:
+        """Run `sql` (with `body` as the data of an INSERT), in the store's database unless told not
+        to (it may not exist yet); the answer, status 200, to be read."""
+        query = {"query": sql, "database": self.database} if in_database else {"query": sql}
+        target = "/?" + urllib.parse.urlencode(query)
+        # A kept-alive connection the server closed meanwhile fails at once: try once more, afresh.
+        for attempt in (1, 2):
+            try:
+                connection = self._connection()
+                connection.request("POST", target, body=body, headers=self._headers)
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                self._close()
+                if attempt == 2 or isinstance(exc, TimeoutError):
+                    raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port}: {exc}") from None
+                continue
+            if response.status != 200:
+                message = response.read().decode("utf-8", "replace").strip()
+                self._close()
+                raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port} answered {response.status}: {message}")
+            return response
+        raise AssertionError("unreachable")
+
+    def command(self, sql: str, body: bytes = b"", *, in_database: bool = True) -> bytes:
+        """Run `sql`; its whole answer."""
+        response = self.execute(sql, body, in_database=in_database)
+        try:
+            return response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self._close()
+            raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port}: {exc}") from None
+
+    def rows(self, sql: str) -> Iterator[dict[str, Any]]:
+        """The rows of a SELECT, one at a time, as JSON objects."""
+        response = self.execute(sql + " FORMAT JSONEachRow")
+        try:
+            for line in response:
+                yield json.loads(line)
+        except (OSError, http.client.HTTPException) as exc:
+            raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port}: {exc}") from None
+        finally:
+            if not response.isclosed():  # left unread (a caller that stopped early): the connection is done
+                self._close()
+
+
+class GroupInsert:
+    """Runs `write` for the work of every caller waiting while another `write` runs, in one go.
+
+    A caller returns once its own work was written, or raises what `write` raised for it."""
+
+    def __init__(self, write: Callable[[list[Any]], None]) -> None:
+        self._write = write
+        self._changed = threading.Condition()
+        self._waiting: list[_Ticket] = []
+        self._busy = False
+
+    def submit(self, work: Any) -> None:
+        ticket = _Ticket(work)
+        with self._changed:
+            self._waiting.append(ticket)
+            while self._busy and not ticket.done:
+                self._changed.wait()
+            if not ticket.done:  # no write runs: this caller writes everything waiting
+                self._busy = True
+                group, self._waiting = self._waiting, []
+        if not ticket.done:
+            error: BaseException | None = None
+            try:
+                self._write([t.work for t in group])
+            except BaseException as exc:
+                error = exc
+            with self._changed:
+                for t in group:
+                    t.done, t.error = True, error
+                self._busy = False
+                self._changed.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+
+
+class _Ticket:
+    def __init__(self, work: Any) -> None:
+        self.work = work
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class ClickHouseStore:
+    """Events and bad rows in ClickHouse tables; nothing kept in the process between requests."""
+
+    def __init__(self, url: str) -> None:
+        self.server = ClickHouse(url)
+        self.url = self.server.url
+        self._inserts = GroupInsert(self._insert)
+        self._context_columns: frozenset[str] = frozenset()
+
+    def create_tables(self, context_fields: list[str]) -> None:
+        """Create the database and tables when missing, and a column for each context field."""
+        for statement in ddl(self.server.database):
+            self.server.command(statement, in_database=False)
+        existing = self._columns()
+        for name in sorted(set(context_fields)):
+            column = CONTEXT_PREFIX + name
+            if column not in existing:
+                try:
+                    self.server.command(f"ALTER TABLE events ADD COLUMN {quoted(column)} Nullable(String)")
+                except StoreUnavailable as exc:
+                    if _DUPLICATE_COLUMN not in str(exc):
+                        raise
+        self._context_columns = frozenset(c for c in self._columns() if c.startswith(CONTEXT_PREFIX))
+
+    def _columns(self) -> set[str]:
+        sql = f"SELECT name FROM system.columns WHERE database = '{_text(self.server.database)}' AND table = 'events'"
+        return {str(row["name"]) for row in self.server.rows(sql)}
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        row = {"written": _datetime(utc_timestamp(time.time())), "manifest": dumps(manifest, sort_keys=True)}
+        self.server.command("INSERT INTO catalog FORMAT JSONEachRow", (dumps(row) + "\n").encode("utf-8"))
+
+    def _event_row(self, item: Accepted, received_day: str) -> str:
+        event = item.event
+        timestamp = str(event["timestamp"])
+        row = {
+            "event": item.name,
+            "version": item.version,
+            "schema": event["schema"],
+            "id": event["id"],
+            "timestamp": timestamp,
+            "time": _datetime(timestamp),
+            "day": timestamp[:10],
+            "received_day": received_day,
+            "data": dumps(event["data"]),
+        }
+        for name, value in event["context"].items():
+            row[CONTEXT_PREFIX + name] = value if isinstance(value, str) else dumps(value)
+        return dumps(row)
+
+    def save(self, accepted: list[Accepted], bad: list[dict[str, Any]], received: datetime.datetime) -> Outcome:
+        day = received.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d")
+        fresh: dict[str, Accepted] = {}
+        for item in accepted:
+            fresh.setdefault(item.event["id"], item)
+        columns = {CONTEXT_PREFIX + name for item in fresh.values() for name in item.event["context"]}
+        if not columns <= self._context_columns:
+            missing = ", ".join(sorted(columns - self._context_columns))
+            raise StoreUnavailable(f"the events table has no column {missing}: restart the collector to add it")
+        events = [self._event_row(item, day) for item in fresh.values()]
+        bad_rows = [
+            dumps(
+                {
+                    "received_at": row["received_at"],
+                    "day": day,
+                    "errors": dumps(row["errors"]),
+                    "payload": dumps(row["payload"], sort_keys=True),
+                }
+            )
+            for row in bad
+        ]
+        if events or bad_rows:
+            self._inserts.submit((events, bad_rows))
+        return Outcome(len(fresh), len(accepted) - len(fresh), len(bad))
+
+    def _insert(self, works: list[tuple[list[str], list[str]]]) -> None:
+        for table, index in (("events", 0), ("bad_rows", 1)):
+            lines = [line for work in works for line in work[index]]
+            if lines:
+                body = "".join(line + "\n" for line in lines).encode("utf-8")
+                self.server.command(f"INSERT INTO {table} FORMAT JSONEachRow", body)
+
+    def manifest(self) -> dict[str, Any] | None:
+        for row in self.server.rows("SELECT manifest FROM catalog ORDER BY written DESC LIMIT 1"):
+            found = json.loads(row["manifest"])
+            return found if isinstance(found, dict) else None
+        return None
+
+    def stored_counts(self) -> dict[Partition, int]:
+        sql = "SELECT event, version, toString(day) AS day, count() AS n FROM events FINAL GROUP BY event, version, day"
+        return {(row["event"], int(row["version"]), row["day"]): int(row["n"]) for row in self.server.rows(sql)}
+
+    def bad_rows(self) -> Iterator[dict[str, Any]]:
+        sql = "SELECT received_at, errors, payload FROM bad_rows ORDER BY received_at, payload"
+        for row in self.server.rows(sql):
+            yield {
+                "received_at": row["received_at"],
+                "errors": json.loads(row["errors"]),
+                "payload": json.loads(row["payload"]),
+            }
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        context = sorted(c for c in self._columns() if c.startswith(CONTEXT_PREFIX))
+        selected = ", ".join(["event", "schema", "id", "timestamp", *map(quoted, context), "data"])
+        for row in self.server.rows(f"SELECT {selected} FROM events FINAL ORDER BY event, version, day, id"):
+            yield {
+                "event": row["event"],
+                "schema": row["schema"],
+                "id": row["id"],
+                "timestamp": row["timestamp"],
+                "context": {c.removeprefix(CONTEXT_PREFIX): row[c] for c in context if row[c] is not None},
+                "data": json.loads(row["data"]),
+            }
+
+
+def _datetime(timestamp: str) -> str:
+    """`2026-03-01T10:00:00.123456Z` as ClickHouse reads a DateTime: `2026-03-01 10:00:00`."""
+    return f"{timestamp[:10]} {timestamp[11:19]}"
+
+
+def _text(value: str) -> str:
+    """The inside of a single-quoted SQL string."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")

@@ -1,0 +1,190 @@
+"""The collector at scale: its connections, its stores (files and ClickHouse), several processes."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import gzip
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import ModuleType
+
+from local_clickhouse import ClickHouse
+from local_collector import CATALOG, JSON_GZIP, collector, envelope, post_events, request, start_command
+from local_endpoint import FAST
+
+from conftest import run_cli
+
+
+def test_answers_are_not_held_back_by_nagle_and_delayed_acks(tmp_path: Path) -> None:
+    # Without TCP_NODELAY on accepted connections, every answer waits for the client's delayed ACK.
+    with collector(tmp_path) as running:
+        assert post_events(running.url, [envelope()])[0] == 200
+        with socket.create_connection(("127.0.0.1", running.port)) as client:
+            client.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert client.recv(4096).startswith(b"HTTP/1.1 200")
+            server = running.server.server_state.connections
+            deadline = time.monotonic() + 10
+            while not server and time.monotonic() < deadline:
+                time.sleep(0.01)
+            nodelay = [
+                p.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for p in server
+            ]
+            assert nodelay and all(nodelay), nodelay
+
+
+# -- the ClickHouse store -----------------------------------------------------------------------
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return out + err
+
+
+def _gzipped(events: list[dict[str, object]]) -> bytes:
+    return gzip.compress(json.dumps({"sent_at": "2026-01-01T00:00:00.000000Z", "events": events}).encode())
+
+
+def _same_but_title(first: str, second: str) -> None:
+    assert first.split("\n", 1)[1] == second.split("\n", 1)[1]
+
+
+def test_runtime_to_two_collectors_to_clickhouse_to_report_matches_the_file_store(
+    package: ModuleType, tmp_path: Path, clickhouse: ClickHouse
+) -> None:
+    store = clickhouse.url("end_to_end")
+    # Two processes creating the database and tables at once both start.
+    with concurrent.futures.ThreadPoolExecutor(2) as starting:
+        (first, first_url), (second, second_url) = starting.map(lambda _: start_command(store), range(2))
+    files, files_url = start_command(tmp_path / "files")
+    try:
+        copy = package.MemorySink()
+        sinks = [package.HttpSink(first_url, **FAST), package.HttpSink(files_url, **FAST), copy]
+        package.configure(app_version="3.2.0", sinks=sinks, data_dir=tmp_path / "app", consent="all")
+        package.events.app_started(command="watch", interactive=True, enabled_features=["tor"])
+        for uptime in range(3):
+            package.events.app_exited(exit_reason="normal", uptime_seconds=float(uptime))
+        assert package.flush(30.0)
+        sinks = [package.HttpSink(second_url, **FAST), package.HttpSink(files_url, **FAST), copy]
+        package.configure(app_version="3.2.0", sinks=sinks, data_dir=tmp_path / "app", consent="all")
+        package.events.perf_command_timing(command="watch", total_ms=812.5, phases={"import_ms": 95.0})
+        assert package.flush(30.0) and package.status().dropped == {}
+        unknown = envelope(number=900, event="app/nonsense", schema="https://example.com/nonsense")
+        bad = [unknown, envelope(number=901, data={"exit_reason": 3})]
+        for url in (second_url, files_url):
+            assert post_events(url, bad)[1] == {"accepted": 0, "bad": 2, "duplicates": 0}
+    finally:
+        stopped = [_stop(p) for p in (first, second, files)]
+    assert "Events stored: 4" in stopped[0] and "Events stored: 1" in stopped[1], stopped
+
+    code, from_clickhouse = run_cli("report", "--store", store)
+    assert code == 0, from_clickhouse
+    assert from_clickhouse.startswith(f"Collected in {store} (vigilant-trader, catalog 3.2)\nStored events: 5\n")
+    code, from_files = run_cli("report", "--data-dir", str(tmp_path / "files"))
+    assert code == 0, from_files
+    _same_but_title(from_clickhouse, from_files)
+    assert "Bad rows: 2" in from_files and "app/nonsense" in from_files, from_files
+    code, as_json = run_cli("report", "--store", store, "--format", "json")
+    assert json.loads(as_json)["stored"] == 5
+
+    code, checked_clickhouse = run_cli("live-check", str(CATALOG), "--store", store)
+    assert code == 1 and "7 events checked, 5 valid" in checked_clickhouse, checked_clickhouse
+    code, checked_files = run_cli("live-check", str(CATALOG), "--store", f"file:{tmp_path / 'files'}")
+    assert checked_files == checked_clickhouse
+    # What ClickHouse holds is what the runtime sent, event for event.
+    rows = clickhouse.query(
+        "SELECT id, event, version, toString(time), context_app_version, visitParamExtractString(data, 'command') "
+        "FROM end_to_end.events FINAL ORDER BY id FORMAT TSV"
+    ).splitlines()
+    sent = sorted(copy.events, key=lambda e: e["id"])
+    assert [row.split("\t")[0] for row in rows] == [e["id"] for e in sent]
+    started = next(row.split("\t") for row in rows if "\tapp/started\t" in row)
+    timestamp = next(e["timestamp"] for e in sent if e["event"] == "app/started")
+    assert started[2:] == ["2", timestamp[:19].replace("T", " "), "3.2.0", "watch"]
+
+
+def _stored_once(clickhouse: ClickHouse, database: str) -> tuple[int, int]:
+    """Rows ClickHouse returns for `report` (with FINAL), and distinct ids."""
+    answer = clickhouse.query(f"SELECT count(), uniqExact(id) FROM {database}.events FINAL FORMAT TSV")
+    rows, ids = answer.split()
+    return int(rows), int(ids)
+
+
+def test_a_batch_sent_again_through_another_process_is_stored_once(tmp_path: Path, clickhouse: ClickHouse) -> None:
+    store = clickhouse.url("retried")
+    batch = [envelope(number=n) for n in range(1, 51)]
+    first, first_url = start_command(store)
+    second, second_url = start_command(store)
+    try:
+        assert post_events(first_url, batch)[1]["accepted"] == 50
+        assert post_events(second_url, [*batch[25:], envelope(number=51)])[0] == 200
+    finally:
+        _stop(first), _stop(second)
+    assert _stored_once(clickhouse, "retried") == (51, 51)
+    code, output = run_cli("report", "--store", store)
+    assert code == 0 and "Stored events: 51" in output
+
+
+def test_a_collector_killed_mid_stream_loses_nothing_and_the_retries_are_stored_once(
+    package: ModuleType, tmp_path: Path, clickhouse: ClickHouse
+) -> None:
+    store = clickhouse.url("killed")
+    process, url = start_command(store)
+    port = int(url.split(":")[2].split("/")[0])
+    sent = 2000
+    try:
+        sink = package.HttpSink(url, max_attempts=100, backoff=0.05, max_backoff=0.5, timeout=10.0)
+        package.configure(app_version="3.2.0", sinks=[sink], data_dir=tmp_path / "app", consent="all")
+        for uptime in range(sent):
+            package.events.app_exited(exit_reason="normal", uptime_seconds=float(uptime))
+            if uptime == sent // 3:
+                process.kill()  # mid-stream: batches in flight are not answered
+                process.wait()
+                process, _ = start_command(store, port)  # another process, where the first one was
+        assert package.flush(120.0)
+        assert package.status().dropped == {}
+    finally:
+        _stop(process)
+    assert _stored_once(clickhouse, "killed") == (sent, sent)
+
+
+def test_clickhouse_down_is_a_503_with_retry_after_and_nothing_is_acknowledged(tmp_path: Path) -> None:
+    server = ClickHouse.start(tmp_path / "clickhouse")
+    process = None
+    try:
+        process, url = start_command(server.url("down"))
+        server.stop()
+        status, answer, headers = request(url, _gzipped([envelope(number=1)]), JSON_GZIP)
+        assert (status, answer["error"], headers["retry-after"]) == (503, "storage-failed", "5")
+        server = server.restart()
+        assert post_events(url, [envelope(number=1), envelope(number=2)]) == (
+            200,
+            {"accepted": 2, "bad": 0, "duplicates": 0},
+        )
+        assert _stored_once(server, "down") == (2, 2)
+    finally:
+        if process is not None:
+            output = _stop(process)
+            assert "cannot store events" in output
+        server.stop()
+
+
+def test_workers_serve_one_port_and_the_closing_line_counts_them_all(tmp_path: Path) -> None:
+    process, url = start_command(tmp_path / "files", 0, "--workers", "2")
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(children) == 1
+    with concurrent.futures.ThreadPoolExecutor(4) as senders:  # a connection each
+        answers = list(
+            senders.map(lambda n: post_events(url, [envelope(number=n * 10 + k) for k in range(10)]), range(40))
+        )
+    output = _stop(process)
+    assert all(status == 200 and answer["accepted"] == 10 for status, answer in answers)
+    assert "Events stored: 400," in output, output
+    assert not any(Path(f"/proc/{child}").exists() for child in children)  # no worker outlives the command
+    runs = {path.name.rsplit("-", 1)[0] for path in (tmp_path / "files" / "events").rglob("part-*.jsonl")}
+    code, report = run_cli("report", "--store", f"file:{tmp_path / 'files'}")
+    assert code == 0 and "Stored events: 400" in report and 1 <= len(runs) <= 2
