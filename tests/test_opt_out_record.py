@@ -222,5 +222,5 @@ def test_the_docs_say_what_it_holds_and_when_it_is_sent(app_build: Path) -> None
     page = (app_build / "docs" / "index.md").read_text("utf-8")
     assert "`app/opted-out`" in page and "`decision` = `opted-out`" in page
     assert "never while `DO_NOT_TRACK=1` is set, and never in a later run" in " ".join(page.split())
-    html = " ".join((app_build / "docs" / "index.html").read_text("utf-8").split())
+    html = " ".join((app_build / "docs" / "one-page.html").read_text("utf-8").split())
     assert "<code>app/opted-out</code>" in html and "never while <code>DO_NOT_TRACK=1</code> is set" in html
