@@ -581,6 +581,8 @@ def test_a_warm_cache_builds_the_same_files_as_a_cold_one(tmp_path: Path, monkey
     assert code == 0, output
     assert calls[1:] == ["Context", *(camel(e.identifier) for e in load(catalog_path).events)]
     assert file_tree(warm) == file_tree(cold)
+    (entry,) = (tmp_path / ".telemetry-gen-cache").glob("models-*.json")
+    assert len(json.loads(entry.read_text("utf-8"))["parts"]) == len(calls) - 1, "only the last build's parts"
     assert "WalletReceiveShown" not in (warm / MODELS).read_text("utf-8")
 
 
@@ -622,6 +624,13 @@ def test_events_with_same_named_nested_objects_keep_their_own_shapes(tmp_path: P
             module.JobLimitedData.model_validate({"limits": {"retries": 3}})
     finally:
         sys.modules.pop("nested_models", None)
+
+
+def test_events_whose_classes_would_share_a_name_are_refused(tmp_path: Path) -> None:
+    """`app/started` has the class AppStartedData for its data, which `app/started-data` would be."""
+    text = MINIMAL_CATALOG + MINIMAL_CATALOG.split("events:\n", 1)[1].replace("app/started:", "app/started-data:")
+    with pytest.raises(ValueError, match="event 'app/started' and event 'app/started-data' both need the model class"):
+        render_all(catalog_from_text(text))
 
 
 def test_new_toolkit_version_misses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -263,8 +263,19 @@ def _assemble(catalog: Catalog, parts: list[tuple[str, Part]]) -> str:
     return "\n\n\n".join(section.strip("\n") for section in sections) + "\n"
 
 
+def _check_class_names(catalog: Catalog) -> None:
+    """Two events whose classes would share a name (`x/y`'s data and `x/y-data`) cannot both be modelled."""
+    owners = {f"{camel(catalog.app.package)}Event": "the union of the events", CONTEXT: "the context"}
+    for event in catalog.events:
+        for name in (camel(event.identifier), f"{camel(event.identifier)}Data"):
+            other = owners.setdefault(name, f"event {event.name!r}")
+            if other != f"event {event.name!r}":
+                raise ValueError(f"{other} and event {event.name!r} both need the model class {name}: rename one")
+
+
 def render(catalog: Catalog, cache: ModelsCache | None = None, progress: Progress | None = None) -> list[GeneratedFile]:
     """The models file, each part generated or taken from `cache`; `progress` hears of each part."""
+    _check_class_names(catalog)
     documents = part_documents(catalog)
     recipe = recipe_key() if cache is not None else ""
     cached = cache.load() if cache is not None else {}
