@@ -464,6 +464,34 @@ def test_hostile_catalog_text_yields_importable_models(tmp_path: Path) -> None:
         sys.modules.pop("hostile_app_telemetry_models", None)
 
 
+def test_a_field_named_format_is_modelled(tmp_path: Path) -> None:
+    """`format` is a JSON Schema keyword the models leave out, but also a fine name for a field."""
+    catalog = catalog_from_text(
+        MINIMAL_CATALOG.replace(
+            "      mode:\n",
+            "      format:\n"
+            "        type: enum\n"
+            "        values: [csv, json]\n"
+            "        description: The format the report was written in, as the user chose it.\n"
+            "        privacy: interaction\n"
+            "        required: true\n"
+            "      mode:\n",
+        )
+    )
+    out = tmp_path / "generated"
+    write_tree(render_all(catalog), out)
+    module = import_models(out / models_target.models_path(catalog), "format_models")
+    try:
+        (envelope,) = emit_all(catalog, out, tmp_path / "data")
+        assert envelope["data"]["format"] == "csv"
+        assert dump(module.AppStarted.model_validate(envelope)) == envelope
+        envelope["data"]["format"] = "xml"
+        with pytest.raises(pydantic.ValidationError):
+            module.AppStarted.model_validate(envelope)
+    finally:
+        sys.modules.pop("format_models", None)
+
+
 # --------------------------------------------------------------- kept out of the emitter package
 
 

@@ -55,13 +55,30 @@ def models_path(catalog: Catalog) -> str:
     return f"models/{catalog.app.package}_models.py"
 
 
+# Keywords whose values are data, not schemas: a "format" key in them is not the keyword.
+VALUE_KEYWORDS = frozenset({"examples", "enum", "const", "default"})
+# Keywords whose values map names (a field's, a definition's) to schemas.
+SCHEMA_MAPS = frozenset({"properties", "$defs"})
+
+
 def _without_formats(schema: Any) -> Any:
-    """Drop `format`: pydantic would turn timestamps into datetimes and lose their pattern."""
-    if isinstance(schema, dict):
-        return {key: _without_formats(value) for key, value in schema.items() if key != "format"}
+    """Drop the keyword `format`: pydantic would turn timestamps into datetimes and lose their
+    pattern. A field named `format` stays."""
     if isinstance(schema, list):
         return [_without_formats(item) for item in schema]
-    return schema
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: (
+            value
+            if key in VALUE_KEYWORDS
+            else {name: _without_formats(inner) for name, inner in value.items()}
+            if key in SCHEMA_MAPS and isinstance(value, dict)
+            else _without_formats(value)
+        )
+        for key, value in schema.items()
+        if key != "format"
+    }
 
 
 def part_documents(catalog: Catalog) -> list[tuple[str, dict[str, Any]]]:
