@@ -20,7 +20,7 @@ from typing import Any
 from . import compare_env
 from .catalogs import PACKAGE, write_catalogs
 
-PARTS = ("emit", "consent-off", "import", "build", "delivery", "collect")
+PARTS = ("emit", "consent-off", "import", "build", "rebuild", "delivery", "collect")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -78,6 +78,9 @@ def measure(parts: list[str], settings: Settings, work: Path) -> dict[str, Any]:
             command += ["--reference", str(settings.reference), "--glean", str(compare.parent / "glean_parser")]
             command += ["--telemetry-gen", str(Path(me).parent / "telemetry-gen")]
             results[part] = run_part([*command, "--repeats", str(settings.build_repeats)])
+        elif part == "rebuild":
+            command = [me, "-m", "benchmarks.rebuilding", "--json", "--events", str(settings.reference)]
+            results[part] = run_part([*command, "--repeats", str(settings.build_repeats + 2)])
         elif part == "delivery":
             counts = ",".join(str(n) for n in settings.deliveries)
             command = [me, "-m", "benchmarks.delivery", "--package-dir", str(package_dir), "--counts", counts]
@@ -229,6 +232,20 @@ def table(results: dict[str, Any], settings: Settings) -> Table:
                 goal="linear (<= 1.2x proportional)",
                 met=growth <= 1.2 * proportional,
             )
+    if "rebuild" in results:
+        r = results["rebuild"]
+        n = r["events"]
+        t.add(
+            "4",
+            f"one-event edit, then full `telemetry-gen build`, {n:,} events",
+            r["edit"],
+            goal=f"<= {r['target']:g} s",
+            met=r["edit"]["median"] <= r["target"],
+        )
+        t.add("4", "the same, CPU time (user + system)", r["cpu"]["edit"])
+        t.add("4", "the same catalog built with `--skip models` (the rest of the build)", r["rest"])
+        t.add("4", f"cold `telemetry-gen build` (no models cache), {n:,} events", r["cold"])
+        t.add("4", "the same, CPU time (user + system)", r["cpu"]["cold"])
     if "delivery" in results:
         r = results["delivery"]
         counts = [c for c in settings.deliveries if str(c) in r]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -124,3 +127,151 @@ def test_catalog_format_schema_is_shipped_beside_the_output_and_accepts_the_exam
     schema = json.loads((out / "catalog.schema.json").read_text("utf-8"))
     jsonschema.validate(yaml.safe_load(EXAMPLE.read_text("utf-8")), schema)
     assert EXAMPLE.read_text("utf-8").startswith("# yaml-language-server: $schema=generated/catalog.schema.json")
+
+
+# ------------------------------------------------------------------------------ --only and --skip
+
+
+def test_only_rebuilds_the_chosen_outputs_and_leaves_the_others_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli("build", str(EXAMPLE), "--out", str(out))[0] == 0
+    events_module = next((out / "python").rglob("events.py"))
+    events_module.write_text("# edited by hand\n", "utf-8")
+    (out / "python" / "notes.txt").write_text("mine", "utf-8")
+    models_before = {path: data for path, data in file_tree(out).items() if path.startswith("models/")}
+    (out / "docs" / "index.md").write_text("edited by hand\n", "utf-8")
+    (out / "docs" / "stray.md").write_text("left over\n", "utf-8")
+    (out / "catalog.schema.json").write_text("{}", "utf-8")
+
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--only", "docs")
+    assert code == 0, output
+    assert "wrote" in output and "of docs" in output
+    assert (out / "docs" / "index.md").read_text("utf-8") != "edited by hand\n"
+    assert not (out / "docs" / "stray.md").exists()
+    assert json.loads((out / "catalog.schema.json").read_text("utf-8")), "every build writes the catalog's schema"
+    assert events_module.read_text("utf-8") == "# edited by hand\n"
+    assert (out / "python" / "notes.txt").read_text("utf-8") == "mine"
+    assert {path: data for path, data in file_tree(out).items() if path.startswith("models/")} == models_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "no staging folder is left behind"
+
+
+def test_skip_builds_every_other_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--skip", "models,python")
+    assert code == 0, output
+    assert sorted(p.name for p in out.iterdir()) == ["catalog.schema.json", "docs", "schemas"]
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--only", "python", "--format", "json")
+    assert code == 0, output
+    assert json.loads(output)["outputs"] == ["python"]
+    assert sorted(p.name for p in out.iterdir()) == ["catalog.schema.json", "docs", "python", "schemas"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--only", "docs,html"], "--only: unknown output(s) html; the outputs are schemas, python, docs, models"),
+        (["--skip", "model"], "--skip: unknown output(s) model; the outputs are schemas, python, docs, models"),
+        (["--only", ","], "--only: no output named; the outputs are schemas, python, docs, models"),
+        (["--only", "docs", "--skip", "models"], "give --only or --skip, not both"),
+        (["--skip", "schemas,python,docs,models"], "--skip leaves no output to build"),
+    ],
+)
+def test_unknown_or_conflicting_output_choices_are_usage_errors(
+    tmp_path: Path, options: list[str], message: str
+) -> None:
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(tmp_path / "out"), *options)
+    assert code == 2 and f"error: {message}" in output, output
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_with_only_checks_only_those_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run_cli("build", str(EXAMPLE), "--out", str(out), "--skip", "models")[0] == 0
+    (out / "python" / "pyproject.toml").write_text("edited", "utf-8")
+    (out / "python" / "stray.txt").write_text("left over", "utf-8")
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check", "--only", "docs,schemas")
+    assert code == 0, output
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check", "--only", "python")
+    assert code == 1
+    assert "changed: python/pyproject.toml" in output and "python/stray.txt" in output
+    assert "models" not in output and "docs/" not in output
+    code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--check", "--skip", "python")
+    assert code == 1 and "missing: models/" in output and "python/" not in output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_a_partial_build_that_fails_leaves_the_output_whole(tmp_path: Path) -> None:
+    """A file that cannot be carried over (a named pipe) stops the build before the swap."""
+    out = tmp_path / "out"
+    assert run_cli("build", str(EXAMPLE), "--out", str(out), "--skip", "models")[0] == 0
+    (out / "docs" / "index.md").write_text("edited by hand\n", "utf-8")
+    os.mkfifo(out / "python" / "pipe")
+    before = {p.relative_to(out).as_posix() for p in out.rglob("*")}
+    with pytest.raises(shutil.Error):
+        run_cli("build", str(EXAMPLE), "--out", str(out), "--only", "docs")
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*")} == before
+    assert (out / "docs" / "index.md").read_text("utf-8") == "edited by hand\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# ------------------------------------------------------------------------------------- progress
+
+
+def _build_command(catalog: Path, out: Path, *options: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "telemetry-gen"), "build", str(catalog), "--out", str(out), *options]
+
+
+@pytest.fixture(scope="module")
+def slow_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalog whose consumer models take seconds to generate without the cache."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks.catalogs import events_yaml
+
+    path = tmp_path_factory.mktemp("slow") / "events.yaml"
+    path.write_text(events_yaml(150), "utf-8")
+    return path
+
+
+def _on_terminal(command: list[str]) -> tuple[int, str, str]:
+    """Run `command` with its standard error on a pseudo-terminal: its exit code, its output and what
+    the terminal showed."""
+    pty = pytest.importorskip("pty")
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal) as process:
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal is gone: the command has ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout = process.stdout.read() if process.stdout else b""
+        code = process.wait(timeout=300)
+    os.close(controller)
+    return code, stdout.decode(), shown.decode()
+
+
+def test_slow_models_show_progress_on_a_terminal(slow_catalog: Path, tmp_path: Path) -> None:
+    code, stdout, shown = _on_terminal(_build_command(slow_catalog, tmp_path / "out", "--no-cache"))
+    assert code == 0, stdout + shown
+    assert "wrote" in stdout
+    counts = re.findall(r"\rmodels: (\d+)/151", shown)
+    assert counts and int(counts[-1]) <= 151, repr(shown)
+    assert [int(n) for n in counts] == sorted(int(n) for n in counts)
+    assert shown.endswith("\r"), "the progress line is cleared at the end"
+
+
+def test_no_progress_in_json_output_or_through_a_pipe(slow_catalog: Path, tmp_path: Path) -> None:
+    command = _build_command(slow_catalog, tmp_path / "json", "--no-cache", "--format", "json")
+    code, stdout, shown = _on_terminal(command)
+    assert code == 0, stdout + shown
+    assert json.loads(stdout)["built"] is True and "models:" not in shown
+    piped = subprocess.run(
+        _build_command(slow_catalog, tmp_path / "piped", "--no-cache"), capture_output=True, text=True, timeout=300
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == "" and "models:" not in piped.stdout

@@ -25,7 +25,17 @@ import jsonschema
 import pydantic
 import pytest
 
-from conftest import FIXTURES, HARDWARE_WALLET, REPO, arguments, import_generated, run_cli
+from conftest import (
+    FIXTURES,
+    HARDWARE_WALLET,
+    MINIMAL_CATALOG,
+    REPO,
+    arguments,
+    catalog_from_text,
+    file_tree,
+    import_generated,
+    run_cli,
+)
 from telemetry_gen.build import check_catalog, render_all
 from telemetry_gen.cache import ModelsCache
 from telemetry_gen.catalog import parse_catalog
@@ -84,13 +94,13 @@ def dump(model: pydantic.BaseModel) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
-def counting_generate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the calls to datamodel-code-generator (they still run)."""
-    calls: list[int] = []
+def counting_generate(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The class name of every event whose model datamodel-code-generator writes (it still runs)."""
+    calls: list[str] = []
     real: Callable[[dict[str, Any]], str] = models_target._generate
 
     def generate(document: dict[str, Any]) -> str:
-        calls.append(1)
+        calls.append(document["title"])
         return real(document)
 
     monkeypatch.setattr(models_target, "_generate", generate)
@@ -488,6 +498,34 @@ def test_hostile_catalog_text_yields_importable_models(tmp_path: Path) -> None:
         sys.modules.pop("hostile_app_telemetry_models", None)
 
 
+def test_a_field_named_format_is_modelled(tmp_path: Path) -> None:
+    """`format` is a JSON Schema keyword the models leave out, but also a fine name for a field."""
+    catalog = catalog_from_text(
+        MINIMAL_CATALOG.replace(
+            "      mode:\n",
+            "      format:\n"
+            "        type: enum\n"
+            "        values: [csv, json]\n"
+            "        description: The format the report was written in, as the user chose it.\n"
+            "        privacy: interaction\n"
+            "        required: true\n"
+            "      mode:\n",
+        )
+    )
+    out = tmp_path / "generated"
+    write_tree(render_all(catalog), out)
+    module = import_models(out / models_target.models_path(catalog), "format_models")
+    try:
+        (envelope,) = emit_all(catalog, out, tmp_path / "data")
+        assert envelope["data"]["format"] == "csv"
+        assert dump(module.AppStarted.model_validate(envelope)) == envelope
+        envelope["data"]["format"] = "xml"
+        with pytest.raises(pydantic.ValidationError):
+            module.AppStarted.model_validate(envelope)
+    finally:
+        sys.modules.pop("format_models", None)
+
+
 # --------------------------------------------------------------- kept out of the emitter package
 
 
@@ -543,7 +581,7 @@ def test_changes_outside_the_models_input_keep_the_cached_models(
     assert after == before
 
 
-def test_changed_catalog_regenerates_the_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edited_event_regenerates_only_its_own_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TELEMETRY_GEN_NO_CACHE")
     text = EXAMPLE.read_text("utf-8")
     anchor = "      exit_reason:\n"
@@ -564,7 +602,7 @@ def test_changed_catalog_regenerates_the_models(tmp_path: Path, monkeypatch: pyt
     calls = counting_generate(monkeypatch)
     code, output = run_cli("build", str(catalog_path))
     assert code == 0, output
-    assert len(calls) == 1
+    assert calls == ["AppExited"]
     module = import_models(tmp_path / "generated" / MODELS, "changed_models")
     try:
         assert "restart_count" in module.AppExitedData.model_fields
@@ -576,28 +614,115 @@ def test_changed_catalog_regenerates_the_models(tmp_path: Path, monkeypatch: pyt
         sys.modules.pop("changed_models", None)
 
 
+def test_a_warm_cache_builds_the_same_files_as_a_cold_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After edits (a field added, an event removed), a build taking most models from the cache
+    writes the same bytes as one that generates them all."""
+    monkeypatch.delenv("TELEMETRY_GEN_NO_CACHE")
+    text = EXAMPLE.read_text("utf-8")
+    catalog_path = tmp_path / "events.yaml"
+    catalog_path.write_text(text, "utf-8")
+    warm, cold = tmp_path / "warm", tmp_path / "cold"
+    code, output = run_cli("build", str(catalog_path), "--out", str(warm))
+    assert code == 0, output
+    removed = text.index("  wallet/receive-shown:\n")
+    edited = text[:removed].replace(
+        "      exit_reason:\n",
+        "      restart_count:\n"
+        "        type: integer\n"
+        "        maximum: 100\n"
+        "        description: How often the app restarted itself during this run.\n"
+        "        privacy: technical\n"
+        "      exit_reason:\n",
+    )
+    catalog_path.write_text(edited, "utf-8")
+    calls = counting_generate(monkeypatch)
+    code, output = run_cli("build", str(catalog_path), "--out", str(warm))
+    assert code == 0, output
+    assert calls == ["AppExited"]
+    code, output = run_cli("build", str(catalog_path), "--out", str(cold), "--no-cache")
+    assert code == 0, output
+    assert calls[1:] == ["Context", *(camel(e.identifier) for e in load(catalog_path).events)]
+    assert file_tree(warm) == file_tree(cold)
+    (entry,) = (tmp_path / ".telemetry-gen-cache").glob("models-*.json")
+    assert len(json.loads(entry.read_text("utf-8"))["parts"]) == len(calls) - 1, "only the last build's parts"
+    assert "WalletReceiveShown" not in (warm / MODELS).read_text("utf-8")
+
+
+def test_events_with_same_named_nested_objects_keep_their_own_shapes(tmp_path: Path) -> None:
+    catalog = catalog_from_text(
+        MINIMAL_CATALOG.replace("domains: [app]", "domains: [app, job]")
+        + "".join(
+            f"""\
+  {name}:
+    description: The {name} event; counts how often it happens.
+    trigger: When it happens.
+    category: usage
+    owner: core-team
+    since: "1.0"
+    fields:
+      limits:
+        type: object
+        description: The limits that applied.
+        privacy: technical
+        fields:
+          {field}:
+            type: integer
+            description: A limit.
+            privacy: technical
+            minimum: 0
+            maximum: 10
+"""
+            for name, field in (("app/limited", "retries"), ("job/limited", "workers"))
+        )
+    )
+    write_tree(render_all(catalog), tmp_path / "generated")
+    module = import_models(tmp_path / "generated" / models_target.models_path(catalog), "nested_models")
+    try:
+        assert module.AppLimitedData.model_validate({"limits": {"retries": 3}}).limits.retries == 3
+        assert module.JobLimitedData.model_validate({"limits": {"workers": 3}}).limits.workers == 3
+        with pytest.raises(pydantic.ValidationError):
+            module.AppLimitedData.model_validate({"limits": {"workers": 3}})
+        with pytest.raises(pydantic.ValidationError):
+            module.JobLimitedData.model_validate({"limits": {"retries": 3}})
+    finally:
+        sys.modules.pop("nested_models", None)
+
+
+def test_events_whose_classes_would_share_a_name_are_refused(tmp_path: Path) -> None:
+    """`app/started` has the class AppStartedData for its data, which `app/started-data` would be."""
+    text = MINIMAL_CATALOG + MINIMAL_CATALOG.split("events:\n", 1)[1].replace("app/started:", "app/started-data:")
+    with pytest.raises(ValueError, match="event 'app/started' and event 'app/started-data' both need the model class"):
+        render_all(catalog_from_text(text))
+
+
 def test_new_toolkit_version_misses_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache key covers telemetry-gen's version (and datamodel-code-generator's)."""
     cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
     example = load(EXAMPLE)
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(models_target, "_generate", lambda document: calls.append(document) or "x = 1\n")
+    parts = 1 + len(example.events)  # the context's model and each event's
+    calls = counting_generate(monkeypatch)
+    (first,) = models_target.render(example, cache)
     models_target.render(example, cache)
-    models_target.render(example, cache)
-    assert len(calls) == 1
+    assert len(calls) == parts
     monkeypatch.setattr(models_target, "__version__", "99.0.0")
-    (content,) = [f.content for f in models_target.render(example, cache)]
-    assert len(calls) == 2 and content.endswith("\nx = 1\n")
+    (again,) = models_target.render(example, cache)
+    assert len(calls) == 2 * parts and again == first
 
 
 def test_damaged_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
     example = load(EXAMPLE)
     (first,) = models_target.render(example, cache)
-    cache.entry.write_text('{"key": "', "utf-8")
+    record = json.loads(cache.entry.read_text("utf-8"))
+    damaged = next(key for key, model in record["parts"].items() if "class AppExited(" in model["body"])
+    record["parts"][damaged]["body"] = 3
+    cache.entry.write_text(json.dumps(record), "utf-8")
     calls = counting_generate(monkeypatch)
     (again,) = models_target.render(example, cache)
-    assert len(calls) == 1 and again == first
+    assert calls == ["AppExited"] and again == first
+    cache.entry.write_text('{"models": {"', "utf-8")
+    (again,) = models_target.render(example, cache)
+    assert len(calls) == 2 + len(example.events) and again == first
 
 
 def test_hand_edited_models_are_reported_by_check(fresh: Path, tmp_path: Path) -> None:

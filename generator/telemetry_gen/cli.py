@@ -7,13 +7,15 @@ cannot be read), 3 an internal error in telemetry-gen itself.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import json
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 from typer.core import TyperGroup
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from .catalog.model import Catalog
     from .collector.schemas import Registry
     from .collector.store import Store
+    from .targets.models import Progress
 
 
 class _Commands(TyperGroup):
@@ -148,6 +151,41 @@ def _checked(
     return catalog
 
 
+def _chosen_outputs(only: str | None, skip: str | None) -> tuple[str, ...]:
+    """The outputs `--only` or `--skip` leave to build, in build order; a usage error names the valid ones."""
+    from .build import OUTPUTS
+
+    if only is not None and skip is not None:
+        raise _usage_error("give --only or --skip, not both")
+    option, given = ("--only", only) if only is not None else ("--skip", skip)
+    if given is None:
+        return OUTPUTS
+    names = {name.strip() for name in given.split(",") if name.strip()}
+    unknown = sorted(names - set(OUTPUTS))
+    if unknown or not names:
+        what = f"unknown output(s) {', '.join(unknown)}" if unknown else "no output named"
+        raise _usage_error(f"{option}: {what}; the outputs are {', '.join(OUTPUTS)}")
+    chosen = tuple(name for name in OUTPUTS if (name in names) == (option == "--only"))
+    if not chosen:
+        raise _usage_error("--skip leaves no output to build")
+    return chosen
+
+
+@contextlib.contextmanager
+def _progress_line(stream: TextIO | None, step: str) -> Iterator[Progress | None]:
+    """A progress report for `step` on `stream`, a terminal (None: no report); see progress.py."""
+    if stream is None:
+        yield None
+        return
+    from .progress import ProgressLine
+
+    line = ProgressLine(stream, step)
+    try:
+        yield line.update
+    finally:
+        line.close()
+
+
 @app.command()
 def build(
     catalog_path: CatalogArgument = Path("events.yaml"),
@@ -180,17 +218,39 @@ def build(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="How to print the diagnostics and the result.")
     ] = OutputFormat.TEXT,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only",
+            metavar="OUTPUTS",
+            help="Build (or check) only these outputs, comma-separated: schemas, python, docs, models. "
+            "The other outputs' files are left as they are.",
+            show_default=False,
+        ),
+    ] = None,
+    skip: Annotated[
+        str | None,
+        typer.Option("--skip", metavar="OUTPUTS", help="Build every output but these.", show_default=False),
+    ] = None,
 ) -> None:
     """Build every output from the catalog (or check that it is up to date)."""
     from .build import BuildRequest, hand_written, run, why_stale, write_output
 
+    outputs = _chosen_outputs(only, skip)
     out_dir = out if out is not None else catalog_path.parent / "generated"
     request = BuildRequest(
-        catalog_path, out_dir, fatal_warnings, app_version, use_cache=not no_cache, python_out=python_out
+        catalog_path,
+        out_dir,
+        fatal_warnings,
+        app_version,
+        use_cache=not no_cache,
+        python_out=python_out,
+        outputs=outputs,
     )
-    outcome = run(request)
     as_json = output_format is OutputFormat.JSON
-    result: dict[str, object] = {"out": out_dir.as_posix(), "events": outcome.events}
+    with _progress_line(sys.stderr if not as_json and sys.stderr.isatty() else None, "models") as progress:
+        outcome = run(request, progress)
+    result: dict[str, object] = {"out": out_dir.as_posix(), "events": outcome.events, "outputs": list(outputs)}
     if not as_json:
         _report(outcome.diagnostics)
     if outcome.trees is None:
@@ -211,13 +271,14 @@ def build(
         if as_json:
             typer.echo(_diagnostics_json(outcome.diagnostics, **result, built=True, files=outcome.files))
         else:
+            built = "" if request.replacing is None else f" of {', '.join(outputs)}"
             where = " and ".join(tree.folder.as_posix() for tree in outcome.trees)
-            typer.echo(f"wrote {outcome.files} files to {where} ({outcome.events} events)")
+            typer.echo(f"wrote {outcome.files} files{built} to {where} ({outcome.events} events)")
         return
     stale: dict[str, object] = {}
     up_to_date = True
     for key, tree in zip(("stale", "python_stale"), outcome.trees, strict=False):
-        staleness = compare(tree.files, tree.folder)
+        staleness = compare(tree.files, tree.folder, tree.replacing)
         reasons = why_stale(tree.files, tree.folder, staleness) if not staleness.up_to_date else []
         up_to_date = up_to_date and staleness.up_to_date
         stale[key] = {

@@ -1,7 +1,9 @@
 """Write step: put generated files in place all at once, or say which are stale.
 
 Files are written to a temporary folder beside the output and swapped in, so a failed build
-leaves the previous output whole.
+leaves the previous output whole. A build of some outputs replaces only their top-level entries
+(`replacing`): the staging folder also gets a copy of every other file of the output, so the swap
+leaves them as they were.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,15 +36,21 @@ class Staleness:
         )
 
 
+def _replaced(path: str, replacing: Collection[str] | None) -> bool:
+    """Whether the file at `path` (relative to the output) is one a build replacing `replacing` rewrites."""
+    return replacing is None or path.split("/", 1)[0] in replacing
+
+
 def _existing_files(out: Path) -> set[str]:
     if not out.is_dir():
         return set()
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
-def compare(files: list[GeneratedFile], out: Path) -> Staleness:
-    """How the output folder differs from the files a build would write."""
-    present = _existing_files(out)
+def compare(files: list[GeneratedFile], out: Path, replacing: Collection[str] | None = None) -> Staleness:
+    """How the output folder differs from the files a build would write (of its entries `replacing`,
+    all when None)."""
+    present = {path for path in _existing_files(out) if _replaced(path, replacing)}
     expected = {f.path: f.content.encode("utf-8") for f in files}
     changed = sorted(path for path in expected if path in present and (out / path).read_bytes() != expected[path])
     return Staleness(tuple(changed), tuple(sorted(set(expected) - present)), tuple(sorted(present - set(expected))))
@@ -58,12 +67,20 @@ def _write_new_file(path: str, content: bytes) -> None:
         os.close(descriptor)
 
 
-def write_tree(files: list[GeneratedFile], out: Path) -> None:
-    """Replace `out` with exactly `files`, atomically as far as the file system allows."""
+def write_tree(files: list[GeneratedFile], out: Path, replacing: Collection[str] | None = None) -> None:
+    """Replace the top-level entries `replacing` of `out` (all of it when None) with exactly `files`,
+    atomically as far as the file system allows."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        if replacing is not None and out.is_dir():
+            for entry in out.iterdir():
+                if entry.name not in replacing:
+                    if entry.is_dir():
+                        shutil.copytree(entry, staging / entry.name, symlinks=True)
+                    else:
+                        shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
         # One mkdir per folder, not per file.
         root = str(staging)
         folders = {""}  # made so far, relative to the staging folder

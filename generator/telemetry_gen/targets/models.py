@@ -1,12 +1,20 @@
 """Output target: pydantic v2 models of every event, for code that reads collected events back.
 
-All event schemas go to datamodel-code-generator in one call, as one document with local
-references only (so it never looks anything up on the network). The result lands in
-`models/<package>_models.py`, outside the emitter package, so apps never import pydantic by
-accident. datamodel-code-generator writes this file's body, so the body depends on its version:
-telemetry-gen requires the one version its golden tests cover, and formats with the generator's
-built-in formatter rather than black or isort, whose versions would change the output too. A run
-costs seconds, so its result is kept in the build's cache (see `cache.py`), outside the output.
+datamodel-code-generator writes the model of the context, then of each event on its own, from a
+JSON Schema document with local references only (so it never looks anything up on the network);
+in an event's document the context stands as an empty object named Context, so the context is
+made once. telemetry-gen assembles the parts into `models/<package>_models.py`: the imports of all
+of them, the generator's helper base class once, the context's and every event's classes in
+catalog order, and a union of the events. A class an event's model defines besides `<Event>` and
+`<Event>Data` (a nested object's, say) is named `<Event>_<Class>`, so two events' classes never
+clash and no event's names depend on another event. The file lands outside the emitter package,
+so apps never import pydantic by accident.
+
+datamodel-code-generator writes the bodies, so they depend on its version: telemetry-gen requires
+the one version its golden tests cover, and lays them out with the generator's built-in formatter
+(called with fixed settings, never a project's) rather than black or isort, whose versions would
+change the output too. A part costs tens of milliseconds, so each is kept in the build's cache
+(see `cache.py`), outside the output: an edit of one event generates that event's model only.
 
 The models accept exactly the events the schemas accept: strict types (no coercion of "3" or
 true), an optional field absent or valid but never null (pydantic's MISSING), `uniqueItems`
@@ -22,6 +30,8 @@ import io
 import json
 import tokenize
 import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +43,13 @@ from .jsonschema import context_schema, event_schema
 from .python import camel
 
 TOOL = "datamodel-code-generator"
-# The formatter's settings, shipped with telemetry-gen; see the pyproject.toml there.
-FORMAT_SETTINGS = Path(__file__).parent / "models_format"
+LINE_LENGTH = 100
+CONTEXT = "Context"
+REPORT_CONTEXT = "ReportContext"  # the context of a report the user sends: no instance or session id
+# The base class the generator writes alike into every part that checks `uniqueItems`.
+HELPER_CLASS = "_JsonSchemaRuntimeValidationBase"
+# Told how many parts of the models are ready, of how many.
+Progress = Callable[[int, int], None]
 
 
 def models_path(catalog: Catalog) -> str:
@@ -46,45 +61,52 @@ def _module_name(catalog: Catalog) -> str:
     return catalog.app.package.replace(".", "_")
 
 
-def _without_formats(schema: Any, *, properties: bool = False) -> Any:
+# Keywords whose values are data, not schemas: a "format" key in them is not the keyword.
+VALUE_KEYWORDS = frozenset({"examples", "enum", "const", "default"})
+# Keywords whose values map names (a field's, a definition's) to schemas.
+SCHEMA_MAPS = frozenset({"properties", "$defs"})
+
+
+def _without_formats(schema: Any) -> Any:
     """Drop the keyword `format`: pydantic would turn timestamps into datetimes and lose their
-    pattern. `properties`: `schema` maps field names to schemas, and a field may be called `format`."""
-    if isinstance(schema, dict):
-        return {
-            key: _without_formats(value, properties=key == "properties" and not properties)
-            for key, value in schema.items()
-            if properties or key != "format"
-        }
+    pattern. A field named `format` stays."""
     if isinstance(schema, list):
         return [_without_formats(item) for item in schema]
-    return schema
+    if not isinstance(schema, dict):
+        return schema
+    return {
+        key: (
+            value
+            if key in VALUE_KEYWORDS
+            else {name: _without_formats(inner) for name, inner in value.items()}
+            if key in SCHEMA_MAPS and isinstance(value, dict)
+            else _without_formats(value)
+        )
+        for key, value in schema.items()
+        if key != "format"
+    }
 
 
-def models_input(catalog: Catalog) -> dict[str, Any]:
-    """One JSON Schema document holding every event, named for readable class names."""
-    definitions: dict[str, Any] = {"Context": {**context_schema(catalog), "title": "Context"}}
+def part_documents(catalog: Catalog) -> list[tuple[str, dict[str, Any]]]:
+    """The name of each part of the models (the contexts, then each event's class name) and the
+    JSON Schema document it is made from."""
+    draft = "https://json-schema.org/draft/2020-12/schema"
+    documents = [(CONTEXT, {"$schema": draft, **context_schema(catalog), "title": CONTEXT})]
     if any(event.category is Category.FEEDBACK for event in catalog.events):
-        definitions["ReportContext"] = {**context_schema(catalog, report=True), "title": "ReportContext"}
-    contexts = set(definitions)
+        report = {"$schema": draft, **context_schema(catalog, report=True), "title": REPORT_CONTEXT}
+        documents.append((REPORT_CONTEXT, report))
     for event in catalog.events:
         name = camel(event.identifier)
         schema = event_schema(catalog, event)  # a fresh dict on every call, safe to change
         for key in ("$schema", "$id", "$comment", "$defs"):
             schema.pop(key, None)
         schema["title"] = name
-        context = "ReportContext" if event.category is Category.FEEDBACK else "Context"
+        context = REPORT_CONTEXT if event.category is Category.FEEDBACK else CONTEXT
         schema["properties"]["context"] = {"$ref": f"#/$defs/{context}"}
         schema["properties"]["data"]["title"] = f"{name}Data"
-        definitions[name] = schema
-    document: dict[str, Any] = _without_formats(
-        {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": f"{camel(_module_name(catalog))}Event",
-            "oneOf": [{"$ref": f"#/$defs/{name}"} for name in definitions if name not in contexts],
-            "$defs": definitions,
-        }
-    )
-    return document
+        stand_in = {context: {"type": "object", "title": context}}  # left out of the part
+        documents.append((name, {"$schema": draft, **schema, "$defs": stand_in}))
+    return [(name, _without_formats(document)) for name, document in documents]
 
 
 # JSON Schema counts 2.0 as an integer; pydantic's StrictInt does not. The models type integers
@@ -99,23 +121,85 @@ def _whole_float_as_int(value: Any) -> Any:
 # An integer as JSON Schema counts them: 2 and 2.0, never 2.5, true or "2".
 JsonInteger = Annotated[StrictInt, BeforeValidator(_whole_float_as_int)]
 '''
+JSON_INTEGERS = {"StrictInt": "JsonInteger"}
+# What JSON_INTEGER and the union of the events use.
+ASSEMBLY_IMPORTS = (
+    "from typing import Annotated, Any",
+    "from pydantic import BeforeValidator, Field, RootModel, StrictInt",
+)
 
 
-def _with_json_integers(code: str) -> str:
-    """`code` with JsonInteger defined after its imports and standing for StrictInt everywhere else."""
-    module = ast.parse(code)
-    imports_end = max(node.end_lineno or 0 for node in module.body if isinstance(node, ast.Import | ast.ImportFrom))
-    # Names only, never strings or comments: a description may well say "StrictInt".
-    names = [
-        token.start
+def _renamed(code: str, names: Mapping[str, str]) -> str:
+    """`code` with each name in `names` replaced, in code only, never in strings or comments (a
+    description may well say "StrictInt")."""
+    places = [
+        (token.start, token.end[1], names[token.string])
         for token in tokenize.generate_tokens(io.StringIO(code).readline)
-        if token.type == tokenize.NAME and token.string == "StrictInt" and token.start[0] > imports_end
+        if token.type == tokenize.NAME and token.string in names
     ]
     lines = code.splitlines(keepends=True)
-    for row, column in reversed(names):  # from the last: a replacement moves what follows it on its line
-        line = lines[row - 1]
-        lines[row - 1] = line[:column] + "JsonInteger" + line[column + len("StrictInt") :]
-    return "".join(lines[:imports_end]) + JSON_INTEGER + "".join(lines[imports_end:])
+    for (row, start), end, new in reversed(places):  # from the last: a replacement moves what follows it
+        lines[row - 1] = lines[row - 1][:start] + new + lines[row - 1][end:]
+    return "".join(lines)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the models (the context's or an event's) as datamodel-code-generator wrote it,
+    taken apart for the assembly."""
+
+    imports: tuple[str, ...]  # each import statement
+    helpers: dict[str, str]  # the code of HELPER_CLASS, if the part uses it
+    body: str  # the part's own classes, in the generator's order, laid out
+
+    @classmethod
+    def from_code(cls, name: str, code: str) -> Part:
+        """Split the generated module `code` of the part `name`."""
+        lines = code.splitlines()
+        imports: list[str] = []
+        helpers: dict[str, str] = {}
+        body: list[str] = []
+        renames = dict(JSON_INTEGERS)
+        for node in ast.parse(code).body:
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+            text = "\n".join(lines[first - 1 : node.end_lineno])
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                imports.append(text)
+            elif isinstance(node, ast.ClassDef) and node.name == HELPER_CLASS:
+                helpers[node.name] = text
+            elif not (isinstance(node, ast.ClassDef) and node.name in (CONTEXT, REPORT_CONTEXT) and name != node.name):
+                body.append(text)
+                if isinstance(node, ast.ClassDef) and node.name not in (name, f"{name}Data"):
+                    renames[node.name] = f"{name}_{node.name}"
+        return cls(tuple(imports), helpers, _format(_renamed("\n\n\n".join(body), renames)))
+
+    def record(self, texts: dict[str, str]) -> dict[str, Any]:
+        """The part as the cache keeps it; its helper goes to `texts`, by digest, once for all parts."""
+        helpers = {}
+        for class_name, text in self.helpers.items():
+            helpers[class_name] = _digest(text)
+            texts[helpers[class_name]] = text
+        return {"imports": list(self.imports), "helpers": helpers, "body": self.body}
+
+    @classmethod
+    def from_record(cls, record: Any, texts: Mapping[str, Any]) -> Part | None:
+        """The part a cache record holds, or None if it is not one."""
+        try:
+            imports, digests, body = record["imports"], record["helpers"], record["body"]
+            helpers = {class_name: texts[digest] for class_name, digest in digests.items()}
+        except (TypeError, KeyError, AttributeError):
+            return None
+        typed = (
+            isinstance(imports, list)
+            and all(isinstance(line, str) for line in imports)
+            and all(isinstance(text, str) and _digest(text) == digests[name] for name, text in helpers.items())
+            and isinstance(body, str)
+        )
+        return cls(tuple(imports), helpers, body) if typed else None
 
 
 def _attribute_names(schema: Any) -> dict[str, str]:
@@ -142,7 +226,7 @@ def _generate(document: dict[str, Any]) -> str:
         SchemaValidatorType,
         TargetPydanticVersion,
     )
-    from datamodel_code_generator.format import Formatter, PythonVersion
+    from datamodel_code_generator.format import PythonVersion
     from datamodel_code_generator.parser import LiteralType
     from datamodel_code_generator.types import StrictTypes  # type: ignore[attr-defined]
 
@@ -167,39 +251,95 @@ def _generate(document: dict[str, Any]) -> str:
             # uniqueItems, which pydantic has no constraint for, checked by a generated base class.
             schema_validator_type=SchemaValidatorType.PydanticV2,
             additional_imports=["typing.Annotated", "typing.Any", "pydantic.BeforeValidator", "pydantic.StrictInt"],
-            formatters=[Formatter.BUILTIN],
-            settings_path=FORMAT_SETTINGS,
+            # Laid out by `_format`, only what the models file keeps of it.
+            formatters=[],
             disable_timestamp=True,
             custom_file_header="",
         )
     assert isinstance(code, str)
-    return _with_json_integers(code)
+    return code
 
 
-def cache_key(document: dict[str, Any]) -> str:
-    """Everything the models' text depends on: its input, how it is generated and by which versions."""
+def _format(code: str) -> str:
+    """`code` laid out as the generator lays out its own."""
+    from datamodel_code_generator.format import PythonVersion, apply_builtin_formatter
+
+    return apply_builtin_formatter(code, line_length=LINE_LENGTH, python_version=PythonVersion.PY_310)
+
+
+def recipe_key() -> str:
+    """Everything a part depends on besides its input: how it is generated, by which versions."""
     from importlib import metadata  # slow to import: only a build that keeps the cache needs it
 
     recipe = {
-        "document": document,
         "telemetry-gen": __version__,
         TOOL: metadata.version(TOOL),
-        # How `_generate` calls the generator and formats its output.
-        "recipe": [
-            hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in (Path(__file__), FORMAT_SETTINGS / "pyproject.toml")
-        ],
+        # How `_generate` calls the generator and `Part` takes its output apart.
+        "recipe": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
     }
-    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode("utf-8")).hexdigest()
+    return json.dumps(recipe, sort_keys=True)
 
 
-def render(catalog: Catalog, cache: ModelsCache | None = None) -> list[GeneratedFile]:
-    """The models file, generated or taken from `cache`."""
-    document = models_input(catalog)
-    key = cache_key(document) if cache is not None else ""
-    body = cache.load(key) if cache is not None else None
-    if body is None:
-        body = _generate(document).lstrip("\n")
-        if cache is not None:
-            cache.store(key, body)
+def cache_key(recipe: str, name: str, document: dict[str, Any]) -> str:
+    """The key of a part: its name, its input and the recipe."""
+    text = json.dumps({"recipe": recipe, "name": name, "document": document}, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _assemble(catalog: Catalog, parts: list[tuple[str, Part]]) -> str:
+    """The models file's body: imports, the helper, each part's classes, the union of the events."""
+    imports = sorted({line for _, part in parts for line in part.imports} | set(ASSEMBLY_IMPORTS))
+    helpers: dict[str, str] = {}
+    for _, part in parts:
+        for class_name, text in part.helpers.items():
+            if helpers.setdefault(class_name, text) != text:
+                raise ValueError(f"the parts of the models define {class_name} differently")
+    union = f"{camel(_module_name(catalog))}Event"
+    members = " | ".join(name for name, _ in parts if name not in (CONTEXT, REPORT_CONTEXT))
+    union_class = f"class {union}(RootModel[{members}]):\n    root: {members} = Field(..., title={union!r})\n"
+    sections = [
+        _format("\n".join(imports)).rstrip("\n") + "\n" + JSON_INTEGER,
+        *(_format(_renamed(text, JSON_INTEGERS)) for text in helpers.values()),
+        *(part.body for _, part in parts),
+        _format(union_class),
+    ]
+    return "\n\n\n".join(section.strip("\n") for section in sections) + "\n"
+
+
+def _check_class_names(catalog: Catalog) -> None:
+    """Two events whose classes would share a name (`x/y`'s data and `x/y-data`) cannot both be modelled."""
+    owners = {
+        f"{camel(_module_name(catalog))}Event": "the union of the events",
+        CONTEXT: "the context",
+        REPORT_CONTEXT: "the context of reports",
+    }
+    for event in catalog.events:
+        for name in (camel(event.identifier), f"{camel(event.identifier)}Data"):
+            other = owners.setdefault(name, f"event {event.name!r}")
+            if other != f"event {event.name!r}":
+                raise ValueError(f"{other} and event {event.name!r} both need the model class {name}: rename one")
+
+
+def render(catalog: Catalog, cache: ModelsCache | None = None, progress: Progress | None = None) -> list[GeneratedFile]:
+    """The models file, each part generated or taken from `cache`; `progress` hears of each part."""
+    _check_class_names(catalog)
+    documents = part_documents(catalog)
+    recipe = recipe_key() if cache is not None else ""
+    cached = cache.load() if cache is not None else {}
+    cached_parts, cached_texts = cached.get("parts", {}), cached.get("texts", {})
+    parts: list[tuple[str, Part]] = []
+    kept: dict[str, Any] = {}
+    texts: dict[str, str] = {}
+    for done, (name, document) in enumerate(documents, 1):
+        key = cache_key(recipe, name, document) if cache is not None else ""
+        part = Part.from_record(cached_parts.get(key), cached_texts)
+        if part is None:
+            part = Part.from_code(name, _generate(document))
+        kept[key] = part.record(texts)
+        parts.append((name, part))
+        if progress is not None:
+            progress(done, len(documents))
+    if cache is not None and kept.keys() != cached_parts.keys():
+        cache.store({"parts": kept, "texts": texts})
+    body = _assemble(catalog, parts)
     return [GeneratedFile(models_path(catalog), f"# {banner(catalog)}\n{body}", written_by=TOOL)]
