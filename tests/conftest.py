@@ -19,7 +19,7 @@ from local_clickhouse import MISSING, ClickHouse
 from typer.testing import CliRunner
 
 from telemetry_gen import build
-from telemetry_gen.build import render_all
+from telemetry_gen.build import check_catalog, render_all
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
     ArrayType,
@@ -183,6 +183,24 @@ def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tree, not the copy committed in `generated/`."""
     out = tmp_path_factory.mktemp("example")
     build_text((REPO / "events.yaml").read_text("utf-8"), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def hardware_wallet() -> Catalog:
+    """The hardware-wallet app's catalog (examples/hardware-wallet), checked as `build` checks it."""
+    catalog, diagnostics = check_catalog(HARDWARE_WALLET)
+    assert catalog is not None, "\n".join(d.render() for d in diagnostics)
+    return catalog
+
+
+@pytest.fixture(scope="session")
+def hardware_wallet_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hardware-wallet catalog built by the command an app's team runs, warnings being fatal."""
+    out = tmp_path_factory.mktemp("hardware-wallet") / "generated"
+    code, output = run_cli("build", str(HARDWARE_WALLET), "--out", str(out), "--fatal-warnings", "--no-cache")
+    assert code == 0, output
+    assert "warning" not in output, output
     return out
 
 

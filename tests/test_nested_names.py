@@ -15,7 +15,6 @@ from local_collector import collector
 from local_endpoint import FAST
 
 from conftest import HARDWARE_WALLET, MINIMAL_CATALOG, import_generated, run_cli
-from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import Catalog, emitter_name
 from telemetry_gen.collector.schemas import load_earlier, registry
@@ -26,18 +25,13 @@ BASE_URL = "https://telemetry.hardware-wallet.example/schemas/"
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    catalog, diagnostics = check_catalog(HARDWARE_WALLET)
-    assert catalog is not None, "\n".join(d.render() for d in diagnostics)
-    return catalog
+def catalog(hardware_wallet: Catalog) -> Catalog:
+    return hardware_wallet
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("hardware-wallet") / "generated"
-    code, output = run_cli("build", str(HARDWARE_WALLET), "--out", str(out), "--fatal-warnings", "--no-cache")
-    assert code == 0, output
-    return out
+def built(hardware_wallet_build: Path) -> Path:
+    return hardware_wallet_build
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from local_collector import collector, stored
 from local_endpoint import FAST
 
 from conftest import HARDWARE_WALLET, arguments, import_generated, run_cli
-from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog.model import EVENT_NAME, FIELD_NAME, Catalog, python_name
 from telemetry_gen.catalog.validate import catalog_meta_schema
 from telemetry_gen.collector.schemas import load_earlier, registry
@@ -55,20 +54,13 @@ TRANSACTION_WIRE_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    catalog, diagnostics = check_catalog(HARDWARE_WALLET)
-    assert catalog is not None, "\n".join(d.render() for d in diagnostics)
-    return catalog
+def catalog(hardware_wallet: Catalog) -> Catalog:
+    return hardware_wallet
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The catalog built by the command an app's team runs, warnings being fatal."""
-    out = tmp_path_factory.mktemp("hardware-wallet") / "generated"
-    code, output = run_cli("build", str(HARDWARE_WALLET), "--out", str(out), "--fatal-warnings", "--no-cache")
-    assert code == 0, output
-    assert "warning" not in output, output
-    return out
+def built(hardware_wallet_build: Path) -> Path:
+    return hardware_wallet_build
 
 
 @pytest.fixture
