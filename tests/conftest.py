@@ -163,6 +163,11 @@ def arguments(fields: tuple[Field, ...]) -> dict[str, Any]:
     return {parameter_name(f.name): sample(f.type, f.examples) for f in fields}
 
 
+def app_context(catalog: Catalog) -> dict[str, Any]:
+    """A valid value of each context field the app gives (`source: app`), as `configure(context=...)` takes them."""
+    return {c.name: sample(c.declared.type, c.declared.examples) for c in catalog.context if c.declared is not None}
+
+
 def run_cli(*args: str) -> tuple[int, str]:
     """Run `telemetry-gen ARGS` in-process; return the exit code and everything it printed."""
     result = CliRunner().invoke(app, list(args))

@@ -30,6 +30,7 @@ from conftest import (
     HARDWARE_WALLET,
     MINIMAL_CATALOG,
     REPO,
+    app_context,
     arguments,
     catalog_from_text,
     file_tree,
@@ -41,6 +42,7 @@ from telemetry_gen.cache import ModelsCache
 from telemetry_gen.catalog import parse_catalog
 from telemetry_gen.catalog.model import (
     Catalog,
+    Category,
     EnumType,
     emitter_name,
 )
@@ -78,16 +80,28 @@ def import_models(path: Path, name: str) -> ModuleType:
 
 
 def emit_all(catalog: Catalog, out: Path, data_dir: Path) -> list[dict[str, Any]]:
-    """One envelope per event, emitted through the generated package, as JSON would carry it."""
+    """One envelope per event the app sends (the runtime sends the opt-out record), in catalog order,
+    made by the generated package (a feedback event's is its report's), as JSON would carry it."""
     package = import_generated(out, catalog.app.package)
     sink = package.MemorySink()
     package.configure(
-        app_version="3.2.0", commit="4f2a9c1", sinks=[sink], strict=True, data_dir=data_dir, consent="all"
+        app_version="3.2.0",
+        commit="4f2a9c1",
+        sinks=[sink],
+        strict=True,
+        data_dir=data_dir,
+        consent="all",
+        context=app_context(catalog),
     )
+    envelopes = []
     for event in catalog.events:
-        getattr(package.events, event.identifier)(**arguments(event.fields))
-    assert sink.names() == [e.name for e in catalog.events]
-    return [json.loads(json.dumps(envelope)) for envelope in sink.events]
+        if event.category is Category.FEEDBACK:
+            envelopes.append(getattr(package.feedback, event.identifier)(**arguments(event.fields)).envelope)
+        elif event.category is not Category.OPT_OUT:
+            getattr(package.events, event.identifier)(**arguments(event.fields))
+            envelopes.append(sink.events[-1])
+    assert [e["event"] for e in envelopes] == [e.name for e in catalog.events if e.category is not Category.OPT_OUT]
+    return [json.loads(json.dumps(envelope)) for envelope in envelopes]
 
 
 def dump(model: pydantic.BaseModel) -> Any:
@@ -435,7 +449,9 @@ def _verdicts(
     how many cases were valid and invalid, and every case the two judged differently."""
     verdicts: Counter[bool] = Counter()
     differences = []
-    for index, (event, envelope) in enumerate(zip(catalog.events, envelopes, strict=True)):
+    events = {event.name: event for event in catalog.events}
+    for index, envelope in enumerate(envelopes):
+        event = events[envelope["event"]]
         schema = schema_of(out, envelope)
         reference = Reference(schema)
         model = getattr(models, camel(event.identifier))

@@ -157,6 +157,7 @@ def test_the_collector_stores_nested_names_in_readable_folders(
             sinks=[package.HttpSink(running.url, **FAST)],
             data_dir=tmp_path / "app",
             consent="all",
+            context={"platform": "desktop"},
         )
         package.events.settings_tor_onion_links(value=True)
         package.events.settings_general_change_fiat(fiat="eur")
@@ -189,6 +190,7 @@ def test_a_domain_page_has_contents_and_a_section_per_sub_domain(catalog: Catalo
     }
     assert by_section == {
         "settings": ["settings/tor"],
+        "settings/analytics": ["settings/analytics/disabled"],
         "settings/coins": ["settings/coins/backend"],
         "settings/device": [e.name for e in catalog.events if e.name.startswith("settings/device/")],
         "settings/general": [e.name for e in catalog.events if e.name.startswith("settings/general/")],
@@ -230,7 +232,13 @@ def test_the_html_page_groups_events_and_hides_emptied_groups(catalog: Catalog, 
         assert [domain for _, domain, _, _ in shown] == sorted({e.domain for e in catalog.events})
         settings = next(s for s in shown if s[1] == "settings")
         assert settings[0] == "settings--"
-        assert settings[2] == ["settings/coins", "settings/device", "settings/general", "settings/tor"]
+        assert settings[2] == [
+            "settings/analytics",
+            "settings/coins",
+            "settings/device",
+            "settings/general",
+            "settings/tor",
+        ]
         assert settings[3] == in_page_order(catalog, "settings")
         assert browser.execute_script("return document.querySelectorAll('#contents a').length") == len(shown)
 
