@@ -36,9 +36,9 @@ from ..catalog.model import (
 )
 from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
+from ..targets.checkplan import CheckPlan, check_plan, field_members
 from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
-from ..targets.pychecks import CheckModule, members, module_source
-from ..targets.pychecks import catalog_checks as catalog_check_module
+from ..targets.pychecks import check_function, module_source
 
 # Keywords of an event schema's top level that say nothing about what is valid.
 _ABOUT = frozenset({"$schema", "$id", "$comment", "title", "description", "deprecated"})
@@ -81,18 +81,18 @@ class UnreadSchema(ValueError):
     """An event schema with something the generated checks cannot test."""
 
 
-def _load(module: CheckModule, name: str) -> dict[str, GeneratedCheck]:
-    """The functions of `module`, by name, once its text has run as a module called `name`."""
+def _load(plan: CheckPlan, name: str) -> dict[str, GeneratedCheck]:
+    """The check functions of `plan`, by owner, once its Python text has run as a module called `name`."""
     loaded = types.ModuleType(name)
-    exec(compile(module_source(module, "# Rendered in memory by the collector."), f"<{name}>", "exec"), loaded.__dict__)
-    return {function.name: getattr(loaded, function.name) for function in module.functions}
+    exec(compile(module_source(plan, "# Rendered in memory by the collector."), f"<{name}>", "exec"), loaded.__dict__)
+    return {o.owner: getattr(loaded, check_function(o.owner)) for o in plan.objects}
 
 
 def catalog_checks(catalog: Catalog) -> dict[str, EventChecks]:
     """The checks of every event of the catalog, by event name: one module, as the build writes it."""
-    compiled = catalog_check_module(catalog)
-    functions = _load(compiled.module, "catalog_checks")
-    return {name: EventChecks.of(functions, compiled.context, check) for name, check in compiled.events.items()}
+    plan = check_plan(catalog)
+    functions = _load(plan, "catalog_checks")
+    return {name: EventChecks.of(functions, plan.context, owner) for name, owner in plan.events.items()}
 
 
 def _count(schema: Mapping[str, Any], keyword: str, where: str) -> int | None:
@@ -217,8 +217,8 @@ def schema_checks(document: Mapping[str, Any]) -> EventChecks:
         raise UnreadSchema("/$defs/context: not an object of required fields")
     if not isinstance(data, ObjectType):
         raise UnreadSchema("/properties/data: not an object")
-    module = CheckModule()
-    context_check = module.object_checker("context", "context", members(context.fields), "The context.")
-    data_check = module.object_checker("data", str(document["title"]), members(data.fields), "The data.")
-    functions = _load(module, "earlier_checks")
+    plan = CheckPlan()
+    context_check = plan.add_object("context", "context", field_members(context.fields), "The context.")
+    data_check = plan.add_object("data", str(document["title"]), field_members(data.fields), "The data.")
+    functions = _load(plan, "earlier_checks")
     return EventChecks.of(functions, context_check, data_check)

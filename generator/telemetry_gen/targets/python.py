@@ -34,8 +34,9 @@ from ..catalog.model import (
     ValueType,
     python_name,
 )
+from .checkplan import check_plan
 from .common import GeneratedFile, banner, render_template
-from .pychecks import catalog_checks, module_source
+from .pychecks import check_function, module_source
 
 # Names an emitter's body or the `events` module uses itself; a parameter must not shadow them.
 _RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any", "dict", "str", "payload", "copied"})
@@ -133,7 +134,7 @@ class _PythonModel:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.checks = catalog_checks(catalog)
+        self.checks = check_plan(catalog)
         self.typed_dicts: list[TypedDictClass] = []
         self.emitters = [self.emitter(event) for event in catalog.events]
 
@@ -288,14 +289,14 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "generator_version": __version__,
         "emitters": model.emitters,
         "typed_dicts": model.typed_dicts,
-        "context_check": model.checks.context,
+        "context_check": check_function(model.checks.context),
         "events": [
             SpecArguments(
                 spec=e.identifier.upper(),
                 name=repr(e.name),
                 schema_id=repr(catalog.schema_id(e)),
                 category=repr(e.category.value),
-                check=model.checks.events[e.name],
+                check=check_function(model.checks.events[e.name]),
                 expiry=_expiry_arguments(e),
             )
             for e in catalog.events
@@ -315,7 +316,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         GeneratedFile(f"{root}/__init__.py", render_template("python/__init__.py.jinja", **values)),
         GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values)),
         GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
-        GeneratedFile(f"{root}/_checks.py", module_source(model.checks.module, header)),
+        GeneratedFile(f"{root}/_checks.py", module_source(model.checks, header)),
         GeneratedFile(f"{root}/testing.py", render_template("python/testing.py.jinja", **values)),
         GeneratedFile(f"{root}/py.typed", ""),
     ]
