@@ -139,9 +139,10 @@ export class HttpSink implements Sink {
   }
 
   async flush(timeoutMs: number): Promise<boolean> {
-    let cancel: (() => void) | undefined;
+    // A timer that keeps Node running: an app awaiting flush() before it exits gets its events out.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<boolean>((resolve) => {
-      cancel = platform.later(() => resolve(false), timeoutMs);
+      timer = setTimeout(() => resolve(false), timeoutMs);
     });
     const done = (async () => {
       while (this.queue.length > 0 || this.sending !== undefined) {
@@ -153,7 +154,7 @@ export class HttpSink implements Sink {
     try {
       return await Promise.race([done, expired]);
     } finally {
-      cancel?.();
+      clearTimeout(timer);
     }
   }
 
