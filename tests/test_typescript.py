@@ -9,10 +9,11 @@ import json
 from pathlib import Path
 
 import pytest
+from local_collector import bad_rows, start_command, stored
 from node import RUNTIME, compile_package, run, runtime
 from validator_corpus import CATALOG, build
 
-from conftest import FIXTURES, build_text, import_generated
+from conftest import FIXTURES, build_text, import_generated, run_cli
 
 EXAMPLE = FIXTURES.parent.parent / "events.yaml"
 
@@ -121,3 +122,42 @@ def test_python_and_typescript_validators_give_jsonschemas_verdict_on_the_shared
         assert (not in_python) == case["valid"], f"Python disagrees with jsonschema on {shown}: {in_python}"
         assert (not in_typescript) == case["valid"], f"TypeScript disagrees with jsonschema on {shown}: {in_typescript}"
         assert sorted(in_python) == sorted(in_typescript), f"the violations differ on {shown}"
+
+
+SEND = """
+import { configure, enable, events, flush, HttpSink, status } from "vigilant-trader-telemetry";
+const [endpoint, dataDir] = process.argv.slice(2);
+configure({ appVersion: "3.2.0", sinks: [new HttpSink(endpoint)], dataDir });
+enable();
+events.appStarted({ command: "watch", interactive: true });
+events.commandInvoked({ command: "evaluate" });
+const delivered = await flush(20000);
+process.stdout.write(JSON.stringify({ delivered, dropped: status().dropped }));
+"""
+
+
+def _app_folder(folder: Path, package: Path, script: str) -> Path:
+    modules = folder / "node_modules"
+    modules.mkdir(parents=True)
+    (modules / "vigilant-trader-telemetry").symlink_to(package, target_is_directory=True)
+    (folder / "send.mjs").write_text(script, "utf-8")
+    return folder
+
+
+def test_a_node_app_sends_through_the_runtime_to_the_collector_and_report_shows_the_events(
+    example_package: Path, tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "collected"
+    process, url = start_command(data_dir)
+    try:
+        app = _app_folder(tmp_path / "app", example_package, SEND)
+        output = run(["node", "send.mjs", url, str(tmp_path / "user-data")], app, timeout=120)
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert json.loads(output) == {"delivered": True, "dropped": {}}
+    assert sorted(row["event"] for row in stored(data_dir)) == ["app/started", "command/invoked"]
+    assert bad_rows(data_dir) == []
+    code, report = run_cli("report", "--data-dir", str(data_dir))
+    assert code == 0
+    assert "app/started" in report and "command/invoked" in report

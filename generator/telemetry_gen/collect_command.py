@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from .cli import CatalogArgument, DataDir, EarlierSchemas, checked_registry
-from .collector.app import EVENTS_PATH, Collector, manifest
+from .collector.app import EVENTS_PATH, Collector, Cors, manifest
 from .collector.server import listen, make_server, run
 from .collector.store import DEDUP_WINDOW, Store
 from .collector.wire import Limits
@@ -56,6 +56,15 @@ def collect(
     max_field_chars: Annotated[
         int, typer.Option("--max-field-chars", min=1, help="Longest string or key (never below the catalog's).")
     ] = Limits.max_field_chars,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="Web page origin allowed to send from a browser (repeat for more); default *, any page; "
+            "`none`: no browser sends from another origin.",
+            show_default=False,
+        ),
+    ] = None,
     dedup_window: Annotated[
         int, typer.Option("--dedup-window", min=0, help="How many recent event ids are remembered to drop repeats.")
     ] = DEDUP_WINDOW,
@@ -70,7 +79,8 @@ def collect(
     except OSError as exc:
         typer.echo(f"telemetry-gen collect: cannot start: {exc.strerror or exc} ({exc.filename or host})", err=True)
         raise typer.Exit(1) from None
-    collector = Collector(schemas, store, limits, token)
+    origins = tuple(cors_origin) if cors_origin else ("*",)
+    collector = Collector(schemas, store, limits, token, Cors(() if origins == ("none",) else origins))
     bound = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
     typer.echo(f"collecting {catalog.app.title} events at http://{url_host}:{bound}{EVENTS_PATH} into {data_dir}")
