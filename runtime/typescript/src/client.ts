@@ -11,7 +11,8 @@ import type { Data } from "./checks.js";
 import { isObject } from "./checks.js";
 import type { Level } from "./consent.js";
 import { levelFromEnvironment, parseLevel, switchedOn } from "./consent.js";
-import { makeEnvelope } from "./envelope.js";
+import type { Envelope } from "./envelope.js";
+import { makeEnvelope, randomId } from "./envelope.js";
 import type { Violation } from "./errors.js";
 import { ConfigurationError, EventValidationError, describeViolation } from "./errors.js";
 import type { Store } from "./platform.js";
@@ -57,6 +58,8 @@ export interface Options {
   dataDir?: string;
   /** Print each event instead of sending it (also `<PREFIX>_TELEMETRY_DEBUG=1` on Node). */
   debug?: boolean;
+  /** Checked events held for the sending sinks until the emitting code yields; more are dropped and counted. */
+  queueSize?: number;
   /** Versions of the packages the catalog's `package_version` context fields name. */
   packageVersions?: Readonly<Record<string, string>>;
 }
@@ -88,6 +91,13 @@ export class Status {
   }
 }
 
+/** A checked event on its way to the background sinks. */
+interface Pending {
+  readonly spec: EventSpec;
+  readonly data: Data;
+  readonly at: number; // milliseconds since the epoch, when it was emitted
+}
+
 /** Settings a test harness pins, whatever the code under test passes to `configure()`. */
 export interface Override {
   readonly sinks: readonly Sink[];
@@ -99,12 +109,13 @@ export interface Override {
  * level, so what is checked is what is sent (a valid value nests no deeper). */
 function copied(data: Data): Data {
   const copy: Data = {};
-  for (const key of Object.keys(data)) {
+  for (const key in data) {
+    if (!Object.prototype.hasOwnProperty.call(data, key)) continue;
     const value = data[key];
     if (value === undefined) continue;
-    if (Array.isArray(value)) copy[key] = value.slice();
-    else if (isObject(value)) copy[key] = copied(value);
-    else copy[key] = value;
+    if (typeof value !== "object" || value === null) copy[key] = value;
+    else if (Array.isArray(value)) copy[key] = value.slice();
+    else copy[key] = isObject(value) ? copied(value) : value;
   }
   return copy;
 }
@@ -112,19 +123,27 @@ function copied(data: Data): Data {
 export class Telemetry {
   /** What may be emitted right now. */
   readonly gate = { usage: false, errors: false };
-  private readonly sessionId = platform.randomId();
+  private readonly sessionId = randomId();
   private options: Options | undefined;
   private override: Override | undefined;
   private explicit: [Level, string] | undefined;
   private level: Level = "off";
   private source = "not configured";
   private sinks: readonly Sink[] = [];
+  private hasForeground = false; // a sink written as each event is emitted
+  private hasBackground = false; // a sink written in batches, after the emitting code has run
+  // Checked events waiting for the background sinks: their envelopes are made, and handed over,
+  // in a microtask after the emitting code has run, so an emit costs its caller no more than the check.
+  private pending: Pending[] = [];
+  private deliveryScheduled = false;
   private context: Data | undefined;
   private instanceId: string | undefined;
   private accepted = 0;
   private dropped: Record<string, number> = {};
 
-  constructor(readonly app: AppInfo) {}
+  constructor(readonly app: AppInfo) {
+    platform.onPageHide(() => this.deliver()); // before the sinks send what they hold as the page goes
+  }
 
   /** Set telemetry up once at start-up. Sends nothing, and stores nothing, until the user opts in. */
   configure(options: Options): void {
@@ -161,6 +180,7 @@ export class Telemetry {
 
   /** Wait until the sinks have tried to send what they were given, at most `timeoutMs`; true if so. */
   async flush(timeoutMs = 2000): Promise<boolean> {
+    this.deliver();
     const results = await Promise.all(this.sinks.map((sink) => sink.flush?.(timeoutMs) ?? Promise.resolve(true)));
     return results.every(Boolean);
   }
@@ -183,16 +203,44 @@ export class Telemetry {
       return;
     }
     if (violations.length > 0) {
-      this.violation(new EventValidationError(spec.name, violations));
+      this.violation(spec.name, violations);
       return;
     }
-    const envelope = makeEnvelope(spec.name, spec.schema, this.context ?? {}, copy, Date.now());
     this.accepted++;
+    const at = Date.now();
+    if (this.hasForeground) {
+      this.write(false, [makeEnvelope(spec.name, spec.schema, this.context ?? {}, copy, at)]);
+    }
+    if (this.hasBackground) {
+      if (this.pending.length >= (this.options?.queueSize ?? 10_000)) {
+        this.count("queue full", 1);
+        return;
+      }
+      this.pending.push({ spec, data: copy, at });
+      if (!this.deliveryScheduled) {
+        this.deliveryScheduled = true;
+        queueMicrotask(() => this.deliver());
+      }
+    }
+  }
+
+  /** Hand the pending events to the background sinks, as envelopes. */
+  private deliver(): void {
+    this.deliveryScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const context = this.context;
+    if (batch.length === 0 || context === undefined) return;
+    this.write(true, batch.map(({ spec, data, at }) => makeEnvelope(spec.name, spec.schema, context, data, at)));
+  }
+
+  private write(background: boolean, envelopes: Envelope[]): void {
     for (const sink of this.sinks) {
+      if ((sink.background === true) !== background) continue;
       try {
-        sink.write([envelope]);
+        sink.write(envelopes);
       } catch {
-        this.count(`sink ${sink.constructor.name}: failed`, 1);
+        this.count(`sink ${sink.constructor.name}: failed`, envelopes.length);
       }
     }
   }
@@ -265,7 +313,7 @@ export class Telemetry {
     let instanceId = store.read(ID_FILE)?.["user_id"];
     try {
       if (typeof instanceId !== "string" || !/^[0-9a-f]{32}$/.test(instanceId)) {
-        instanceId = platform.randomId();
+        instanceId = randomId();
         store.write(ID_FILE, { user_id: instanceId });
       }
     } catch {
@@ -287,6 +335,8 @@ export class Telemetry {
       sessionId: this.sessionId,
       countDropped: (reason, events) => this.count(reason, events),
     };
+    this.hasForeground = this.sinks.some((sink) => sink.background !== true);
+    this.hasBackground = this.sinks.some((sink) => sink.background === true);
     for (const sink of this.sinks) sink.start?.(session);
     this.context = context;
     this.instanceId = instanceId as string;
@@ -294,9 +344,12 @@ export class Telemetry {
   }
 
   private stopSinks(forget: boolean): void {
+    if (forget) this.pending = [];
+    else this.deliver();
     this.gate.usage = this.gate.errors = false;
     for (const sink of this.sinks) sink.stop?.(forget);
     this.sinks = [];
+    this.hasForeground = this.hasBackground = false;
     this.context = undefined;
     this.instanceId = undefined;
   }
@@ -322,11 +375,13 @@ export class Telemetry {
     return values;
   }
 
-  private violation(error: EventValidationError): void {
-    if (this.strict) throw error;
-    for (const violation of error.violations) this.count(`${violation.event}.${violation.field}: invalid`, 1);
+  private violation(event: string, violations: Violation[]): void {
+    if (this.strict) throw new EventValidationError(event, violations);
+    for (const violation of violations) this.count(`${violation.event}.${violation.field}: invalid`, 1);
+    const hook = this.options?.onViolation;
+    if (hook === undefined) return; // an error, with its stack trace, is made only for a hook
     try {
-      this.options?.onViolation?.(error);
+      hook(new EventValidationError(event, violations));
     } catch {
       this.count("on_violation hook: failed", 1);
     }

@@ -79,6 +79,7 @@ interface BatchBody {
 }
 
 export class HttpSink implements Sink {
+  readonly background = true;
   readonly endpoint: string;
   readonly method: Method;
   private readonly headers: Record<string, string>;

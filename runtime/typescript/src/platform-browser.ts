@@ -50,12 +50,9 @@ export const platform: Platform = {
     const family = PREFIXES.find(([pattern]) => pattern.test(agent));
     return { os: family ? family[1] : "other", osVersion: "unknown", arch: "unknown", runtimeVersion: "0.0.0" };
   },
-  randomId(): string {
-    // getRandomValues works outside secure contexts too, unlike randomUUID.
-    const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-    return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  fillRandom(bytes: Uint8Array): void {
+    // getRandomValues works outside secure contexts too, unlike randomUUID; it fills 64 KiB at most.
+    globalThis.crypto.getRandomValues(bytes);
   },
   onPageHide(send: () => void): void {
     // `visibilitychange` to hidden is the last event a mobile browser reliably fires; `pagehide` covers the rest.

@@ -1,6 +1,6 @@
 /** The Node platform: files in the user-data folder, the process environment, `os` facts. */
 
-import { randomUUID } from "node:crypto";
+import { randomFillSync, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, homedir, release } from "node:os";
 import { join } from "node:path";
@@ -76,8 +76,8 @@ export const platform: Platform = {
       runtimeVersion: process.versions.node,
     };
   },
-  randomId(): string {
-    return randomUUID().replace(/-/g, "");
+  fillRandom(bytes: Uint8Array): void {
+    randomFillSync(bytes);
   },
   onPageHide(): void {},
   print(line: string): void {

@@ -29,8 +29,8 @@ export interface Platform {
   /** The store for the app `appName`, in `dataDir` when given (Node) or the platform's place. */
   store(appName: string, dataDir: string | undefined): Store;
   facts(): Facts;
-  /** A random id of 32 hex digits (a UUID4 without its hyphens, as Python's `uuid4().hex`). */
-  randomId(): string;
+  /** Fill `bytes` from the platform's cryptographic random source. */
+  fillRandom(bytes: Uint8Array): void;
   /** Call `send` when the page is hidden or unloaded (browsers); never on Node. */
   onPageHide(send: () => void): void;
   /** Print a line of debug output or a warning. */

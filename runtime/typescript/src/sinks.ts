@@ -19,6 +19,8 @@ export interface Session {
 }
 
 export interface Sink {
+  /** Written after the emitting code has run, in batches (a sink that sends); else as each event is emitted. */
+  readonly background?: boolean;
   start?(session: Session): void;
   write(events: readonly Envelope[]): void;
   /** Resolve true once what `write` got has been tried, within `timeoutMs`. */
