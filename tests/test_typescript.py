@@ -32,6 +32,17 @@ def example_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return compile_package(out / "typescript")
 
 
+def test_nested_names_and_camel_case_wire_names_compile(tmp_path: Path) -> None:
+    """The hardware-wallet catalog: events of three and four segments, lowerCamelCase fields."""
+    out = tmp_path / "generated"
+    build_text((EXAMPLE.parent / "examples" / "hardware-wallet" / "events.yaml").read_text("utf-8"), out)
+    package = compile_package(out / "typescript")
+    declarations = (package / "dist" / "events.d.ts").read_text("utf-8")
+    assert (
+        "export declare function settingsGeneralChangeLanguage(data: SettingsGeneralChangeLanguageData)" in declarations
+    )
+
+
 def test_the_generated_package_is_named_from_the_catalog_and_needs_only_the_runtime(example_package: Path) -> None:
     manifest = json.loads((example_package / "package.json").read_text("utf-8"))
     assert manifest["name"] == "vigilant-trader-telemetry"

@@ -171,7 +171,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
     }
     return [
         GeneratedFile(f"{FOLDER}/package.json", json.dumps(package, indent=2) + "\n"),
-        GeneratedFile(f"{FOLDER}/tsconfig.json", render_template("typescript/tsconfig.json.jinja")),
+        GeneratedFile(f"{FOLDER}/tsconfig.json", render_template("typescript/tsconfig.json.jinja", header=header)),
         GeneratedFile(f"{FOLDER}/src/checks.ts", module_source(plan, header)),
         GeneratedFile(f"{FOLDER}/src/catalog.ts", render_template("typescript/catalog.ts.jinja", **values)),
         GeneratedFile(f"{FOLDER}/src/events.ts", render_template("typescript/events.ts.jinja", **values)),
