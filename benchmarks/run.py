@@ -3,6 +3,7 @@
 python -m benchmarks                  # the full run (several minutes)
 python -m benchmarks --quick          # fewer repeats, smaller catalogs, 50,000 events delivered
 python -m benchmarks --only emit,import --json results.json
+python -m benchmarks --only emit-ts   # Node: the generated TypeScript emitter against Segment and PostHog
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from . import compare_env
 from .catalogs import PACKAGE, write_catalogs
 
-PARTS = ("emit", "consent-off", "import", "build", "rebuild", "delivery", "collect")
+PARTS = ("emit", "consent-off", "import", "build", "rebuild", "delivery", "collect", "emit-ts")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -81,6 +82,8 @@ def measure(parts: list[str], settings: Settings, work: Path) -> dict[str, Any]:
         elif part == "rebuild":
             command = [me, "-m", "benchmarks.rebuilding", "--json", "--events", str(settings.reference)]
             results[part] = run_part([*command, "--repeats", str(settings.build_repeats + 2)])
+        elif part == "emit-ts":
+            results[part] = run_part([me, "-m", "benchmarks.emit_ts", "--build", str(package_out), *timing])
         elif part == "delivery":
             counts = ",".join(str(n) for n in settings.deliveries)
             command = [me, "-m", "benchmarks.delivery", "--package-dir", str(package_dir), "--counts", counts]
@@ -179,6 +182,14 @@ def table(results: dict[str, Any], settings: Settings) -> Table:
         t.compare("1", "rejected event (dropped, counted)", f["telemetry-gen emit, rejected"], floor, "floor")
         caller = f["telemetry-gen emit, envelope on the caller"]
         t.compare("1", "emit with the envelope made on the caller (sync sink)", caller, floor, "floor")
+    if "emit-ts" in results:
+        f = results["emit-ts"]["figures"]
+        ours, floor = f["telemetry-gen emit"], f["floor: object + array push"]
+        t.compare("6", "Node: emit, consent `all` (copy + validate + queue)", ours, floor, "floor")
+        t.add("6", "Node floor: object copy + `array.push`", floor)
+        for name in ("@segment/analytics-node track()", "posthog-node capture()"):
+            t.compare("6", f"Node: `{name}` (no validation)", f[name], ours, "telemetry-gen", least=10)
+        t.compare("6", "Node: rejected event (dropped, counted)", f["telemetry-gen emit, rejected"], floor, "floor")
     if "consent-off" in results:
         f = results["consent-off"]["figures"]
         empty = f["empty function, same arguments"]
@@ -300,7 +311,8 @@ def main() -> None:
     print(result.render())
     if "delivery" in results:
         print(f"\nreceiver: {results['delivery']['receiver']}")
-    if "emit" in results:
-        versions = ", ".join(f"{k} {v}" for k, v in results["emit"]["versions"].items())
-        print(f"compared with: {versions}")
+    for part in ("emit", "emit-ts"):
+        if part in results:
+            versions = ", ".join(f"{k} {v}" for k, v in results[part]["versions"].items())
+            print(f"compared with ({part}): {versions}")
     print("\ntargets missed: " + ("; ".join(result.missed) if result.missed else "none"))

@@ -27,7 +27,7 @@ import uvicorn
 from conftest import REPO, sample
 from telemetry_gen.build import check_catalog
 from telemetry_gen.catalog.model import Catalog
-from telemetry_gen.collector.app import EVENTS_PATH, Collector, manifest
+from telemetry_gen.collector.app import EVENTS_PATH, Collector, Cors, manifest
 from telemetry_gen.collector.schemas import Registry, registry
 from telemetry_gen.collector.server import listen, make_server
 from telemetry_gen.collector.store import FileStore
@@ -96,6 +96,7 @@ def collector(
     limits: Limits | None = None,
     token: str | None = None,
     window: int = 10_000,
+    cors: Cors | None = None,
 ) -> Iterator[Running]:
     """A collector served by uvicorn in a thread, on a free port; stopped (bounded) on exit.
 
@@ -105,7 +106,7 @@ def collector(
     if schemas is None:
         schemas = example_registry()
         store.write_manifest(manifest(example_catalog(), schemas))
-    app = Collector(schemas, store, limits, token)
+    app = Collector(schemas, store, limits, token, cors)
     sock = listen("127.0.0.1", 0)
     server = make_server(app)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -1,6 +1,6 @@
 """The generated validators against jsonschema, on thousands of generated envelopes.
 
-`pychecks` promises that the generated checks accept exactly what jsonschema's
+`checkplan` promises that the generated checks accept exactly what jsonschema's
 Draft202012Validator accepts on the generated event schemas, for every JSON value. This file
 builds `tests/fixtures/alltypes/events.yaml` (every type and constraint the catalog offers),
 then compares `check_envelope(envelope, spec, APP.check_context)` (valid iff no message) with

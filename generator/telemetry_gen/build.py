@@ -14,7 +14,7 @@ from .catalog import load_catalog
 from .catalog.lint import run_lints, today
 from .catalog.model import Catalog
 from .diagnostics import Diagnostic, Severity, has_errors
-from .targets import docs, jsonschema, models, python
+from .targets import docs, jsonschema, models, python, typescript
 from .targets.common import GeneratedFile
 from .write import Staleness, write_tree
 
@@ -22,6 +22,7 @@ from .write import Staleness, write_tree
 TARGETS: dict[str, Callable[[Catalog], list[GeneratedFile]]] = {
     "schemas": jsonschema.render,
     "python": python.render,
+    "typescript": typescript.render,
     "docs": docs.render,
 }
 # Every output a build can make; each writes the folder of its name and nothing else.

@@ -20,7 +20,7 @@ from typing import Annotated
 import typer
 
 from .cli import CatalogArgument, EarlierSchemas, StoreUrl, checked_registry, opened_store
-from .collector.app import EVENTS_PATH, Collector, manifest
+from .collector.app import EVENTS_PATH, Collector, Cors, manifest
 from .collector.clickhouse import ClickHouseStore
 from .collector.server import listen, make_server, run
 from .collector.store import DEDUP_WINDOW, FileStore, Store
@@ -62,6 +62,15 @@ def collect(
     max_field_chars: Annotated[
         int, typer.Option("--max-field-chars", min=1, help="Longest string or key (never below the catalog's).")
     ] = Limits.max_field_chars,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="Web page origin allowed to send from a browser (repeat for more); default *, any page; "
+            "`none`: no browser sends from another origin.",
+            show_default=False,
+        ),
+    ] = None,
     dedup_window: Annotated[
         int,
         typer.Option(
@@ -100,18 +109,20 @@ def collect(
         where = exc.filename or (host if exc.errno else store_url)
         typer.echo(f"telemetry-gen collect: cannot start: {exc.strerror or exc} ({where})", err=True)
         raise typer.Exit(1) from None
+    origins = tuple(cors_origin) if cors_origin else ("*",)
+    cors = Cors(() if origins == ("none",) else origins)
     logging.basicConfig(level=logging.WARNING, format="telemetry-gen collect: %(message)s")
     children, counts_pipe = _fork(workers - 1)
     if counts_pipe is not None:  # a worker: its own store (its own files, connections and window)
         try:
-            collector = Collector(schemas, open_store(), limits, token)
+            collector = Collector(schemas, open_store(), limits, token, cors)
             run(make_server(collector), sock)
             os.write(counts_pipe, json.dumps(dataclasses.asdict(collector.counts)).encode())
         except BaseException:
             logging.getLogger("telemetry_gen.collector").exception("a worker process stopped")
             os._exit(1)
         os._exit(0)
-    collector = Collector(schemas, store, limits, token)
+    collector = Collector(schemas, store, limits, token, cors)
     bound = sock.getsockname()[1]
     url_host = f"[{host}]" if ":" in host else host
     typer.echo(f"collecting {catalog.app.title} events at http://{url_host}:{bound}{EVENTS_PATH} into {store.url}")

@@ -336,6 +336,7 @@ class App:
     name: str
     title: str
     package: str
+    npm_package: str
     version: Version
     schema_base_url: str
     env_prefix: str
@@ -399,6 +400,7 @@ class _ModelBuilder:
             name=name,
             title=raw["title"],
             package=package,
+            npm_package=raw.get("npm_package", f"{name}-telemetry"),
             version=Version.parse(raw["version"]),
             schema_base_url=raw.get("schema_base_url", f"https://telemetry.invalid/{name}/"),
             env_prefix=raw.get("env_prefix", name.upper().replace("-", "_")),

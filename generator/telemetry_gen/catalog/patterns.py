@@ -3,7 +3,7 @@
 A field's `pattern` goes into the JSON Schemas, where it is ECMA-262 (read with the `u` flag, as
 JSON Schema asks: character by character, not by UTF-16 code units); the generated checks and the
 collector match it with Python's `re`, reading `$` as the very end as ECMA-262 does (see
-`targets/pychecks.py`); the consumer models hand it to pydantic, which matches with Rust's `regex`.
+`targets/checkplan.py`); the consumer models hand it to pydantic, which matches with Rust's `regex`.
 The catalog accepts the constructs all of them read alike, and names every other one with what to
 write instead. What none of them can read at all is left to Python's compiler to report.
 """

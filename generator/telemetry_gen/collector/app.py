@@ -3,6 +3,7 @@
     POST /v1/events   a gzipped (or plain) JSON batch {"sent_at": ..., "events": [...]}, with Content-Length
     GET  /v1/events?event=...&schema=...&id=...   one event in the query string
     GET  /health      {"status": "ok"}
+    OPTIONS /v1/events   a browser's CORS preflight (see `Cors`)
 
 A readable request gets 200 `{"accepted", "duplicates", "bad"}` once everything is on disk, also
 when some of its events were bad: those are kept as bad rows, and refusing the batch would make
@@ -108,6 +109,31 @@ async def _read_body(receive: Receive, limits: Limits) -> bytes:
         ) from None
 
 
+@dataclass(frozen=True)
+class Cors:
+    """Which web pages may send events from a browser (`collect --cors-origin`): `*` any page, or
+    only these origins (`https://app.example`); none: no CORS headers, so browsers refuse to send
+    from other origins. Every answer of the events endpoint carries them, refusals too, so a page's
+    runtime reads the status and retries only what it should."""
+
+    origins: tuple[str, ...] = ("*",)
+
+    def headers(self, origin: str | None) -> dict[str, str]:
+        if "*" in self.origins:
+            return {"Access-Control-Allow-Origin": "*"}
+        if origin is not None and origin in self.origins:
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        return {"Vary": "Origin"} if self.origins else {}
+
+
+# The answer to a browser's preflight: what a page's runtime sends (gzip, JSON, a bearer token).
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Authorization, Content-Encoding, Content-Type",
+    "Access-Control-Max-Age": "600",
+}
+
+
 def json_answer(answer: Mapping[str, object]) -> bytes:
     """The body of every answer."""
     return (json.dumps(answer, sort_keys=True) + "\n").encode("utf-8")
@@ -129,8 +155,16 @@ class Collector:
     """The ASGI app. Validation and writing run on worker threads, `WORKERS` at a time; the store
     serialises writes."""
 
-    def __init__(self, registry: Registry, store: Store, limits: Limits | None = None, token: str | None = None):
+    def __init__(
+        self,
+        registry: Registry,
+        store: Store,
+        limits: Limits | None = None,
+        token: str | None = None,
+        cors: Cors | None = None,
+    ):
         limits = limits or Limits()
+        self.cors = cors or Cors()
         self.registry = registry
         self.store = store
         # A field the catalog allows is never "too large".
@@ -162,6 +196,8 @@ class Collector:
         except Exception:
             log.exception("internal error in the collector (please report it)")
             status, answer, headers = 500, {"error": "internal", "message": "internal error in the collector"}, {}
+        if scope["path"] == EVENTS_PATH:
+            headers = {**headers, **self.cors.headers(_headers(scope).get("origin"))}
         await _respond(send, status, answer, headers)
 
     def count_refused(self) -> None:
@@ -177,6 +213,8 @@ class Collector:
             return 200, {"status": "ok"}, {}
         if path != EVENTS_PATH:
             raise Rejected(404, "not-found", f"nothing at {shown(path)}; send events to {EVENTS_PATH}")
+        if method == "OPTIONS" and self.cors.origins:
+            return 200, {"status": "ok"}, dict(PREFLIGHT)
         if method not in ("GET", "POST"):
             raise Rejected(405, "method-not-allowed", f"{shown(method)}: use POST or GET", {"Allow": "GET, POST"})
         headers = _headers(scope)

@@ -37,9 +37,9 @@ from ..catalog.model import (
 )
 from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
+from ..targets.checkplan import CheckPlan, check_plan, field_members
 from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
-from ..targets.pychecks import CheckModule, members, module_source
-from ..targets.pychecks import catalog_checks as catalog_check_module
+from ..targets.pychecks import check_function, module_source
 
 # Keywords of an event schema's top level that say nothing about what is valid.
 _ABOUT = frozenset({"$schema", "$id", "$comment", "title", "description", "deprecated"})
@@ -82,22 +82,22 @@ class UnreadSchema(ValueError):
     """An event schema with something the generated checks cannot test."""
 
 
-def _load(module: CheckModule, name: str) -> dict[str, GeneratedCheck]:
-    """The functions of `module`, by name, once its text has run as a module called `name`."""
+def _load(plan: CheckPlan, name: str) -> dict[str, GeneratedCheck]:
+    """The check functions of `plan`, by owner, once its Python text has run as a module called `name`."""
     loaded = types.ModuleType(name)
-    exec(compile(module_source(module, "# Rendered in memory by the collector."), f"<{name}>", "exec"), loaded.__dict__)
-    return {function.name: getattr(loaded, function.name) for function in module.functions}
+    exec(compile(module_source(plan, "# Rendered in memory by the collector."), f"<{name}>", "exec"), loaded.__dict__)
+    return {o.owner: getattr(loaded, check_function(o.owner)) for o in plan.objects}
 
 
 def catalog_checks(catalog: Catalog) -> dict[str, EventChecks]:
     """The checks of every event of the catalog, by event name: one module, as the build writes it."""
-    compiled = catalog_check_module(catalog)
-    functions = _load(compiled.module, "catalog_checks")
+    plan = check_plan(catalog)
+    functions = _load(plan, "catalog_checks")
     reports = {event.name for event in catalog.events if event.category is Category.FEEDBACK}
-    report_context = compiled.report_context or compiled.context  # the first when there are reports
+    report_context = plan.report_context or plan.context  # the first when there are reports
     return {
-        name: EventChecks.of(functions, report_context if name in reports else compiled.context, check)
-        for name, check in compiled.events.items()
+        name: EventChecks.of(functions, report_context if name in reports else plan.context, owner)
+        for name, owner in plan.events.items()
     }
 
 
@@ -223,8 +223,8 @@ def schema_checks(document: Mapping[str, Any]) -> EventChecks:
         raise UnreadSchema("/$defs/context: not an object")
     if not isinstance(data, ObjectType):
         raise UnreadSchema("/properties/data: not an object")
-    module = CheckModule()
-    context_check = module.object_checker("context", "context", members(context.fields), "The context.")
-    data_check = module.object_checker("data", str(document["title"]), members(data.fields), "The data.")
-    functions = _load(module, "earlier_checks")
+    plan = CheckPlan()
+    context_check = plan.add_object("context", "context", field_members(context.fields), "The context.")
+    data_check = plan.add_object("data", str(document["title"]), field_members(data.fields), "The data.")
+    functions = _load(plan, "earlier_checks")
     return EventChecks.of(functions, context_check, data_check)

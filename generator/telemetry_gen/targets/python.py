@@ -36,8 +36,9 @@ from ..catalog.model import (
     ValueType,
     python_name,
 )
+from .checkplan import check_plan
 from .common import GeneratedFile, banner, render_template
-from .pychecks import catalog_checks, module_source
+from .pychecks import check_function, module_source
 
 # Names an emitter's body or the `events` module uses itself; a parameter must not shadow them.
 _RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any", "dict", "str", "payload", "copied"})
@@ -135,11 +136,10 @@ class _PythonModel:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.checks = catalog_checks(catalog)
+        self.checks = check_plan(catalog)
         self.typed_dicts: list[TypedDictClass] = []
-        # The runtime sends the opt-out record itself: the app gets no emitter for it. Reports the
-        # user sends (feedback events) are made apart, in the `feedback` module.
-        # The events the app emits itself through `events`; feedback events have their own module.
+        # The events the app emits itself through `events`; the runtime sends the opt-out record, and
+        # reports the user sends (feedback events) have their own module.
         self.emitted = [event for event in catalog.events if event.category in (Category.USAGE, Category.ERRORS)]
         self.emitters = [self.emitter(event) for event in self.emitted]
         self.reported = [event for event in catalog.events if event.category is Category.FEEDBACK]
@@ -313,16 +313,18 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "app": catalog.app,
         "package": package,
         "generator_version": __version__,
-        "context_check": model.checks.context,
-        "app_context_check": model.checks.app_context,
-        "report_context_check": model.checks.report_context,
+        "context_check": check_function(model.checks.context),
+        "app_context_check": check_function(model.checks.app_context),
+        "report_context_check": (
+            check_function(model.checks.report_context) if model.checks.report_context is not None else None
+        ),
         "events": [
             SpecArguments(
                 spec=e.identifier.upper(),
                 name=repr(e.name),
                 schema_id=repr(catalog.schema_id(e)),
                 category=repr(e.category.value),
-                check=model.checks.events[e.name],
+                check=check_function(model.checks.events[e.name]),
                 keywords=_spec_keywords(e),
             )
             for e in catalog.events
@@ -349,7 +351,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         GeneratedFile(f"{root}/__init__.py", render_template("python/__init__.py.jinja", **values)),
         GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values, **events_module)),
         GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
-        GeneratedFile(f"{root}/_checks.py", module_source(model.checks.module, header)),
+        GeneratedFile(f"{root}/_checks.py", module_source(model.checks, header)),
         GeneratedFile(f"{root}/testing.py", render_template("python/testing.py.jinja", **values)),
         GeneratedFile(f"{root}/py.typed", ""),
     ]

@@ -1,0 +1,144 @@
+"""Render the check plan (`checkplan.py`) as TypeScript: `src/checks.ts`, one function per object checker.
+
+Every literal that comes from the catalog reaches the code through `json.dumps()`, whose output
+is a valid JavaScript literal, so no catalog text can break out of a string. Values follow
+jsonschema's type rules in JavaScript terms: numbers are finite (`Number.isFinite`), integers
+are `Number.isInteger` (so 1.0, which JSON.parse reads as 1, is one), lengths count code points
+(`longerThan`, `shorterThan` from the runtime), and patterns run with the `u` flag, as JSON Schema
+reads them; the catalog accepts only patterns that mean the same there and in Python.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .checkplan import CheckPlan, Constant, ObjectPlan, Test, ValuePlan
+from .common import render_template
+
+INDENT = "  "
+# Keys every JavaScript object inherits: reading one that is absent must not find the inherited value.
+_INHERITED = frozenset(
+    {"constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf"}
+)
+
+
+def check_function(owner: str) -> str:
+    """The name of the generated function that checks the object of `owner` (the Python name:
+    a nested object's `<event>__<field>` cannot collide with another name)."""
+    return f"check_{owner}"
+
+
+def _literal(value: object) -> str:
+    return json.dumps(value)
+
+
+def _template(path: str) -> str:
+    """A plan's path template as a JavaScript template literal."""
+    return "`" + path.replace("{", "${") + "`"
+
+
+def _constant(constant: Constant) -> str:
+    if constant.kind == "PATTERN":
+        return f"new RegExp({_literal(constant.values[0])}, {_literal('u')})"
+    return f"new Set<string>({_literal(list(constant.values))})"
+
+
+def _condition(test: Test, var: str) -> str:
+    """The TypeScript expression that holds when `var` fails `test`."""
+    conditions = {
+        "not-string": f'typeof {var} !== "string"',
+        "shorter": f"shorterThan({var}, {test.bound!r})",
+        "longer": f"longerThan({var}, {test.bound!r})",
+        "no-match": f"!{test.constant}.test({var})",
+        "not-in-enum": f'!(typeof {var} === "string" && {test.constant}.has({var}))',
+        "not-integer": f"!Number.isInteger({var})",
+        "not-finite-number": f"!Number.isFinite({var})",
+        "below": f"({var} as number) < {test.bound!r}",
+        "above": f"({var} as number) > {test.bound!r}",
+        "not-boolean": f'typeof {var} !== "boolean"',
+        "not-array": f"!Array.isArray({var})",
+        "fewer-items": f"{var}.length < {test.bound!r}",
+        "more-items": f"{var}.length > {test.bound!r}",
+        "duplicates": f"hasDuplicates({var})",
+        "not-object": f"!isObject({var})",
+    }
+    return conditions[test.failure]
+
+
+def _violation(event: str, path: str, keyword: str, message: str) -> str:
+    fields = f"event: {_literal(event)}, field: {_template(path)}, code: {_literal(keyword)}, message: {message}"
+    return f"found.push({{ {fields} }});"
+
+
+def _value_lines(value: ValuePlan, var: str, event: str, path: str, first: bool) -> list[str]:
+    """Lines checking the value in `var`: one if-chain (continuing an earlier `if` unless `first`)."""
+    lines = []
+    for position, test in enumerate(value.tests):
+        opening = "if" if first and position == 0 else "} else if"
+        message = f"shown({var}) + {_literal(test.message)}"
+        lines += [f"{opening} ({_condition(test, var)}) {{", INDENT + _violation(event, path, test.keyword, message)]
+    if value.items is not None:
+        lines += ["} else {", f"{INDENT}for (let index = 0; index < {var}.length; index++) {{"]
+        lines.append(f"{INDENT * 2}const item: unknown = {var}[index];")
+        item_lines = _value_lines(value.items, "item", event, path + "[{index}]", first=True)
+        lines += [INDENT * 2 + line for line in item_lines]
+        lines.append(INDENT + "}")
+    if value.checker is not None:
+        lines += [
+            "} else {",
+            f"{INDENT}found.push(...{check_function(value.checker)}({var}, {_template(path + '.')}));",
+        ]
+    lines.append("}")
+    return lines
+
+
+def _body(plan: ObjectPlan) -> str:
+    event = _literal(plan.event)
+    lines = [
+        "const found: Violation[] = [];",
+        f"if (hasUnexpected(data, {plan.allowed})) {{",
+        f"{INDENT}found.push(...unexpectedFields({event}, path, data, {plan.allowed}));",
+        "}",
+    ]
+    if plan.members:
+        lines.append("let value: unknown;")
+    for member in plan.members:
+        key = _literal(member.name)
+        read = f"Object.hasOwn(data, {key}) ? data[{key}] : undefined" if member.name in _INHERITED else f"data[{key}]"
+        lines.append(f"value = {read};")
+        if member.required:
+            missing = _violation(plan.event, member.path, "required", _literal("required field is missing"))
+            lines += ["if (value === undefined) {", INDENT + missing]
+            lines += _value_lines(member.value, "value", plan.event, member.path, first=False)
+        else:
+            lines.append("if (value !== undefined) {")
+            lines += [
+                INDENT + line for line in _value_lines(member.value, "value", plan.event, member.path, first=True)
+            ]
+            lines.append("}")
+    lines.append("return found;")
+    return "\n".join(INDENT + line for line in lines)
+
+
+def module_source(plan: CheckPlan, header: str) -> str:
+    """The text of the generated package's `src/checks.ts`."""
+    failures = plan.failures()
+    helpers = {"hasUnexpected", "unexpectedFields"}
+    if plan.objects and any(o.members for o in plan.objects):
+        helpers.add("shown")
+    for failure, helper in (
+        ("shorter", "shorterThan"),
+        ("longer", "longerThan"),
+        ("duplicates", "hasDuplicates"),
+        ("not-object", "isObject"),
+    ):
+        if failure in failures:
+            helpers.add(helper)
+    functions = [(check_function(o.owner), o.description, _body(o)) for o in plan.objects]
+    return render_template(
+        "typescript/checks.ts.jinja",
+        header=header,
+        helpers=", ".join(sorted(helpers)),
+        constants={name: _constant(constant) for name, constant in plan.constants.items()},
+        functions=functions,
+    )

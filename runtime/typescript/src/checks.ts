@@ -1,0 +1,65 @@
+/** What the generated checks use: the tests that take more than an expression. */
+
+import type { Violation } from "./errors.js";
+
+export type Data = Record<string, unknown>;
+
+/** The value as a violation's message shows it. */
+export function shown(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Whether `value` is a JSON object: not null, not an array. */
+export function isObject(value: unknown): value is Data {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function codePoints(text: string): number {
+  let count = 0;
+  for (let index = 0; index < text.length; index++) {
+    const unit = text.charCodeAt(index);
+    // A high surrogate followed by a low one is one code point, as JSON Schema counts.
+    if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) index++;
+    }
+    count++;
+  }
+  return count;
+}
+
+/** Whether `text` has more than `limit` code points; a huge string is judged by its UTF-16 length alone. */
+export function longerThan(text: string, limit: number): boolean {
+  if (text.length <= limit) return false;
+  return text.length > 2 * limit || codePoints(text) > limit;
+}
+
+/** Whether `text` has fewer than `limit` code points. */
+export function shorterThan(text: string, limit: number): boolean {
+  return text.length < limit || (text.length < 2 * limit && codePoints(text) < limit);
+}
+
+/** Whether a list of JSON scalars repeats an item (objects are reported by the item checks). */
+export function hasDuplicates(values: readonly unknown[]): boolean {
+  return new Set(values).size !== values.length;
+}
+
+/** One violation per key of `data` that the schema does not declare, in sorted order. */
+export function unexpectedFields(event: string, path: string, data: Data, allowed: ReadonlySet<string>): Violation[] {
+  return Object.keys(data)
+    .filter((key) => !allowed.has(key))
+    .sort()
+    .map((key) => ({ event, field: path + key, code: "additionalProperties", message: "unexpected field" }));
+}
+
+/** Whether `data` has a key `allowed` lacks (the cheap test before `unexpectedFields`). */
+export function hasUnexpected(data: Data, allowed: ReadonlySet<string>): boolean {
+  for (const key in data) if (!allowed.has(key)) return true;
+  return false;
+}
