@@ -159,21 +159,27 @@ def test_skip_builds_every_other_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--skip", "models,python")
     assert code == 0, output
-    assert sorted(p.name for p in out.iterdir()) == ["catalog.schema.json", "docs", "schemas"]
+    assert sorted(p.name for p in out.iterdir()) == ["catalog.schema.json", "docs", "schemas", "typescript"]
     code, output = run_cli("build", str(EXAMPLE), "--out", str(out), "--only", "python", "--format", "json")
     assert code == 0, output
     assert json.loads(output)["outputs"] == ["python"]
-    assert sorted(p.name for p in out.iterdir()) == ["catalog.schema.json", "docs", "python", "schemas"]
+    assert sorted(p.name for p in out.iterdir()) == ["catalog.schema.json", "docs", "python", "schemas", "typescript"]
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--only", "docs,html"], "--only: unknown output(s) html; the outputs are schemas, python, docs, models"),
-        (["--skip", "model"], "--skip: unknown output(s) model; the outputs are schemas, python, docs, models"),
-        (["--only", ","], "--only: no output named; the outputs are schemas, python, docs, models"),
+        (
+            ["--only", "docs,html"],
+            "--only: unknown output(s) html; the outputs are schemas, python, typescript, docs, models",
+        ),
+        (
+            ["--skip", "model"],
+            "--skip: unknown output(s) model; the outputs are schemas, python, typescript, docs, models",
+        ),
+        (["--only", ","], "--only: no output named; the outputs are schemas, python, typescript, docs, models"),
         (["--only", "docs", "--skip", "models"], "give --only or --skip, not both"),
-        (["--skip", "schemas,python,docs,models"], "--skip leaves no output to build"),
+        (["--skip", "schemas,python,typescript,docs,models"], "--skip leaves no output to build"),
     ],
 )
 def test_unknown_or_conflicting_output_choices_are_usage_errors(

@@ -223,7 +223,7 @@ def build(
         typer.Option(
             "--only",
             metavar="OUTPUTS",
-            help="Build (or check) only these outputs, comma-separated: schemas, python, docs, models. "
+            help="Build (or check) only these outputs, comma-separated: schemas, python, typescript, docs, models. "
             "The other outputs' files are left as they are.",
             show_default=False,
         ),

@@ -20,6 +20,7 @@ from ..catalog.model import (
     ArrayType,
     BooleanType,
     Catalog,
+    Category,
     EnumType,
     Event,
     Field,
@@ -140,6 +141,8 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "dependencies": {"telemetry-gen-runtime": RUNTIME_RANGE},
         "devDependencies": {"typescript": TYPESCRIPT_VERSION},
     }
+    # The events the app emits; the TypeScript runtime sends no opt-out record and no user reports yet.
+    sent = [e for e in catalog.events if e.category in (Category.USAGE, Category.ERRORS)]
     values = {
         "header": header,
         "title": app.title,
@@ -165,9 +168,9 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
                 category=json.dumps(e.category.value),
                 check=check_function(plan.events[e.name]),
             )
-            for e in catalog.events
+            for e in sent
         ],
-        "emitters": [emitter(e) for e in catalog.events],
+        "emitters": [emitter(e) for e in sent],
     }
     return [
         GeneratedFile(f"{FOLDER}/package.json", json.dumps(package, indent=2) + "\n"),
