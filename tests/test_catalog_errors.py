@@ -638,6 +638,39 @@ def test_quoted_catalog_format_hint_says_to_unquote(tmp_path: Path) -> None:
     assert reported[0].hint is not None and "did you mean '1'" not in reported[0].hint
 
 
+@pytest.mark.parametrize(
+    ("written", "line", "column"),
+    [('version: "1.0"', 6, 12), ('since: "1.0"', 16, 12)],
+)
+def test_a_version_with_a_trailing_newline_is_refused(tmp_path: Path, written: str, line: int, column: int) -> None:
+    """The format's patterns are ECMA-262, as in the schemas: `$` is the very end of the text."""
+    catalog = _write(tmp_path, MINIMAL_CATALOG.replace(written, written.replace('"1.0"', '"1.0\\n"')))
+    code, output, reported = build(catalog, tmp_path / "out")
+    assert code == 1, output
+    assert [(d.code, d.line, d.column) for d in reported] == [("CF013", line, column)], output
+    assert "'1.0\\n' is not valid as" in reported[0].message, output
+    assert reported[0].hint is not None and 'e.g. "3.1"' in reported[0].hint, output
+
+
+def test_a_too_long_value_says_how_long_it_may_be(tmp_path: Path) -> None:
+    catalog = _write(tmp_path, MINIMAL_CATALOG.replace("title: Demo App", f"title: {'Demo App ' * 13}"))
+    code, output, reported = build(catalog, tmp_path / "out")
+    assert code == 1, output
+    assert [(d.code, d.line, d.column) for d in reported] == [("CF013", 4, 10)], output
+    assert reported[0].message == "`app.title` is longer than 100 characters", output
+    assert reported[0].hint == "shorten it to at most 100 characters", output
+
+
+def test_a_too_long_field_name_is_an_error_at_the_name(tmp_path: Path) -> None:
+    name = "mode" + "x" * 61
+    catalog = _write(tmp_path, MINIMAL_CATALOG.replace("      mode:", f"      {name}:"))
+    code, output, reported = build(catalog, tmp_path / "out")
+    assert code == 1, output
+    assert [(d.code, d.line, d.column) for d in reported] == [("CF013", 18, 7)], output
+    assert reported[0].message == f"{name!r} is not a valid name in fields of event 'app/started'", output
+    assert reported[0].hint == "shorten it to at most 64 characters", output
+
+
 # --------------------------------------------------------------------------- patterns: one meaning everywhere
 
 PATTERN_FIELD = """\

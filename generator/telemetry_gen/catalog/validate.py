@@ -1,6 +1,6 @@
 """Validate step: the loaded data against the catalog's own JSON Schema.
 
-jsonschema finds the problems; this module turns each into a message that names the place in
+jsonschema-rs finds the problems; this module turns each into a message that names the place in
 the catalog's own terms and says what to do.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from jsonschema_rs import Draft202012Validator, ValidationError
+from jsonschema_rs import ValidationErrorKind as Kind
 
 from ..diagnostics import Diagnostic, Location, Severity
 from .source import Flaws, Path, SourceMap
@@ -72,8 +72,8 @@ def catalog_meta_schema() -> dict[str, Any]:
 
 
 @functools.cache  # built once, for every catalog a process checks
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(catalog_meta_schema())
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(catalog_meta_schema())
 
 
 def describe(path: Path) -> str:
@@ -130,122 +130,163 @@ def _diagnostic(code: str, location: Location, message: str, hint: str) -> Diagn
     return Diagnostic(code, Severity.ERROR, location, message, hint)
 
 
-def _translate(error: ValidationError, source_map: SourceMap) -> Iterator[tuple[Path, Diagnostic]]:
-    """Each problem of `error`, with its place: the value that is wrong, the key that is missing
-    or unknown, or the name that is malformed."""
-    path: Path = tuple(error.absolute_path)
+def _subschema(schema_path: list[str | int]) -> Any:
+    """The part of the meta-schema at `schema_path`, a location inside it (references already followed)."""
+    schema: Any = catalog_meta_schema()
+    for part in schema_path:
+        schema = schema[part]
+    return schema
+
+
+def _value_at(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _translate(error: ValidationError, data: object, source_map: SourceMap) -> Iterator[tuple[Path, Diagnostic]]:
+    """Each problem of `error` in `data`, with its place: the value that is wrong, the key that is
+    missing or unknown, or the name that is malformed."""
+    path: Path = tuple(error.instance_path)
     where = describe(path)
-    kind = error.validator
-    instance = error.instance
-    # jsonschema types these attributes loosely (they may be `Unset`); here they are always set.
-    schema: dict[str, Any] = error.schema  # type: ignore[assignment]
-    expected: Any = error.validator_value
-    if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = sorted(schema.get("properties", {}))
-        for key in sorted(set(instance) - set(allowed)):
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            yield (
-                (*path, key),
-                _diagnostic(
-                    UNKNOWN_KEY,
-                    source_map.key((*path, key)),
-                    f"unknown key {key!r} in {where}",
-                    f"{hint}allowed keys: {', '.join(allowed)}",
-                ),
-            )
-    elif kind == "required" and isinstance(instance, dict):
-        for key in expected:
-            if key not in instance:
+    # The value as loaded: jsonschema-rs's copy of it reads NaN and infinity as null.
+    instance = _value_at(data, path)
+    match error.kind:
+        case Kind.Type(["number"]) if isinstance(instance, float):
+            return  # NaN or infinity, not a type error: the model reports it as not finite
+        case Kind.AdditionalProperties(unexpected):
+            allowed = sorted(_subschema(error.schema_path[:-1]).get("properties", {}))
+            for key in sorted(unexpected):
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
                 yield (
                     (*path, key),
                     _diagnostic(
-                        MISSING_KEY,
-                        source_map.value(path),
-                        f"{where} is missing the required key {key!r}",
-                        f"add `{key}:` to {where}",
+                        UNKNOWN_KEY,
+                        source_map.key((*path, key)),
+                        f"unknown key {key!r} in {where}",
+                        f"{hint}allowed keys: {', '.join(allowed)}",
                     ),
                 )
-    elif kind == "not" and path and path[-1] == "source":  # `source` outside `context`
-        yield (
-            path,
-            _diagnostic(
-                UNKNOWN_KEY,
-                source_map.key(path),
-                f"unknown key {path[-1]!r} in {describe(path[:-1])}",
-                "`source: app` declares a context field the app gives; event fields have no source",
-            ),
-        )
-    elif kind == "type":
-        yield (
-            path,
-            _diagnostic(
-                WRONG_TYPE,
-                source_map.value(path),
-                f"{where} must be {_JSON_TYPES.get(str(expected), str(expected))}, not {_type_name(instance)}",
-                _type_hint(expected, instance),
-            ),
-        )
-    elif kind in ("enum", "const"):
-        options = expected if kind == "enum" else [expected]
-        choices = [str(o) for o in options]
-        if isinstance(instance, str) and any(str(o) == instance and not isinstance(o, str) for o in options):
-            hint = f"write {instance} without quotes"
-        else:
-            close = difflib.get_close_matches(str(instance), choices, n=1)
-            hint = (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(choices)}"
-        yield path, _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not allowed as {where}", hint)
-    elif kind == "pattern" and "propertyNames" in error.schema_path:
-        # A key of the mapping at `path` is badly named; jsonschema reports it against the mapping.
-        hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
-        name_path = (*path, str(instance))
-        yield (
-            name_path,
-            _diagnostic(BAD_VALUE, source_map.key(name_path), f"{instance!r} is not a valid name in {where}", hint),
-        )
-    elif kind == "pattern":
-        hint = _PATTERN_HINTS.get(expected, f"it must match {expected}")
-        yield path, _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not valid as {where}", hint)
-    elif kind == "minLength":
-        yield (
-            path,
-            _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "write some text here"),
-        )
-    elif kind in ("minItems", "minProperties"):
-        yield (
-            path,
-            _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "add at least one entry"),
-        )
-    elif kind == "minimum":
-        yield (
-            path,
-            _diagnostic(
-                BAD_VALUE,
-                source_map.value(path),
-                f"{where} must be at least {expected}, not {instance}",
-                f"write a number of {expected} or more",
-            ),
-        )
-    elif kind == "uniqueItems":
-        yield (
-            path,
-            _diagnostic(BAD_VALUE, source_map.value(path), f"{where} lists a value twice", "remove the repeated value"),
-        )
-    elif kind == "not":
-        yield (
-            path,
-            _diagnostic(
-                BAD_VALUE,
-                source_map.value(path),
-                f"{where}: an object field cannot contain another object",
-                "flatten the inner object's fields into this one (one level of nesting is allowed)",
-            ),
-        )
-    else:
-        yield (
-            path,
-            _diagnostic(BAD_VALUE, source_map.value(path), f"{where}: {error.message}", "see docs/catalog-format.md"),
-        )
+        case Kind.Required(key):
+            yield (
+                (*path, key),
+                _diagnostic(
+                    MISSING_KEY,
+                    source_map.value(path),
+                    f"{where} is missing the required key {key!r}",
+                    f"add `{key}:` to {where}",
+                ),
+            )
+        case Kind.Not() if path and path[-1] == "source":  # `source` outside `context`
+            yield (
+                path,
+                _diagnostic(
+                    UNKNOWN_KEY,
+                    source_map.key(path),
+                    f"unknown key {path[-1]!r} in {describe(path[:-1])}",
+                    "`source: app` declares a context field the app gives; event fields have no source",
+                ),
+            )
+        case Kind.Not():
+            yield (
+                path,
+                _diagnostic(
+                    BAD_VALUE,
+                    source_map.value(path),
+                    f"{where}: an object field cannot contain another object",
+                    "flatten the inner object's fields into this one (one level of nesting is allowed)",
+                ),
+            )
+        case Kind.Type(types):
+            expected = types[0]  # the catalog format gives every value a single type
+            yield (
+                path,
+                _diagnostic(
+                    WRONG_TYPE,
+                    source_map.value(path),
+                    f"{where} must be {_JSON_TYPES.get(expected, expected)}, not {_type_name(instance)}",
+                    _type_hint(expected, instance),
+                ),
+            )
+        case Kind.Enum() | Kind.Constant():
+            kind = error.kind
+            options = kind.options if isinstance(kind, Kind.Enum) else [kind.expected_value]
+            choices = [str(o) for o in options]
+            if isinstance(instance, str) and any(str(o) == instance and not isinstance(o, str) for o in options):
+                hint = f"write {instance} without quotes"
+            else:
+                close = difflib.get_close_matches(str(instance), choices, n=1)
+                hint = (f"did you mean {close[0]!r}? " if close else "") + f"choose one of: {', '.join(choices)}"
+            yield path, _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not allowed as {where}", hint)
+        case Kind.PropertyNames(name_error):
+            # A key of the mapping at `path` is badly named; the error about the name itself is inside.
+            name_path = (*path, str(name_error.instance))
+            match name_error.kind:
+                case Kind.Pattern(pattern):
+                    hint = _PATTERN_HINTS.get(pattern, f"it must match {pattern}")
+                case Kind.MaxLength(limit):
+                    hint = f"shorten it to at most {limit} characters"
+                case _:
+                    hint = name_error.message
+            yield (
+                name_path,
+                _diagnostic(
+                    BAD_VALUE,
+                    source_map.key(name_path),
+                    f"{name_error.instance!r} is not a valid name in {where}",
+                    hint,
+                ),
+            )
+        case Kind.Pattern(pattern):
+            hint = _PATTERN_HINTS.get(pattern, f"it must match {pattern}")
+            yield path, _diagnostic(BAD_VALUE, source_map.value(path), f"{instance!r} is not valid as {where}", hint)
+        case Kind.MaxLength(limit):
+            yield (
+                path,
+                _diagnostic(
+                    BAD_VALUE,
+                    source_map.value(path),
+                    f"{where} is longer than {limit} characters",
+                    f"shorten it to at most {limit} characters",
+                ),
+            )
+        case Kind.MinLength():
+            yield (
+                path,
+                _diagnostic(EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "write some text here"),
+            )
+        case Kind.MinItems() | Kind.MinProperties():
+            yield (
+                path,
+                _diagnostic(
+                    EMPTY_VALUE, source_map.value(path), f"{where} must not be empty", "add at least one entry"
+                ),
+            )
+        case Kind.Minimum(limit):
+            yield (
+                path,
+                _diagnostic(
+                    BAD_VALUE,
+                    source_map.value(path),
+                    f"{where} must be at least {limit}, not {instance}",
+                    f"write a number of {limit} or more",
+                ),
+            )
+        case Kind.UniqueItems():
+            yield (
+                path,
+                _diagnostic(
+                    BAD_VALUE, source_map.value(path), f"{where} lists a value twice", "remove the repeated value"
+                ),
+            )
+        case _:
+            yield (
+                path,
+                _diagnostic(
+                    BAD_VALUE, source_map.value(path), f"{where}: {error.message}", "see docs/catalog-format.md"
+                ),
+            )
 
 
 def check_structure(data: object, source_map: SourceMap, flaws: Flaws) -> list[Diagnostic]:
@@ -258,7 +299,7 @@ def check_structure(data: object, source_map: SourceMap, flaws: Flaws) -> list[D
     places: list[Path] = []
     seen: set[tuple[str, int, int, str]] = set()
     for error in _validator().iter_errors(data):
-        for place, diagnostic in _translate(error, source_map):
+        for place, diagnostic in _translate(error, data, source_map):
             if flaws.at(place):
                 continue
             if diagnostic.code != UNKNOWN_KEY:
