@@ -457,9 +457,11 @@ def _expiry_too_far(catalog: Catalog, now: Now) -> Iterator[Finding]:
 )
 def _names_too_similar(catalog: Catalog, now: Now) -> Iterator[Finding]:
     events = {event.name: event for event in catalog.events}
-    for domain in sorted({event.domain for event in catalog.events}):
-        actions = frozenset(event.action for event in catalog.events if event.domain == domain)
-        for earlier, later in _similar_pairs(actions, SIMILAR_ACTION_DISTANCE):
+    actions_of: dict[str, set[str]] = defaultdict(set)
+    for event in catalog.events:
+        actions_of[event.domain].add(event.action)
+    for domain, actions in sorted(actions_of.items()):
+        for earlier, later in _similar_pairs(frozenset(actions), SIMILAR_ACTION_DISTANCE):
             event = events[f"{domain}/{later}"]
             yield Finding(
                 event,
