@@ -23,8 +23,8 @@ Tables:
 
 A write that fails (ClickHouse down, refusing, or slow past `TIMEOUT_SECONDS`) raises
 `StoreUnavailable`, an `OSError`: the collector then answers 503 with `Retry-After` and the runtime
-sends the batch again. Requests that arrive while an insert is in flight are inserted together
-once it finishes (`GroupInsert`): under load, one insert carries many requests' events, so
+sends the batch again. Requests that arrive while two inserts are in flight are inserted together
+once one finishes (`GroupInsert`): under load, one insert carries many requests' events, so
 ClickHouse makes few parts, and each request is answered once its own rows are in.
 """
 
@@ -168,24 +168,25 @@ class ClickHouse:
 
 
 class GroupInsert:
-    """Runs `write` for the work of every caller waiting while another `write` runs, in one go.
+    """Runs `write` for the work of every caller waiting while `writers` other writes run, in one go.
 
     A caller returns once its own work was written, or raises what `write` raised for it."""
 
-    def __init__(self, write: Callable[[list[Any]], None]) -> None:
+    def __init__(self, write: Callable[[list[Any]], None], writers: int) -> None:
         self._write = write
+        self._writers = writers
         self._changed = threading.Condition()
         self._waiting: list[_Ticket] = []
-        self._busy = False
+        self._running = 0
 
     def submit(self, work: Any) -> None:
         ticket = _Ticket(work)
         with self._changed:
             self._waiting.append(ticket)
-            while self._busy and not ticket.done:
+            while self._running >= self._writers and not ticket.done:
                 self._changed.wait()
-            if not ticket.done:  # no write runs: this caller writes everything waiting
-                self._busy = True
+            if not ticket.done:  # a write may start: this caller writes everything waiting
+                self._running += 1
                 group, self._waiting = self._waiting, []
         if not ticket.done:
             error: BaseException | None = None
@@ -196,7 +197,7 @@ class GroupInsert:
             with self._changed:
                 for t in group:
                     t.done, t.error = True, error
-                self._busy = False
+                self._running -= 1
                 self._changed.notify_all()
         if ticket.error is not None:
             raise ticket.error
@@ -215,7 +216,9 @@ class ClickHouseStore:
     def __init__(self, url: str) -> None:
         self.server = ClickHouse(url)
         self.url = self.server.url
-        self._inserts = GroupInsert(self._insert)
+        # Two inserts at a time: a group need not wait while the server writes the one before it;
+        # more would make smaller parts, which the server then has to merge.
+        self._inserts = GroupInsert(self._insert, writers=2)
         self._context_columns: frozenset[str] = frozenset()
 
     def create_tables(self, context_fields: list[str]) -> None:
