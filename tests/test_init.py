@@ -44,3 +44,17 @@ def test_init_wants_a_kebab_case_name(tmp_path: Path, name: str) -> None:
     code, output = run_cli("init", str(tmp_path), "--name", name)
     assert code == 2 and "kebab-case" in output
     assert not (tmp_path / "events.yaml").exists()
+
+
+def test_the_starters_opt_out_block_names_the_apps_own_command_once_uncommented(tmp_path: Path) -> None:
+    code, output = run_cli("init", str(tmp_path), "--name", "ledgerline")
+    assert code == 0, output
+    catalog = tmp_path / "events.yaml"
+    lines = catalog.read_text("utf-8").splitlines()
+    start = lines.index("  # opt_out:")
+    block = [line.replace("  # ", "  ", 1) for line in lines[start : start + 3]]
+    catalog.write_text("\n".join([*lines[:start], *block, *lines[start + 3 :]]) + "\n", "utf-8")
+    code, output = run_cli("build", str(catalog), "--fatal-warnings", "--only", "docs")
+    assert code == 0, output
+    docs = (tmp_path / "generated" / "docs" / "index.md").read_text("utf-8")
+    assert "`ledgerline telemetry disable`" in docs and "~/.config/ledgerline/config.toml" in docs
