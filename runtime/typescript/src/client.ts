@@ -8,7 +8,6 @@
 
 import { platform } from "#platform";
 import type { Data } from "./checks.js";
-import { isObject } from "./checks.js";
 import type { Level } from "./consent.js";
 import { levelFromEnvironment, parseLevel, switchedOn } from "./consent.js";
 import type { Envelope } from "./envelope.js";
@@ -105,18 +104,21 @@ export interface Override {
   readonly consent: Level;
 }
 
-/** A shallow copy of the event's data without undefined keys, lists and nested objects copied one
- * level, so what is checked is what is sent (a valid value nests no deeper). */
+/** A copy of the event's data without undefined values or symbol keys, lists and nested objects
+ * copied one level, so what is checked is what is sent (a valid value nests no deeper). The spread
+ * makes an object of the data's own shape in one step; the loop then fixes up what it shares (`for in` also sees what an app adds to Object.prototype). */
 function copied(data: Data): Data {
-  const copy: Data = {};
-  for (const key in data) {
-    if (!Object.prototype.hasOwnProperty.call(data, key)) continue;
-    const value = data[key];
-    if (value === undefined) continue;
-    if (typeof value !== "object" || value === null) copy[key] = value;
-    else if (Array.isArray(value)) copy[key] = value.slice();
-    else copy[key] = isObject(value) ? copied(value) : value;
+  const copy: Data = { ...data };
+  for (const key in copy) {
+    const value = copy[key];
+    if (typeof value !== "object") {
+      if (value === undefined) delete copy[key];
+    } else if (value !== null && Object.hasOwn(copy, key)) {
+      copy[key] = Array.isArray(value) ? value.slice() : copied(value as Data);
+    }
   }
+  const symbols = Object.getOwnPropertySymbols(copy);
+  for (let index = 0; index < symbols.length; index++) delete copy[symbols[index] as unknown as string];
   return copy;
 }
 

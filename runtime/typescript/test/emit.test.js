@@ -122,3 +122,21 @@ test("the telemetry command enables, disables and shows what is stored", async (
     assert.equal(runTelemetryCommand(client, "frobnicate", { print }), 2);
   });
 });
+
+test("what is sent is what was checked: later changes to the app's object, its lists and nested objects do not reach the event", async () => {
+  await withEnvironment(QUIET, async () => {
+    const client = new Telemetry(app);
+    const sink = new MemorySink();
+    sink.background = true; // the envelope is made after the emitting code has run
+    client.configure({ appVersion: "1.2.3", sinks: [sink], dataDir: temporaryFolder(), consent: "all" });
+    const data = { command: "run", tags: ["a"], nested: { depth: 1 }, skipped: undefined, [Symbol("local")]: 1 };
+    client.emit(STARTED, data);
+    data.command = 3;
+    data.tags.push("b");
+    data.nested.depth = 2;
+    data.added = true;
+    await client.flush();
+    assert.deepEqual(sink.events.map((envelope) => envelope.data), [{ command: "run", tags: ["a"], nested: { depth: 1 } }]);
+    assert.deepEqual(Object.getOwnPropertySymbols(sink.events[0].data), []);
+  });
+});
