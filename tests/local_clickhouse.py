@@ -14,7 +14,7 @@ from pathlib import Path
 
 MISSING = (
     "clickhouse-server is not installed: the ClickHouse store is tested against a real server. "
-    "Install Debian's package (`apt-get install clickhouse-server`; .ci/run does it)."
+    "Install Debian's package (`apt-get install clickhouse-server`; scripts/test does it as root)."
 )
 START_SECONDS = 120  # a first start on a loaded machine can take a while
 ATTEMPTS = 3  # a free port picked may be taken by someone else before the server binds it
