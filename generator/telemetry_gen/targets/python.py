@@ -136,7 +136,6 @@ class _PythonModel:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.checks = check_plan(catalog)
         self.typed_dicts: list[TypedDictClass] = []
         # The events the app emits itself through `events`; the runtime sends the opt-out record, and
         # reports the user sends (feedback events) have their own module.
@@ -285,6 +284,7 @@ def _module_values(model: _PythonModel, emitters: list[Emitter], doc: str, *, re
 
 def render(catalog: Catalog) -> list[GeneratedFile]:
     model = _PythonModel(catalog)
+    checks = check_plan(catalog)
     package = catalog.app.package
     header = f"# {banner(catalog)}"
     app = catalog.app
@@ -313,10 +313,10 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "app": catalog.app,
         "package": package,
         "generator_version": __version__,
-        "context_check": check_function(model.checks.context),
-        "app_context_check": check_function(model.checks.app_context),
+        "context_check": check_function(checks.context),
+        "app_context_check": check_function(checks.app_context),
         "report_context_check": (
-            check_function(model.checks.report_context) if model.checks.report_context is not None else None
+            check_function(checks.report_context) if checks.report_context is not None else None
         ),
         "events": [
             SpecArguments(
@@ -324,7 +324,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
                 name=repr(e.name),
                 schema_id=repr(catalog.schema_id(e)),
                 category=repr(e.category.value),
-                check=check_function(model.checks.events[e.name]),
+                check=check_function(checks.events[e.name]),
                 keywords=_spec_keywords(e),
             )
             for e in catalog.events
@@ -351,7 +351,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         GeneratedFile(f"{root}/__init__.py", render_template("python/__init__.py.jinja", **values)),
         GeneratedFile(f"{root}/events.py", render_template("python/events.py.jinja", **values, **events_module)),
         GeneratedFile(f"{root}/_catalog.py", render_template("python/_catalog.py.jinja", **values)),
-        GeneratedFile(f"{root}/_checks.py", module_source(model.checks, header)),
+        GeneratedFile(f"{root}/_checks.py", module_source(checks, header)),
         GeneratedFile(f"{root}/testing.py", render_template("python/testing.py.jinja", **values)),
         GeneratedFile(f"{root}/py.typed", ""),
     ]
