@@ -95,6 +95,7 @@ interface Pending {
   readonly spec: EventSpec;
   readonly data: Data;
   readonly at: number; // milliseconds since the epoch, when it was emitted
+  readonly id: string | undefined; // the id the foreground sinks saw, so every sink sees one event
 }
 
 /** Settings a test harness pins, whatever the code under test passes to `configure()`. */
@@ -210,15 +211,18 @@ export class Telemetry {
     }
     this.accepted++;
     const at = Date.now();
+    let id: string | undefined;
     if (this.hasForeground) {
-      this.write(false, [makeEnvelope(spec.name, spec.schema, this.context ?? {}, copy, at)]);
+      const envelope = makeEnvelope(spec.name, spec.schema, this.context ?? {}, copy, at);
+      id = envelope.id;
+      this.write(false, [envelope]);
     }
     if (this.hasBackground) {
       if (this.pending.length >= (this.options?.queueSize ?? 10_000)) {
         this.count("queue full", 1);
         return;
       }
-      this.pending.push({ spec, data: copy, at });
+      this.pending.push({ spec, data: copy, at, id });
       if (!this.deliveryScheduled) {
         this.deliveryScheduled = true;
         queueMicrotask(() => this.deliver());
@@ -233,7 +237,7 @@ export class Telemetry {
     this.pending = [];
     const context = this.context;
     if (batch.length === 0 || context === undefined) return;
-    this.write(true, batch.map(({ spec, data, at }) => makeEnvelope(spec.name, spec.schema, context, data, at)));
+    this.write(true, batch.map(({ spec, data, at, id }) => makeEnvelope(spec.name, spec.schema, context, data, at, id)));
   }
 
   private write(background: boolean, envelopes: Envelope[]): void {

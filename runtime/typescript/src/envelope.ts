@@ -45,6 +45,13 @@ export function utcTimestamp(at: number): string {
   return lastTimestamp;
 }
 
-export function makeEnvelope(event: string, schema: string, context: Data, data: Data, at: number): Envelope {
-  return { event, schema, id: randomId(), timestamp: utcTimestamp(at), context, data };
+export function makeEnvelope(
+  event: string,
+  schema: string,
+  context: Data,
+  data: Data,
+  at: number,
+  id: string = randomId(),
+): Envelope {
+  return { event, schema, id, timestamp: utcTimestamp(at), context, data };
 }
