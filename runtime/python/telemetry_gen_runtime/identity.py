@@ -10,14 +10,15 @@ import re
 import uuid
 from pathlib import Path
 
+from .envelope import EVENT_ID_PATTERN
 from .storage import ID_FILE, read_json, write_json
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(EVENT_ID_PATTERN)  # an instance id looks like an event id: 32 hex digits
 
 
 def read_id(folder: Path) -> str | None:
     value = (read_json(folder / ID_FILE) or {}).get("user_id")
-    return value if isinstance(value, str) and _ID.match(value) else None
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
 
 
 def ensure_id(folder: Path) -> str:

@@ -1,5 +1,6 @@
 /** The browser (and Electron renderer) platform: `localStorage`, no environment, page-hide hooks. */
 
+import { isObject } from "./checks.js";
 import type { Environment } from "./consent.js";
 import type { Facts, Platform, Store } from "./platform.js";
 
@@ -21,9 +22,7 @@ class LocalStore implements Store {
     try {
       const text = globalThis.localStorage?.getItem(this.prefix + name);
       const value: unknown = text == null ? undefined : JSON.parse(text);
-      return typeof value === "object" && value !== null && !Array.isArray(value)
-        ? (value as Record<string, unknown>)
-        : undefined;
+      return isObject(value) ? value : undefined;
     } catch {
       return undefined; // storage disabled or damaged: as if never written
     }

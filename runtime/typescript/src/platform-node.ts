@@ -4,6 +4,7 @@ import { randomFillSync, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { arch, homedir, release } from "node:os";
 import { join } from "node:path";
+import { isObject } from "./checks.js";
 import type { Environment } from "./consent.js";
 import type { Facts, Platform, Store } from "./platform.js";
 
@@ -35,9 +36,7 @@ class FolderStore implements Store {
   read(name: string): Record<string, unknown> | undefined {
     try {
       const value: unknown = JSON.parse(readFileSync(join(this.location, name), "utf-8"));
-      return typeof value === "object" && value !== null && !Array.isArray(value)
-        ? (value as Record<string, unknown>)
-        : undefined;
+      return isObject(value) ? value : undefined;
     } catch {
       return undefined; // missing, unreadable or damaged: as if never written
     }
