@@ -37,9 +37,9 @@ from ..catalog.model import (
 )
 from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
-from ..targets.checkplan import CheckPlan, check_plan, field_members
+from ..targets.checkplan import CheckPlan, check_function, check_plan, field_members
 from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
-from ..targets.pychecks import check_function, module_source
+from ..targets.pychecks import module_source
 
 # Keywords of an event schema's top level that say nothing about what is valid.
 _ABOUT = frozenset({"$schema", "$id", "$comment", "title", "description", "deprecated"})

@@ -140,9 +140,6 @@ class CheckPlan:
                 visit(member.value)
         return found
 
-    def has_optional_members(self) -> bool:
-        return any(not member.required for plan in self.objects for member in plan.members)
-
     def add_object(
         self,
         owner: str,
@@ -214,6 +211,12 @@ class CheckPlan:
             owner, event, field_members(value_type.fields), f"The {field_name} object of {event}."
         )
         return ValuePlan((Test("not-object", "type", " is not an object"),), checker=checker)
+
+
+def check_function(owner: str) -> str:
+    """The name of the generated function that checks the object of `owner`, in every language: a
+    nested object's `<event>__<field>` cannot collide with another name."""
+    return f"check_{owner}"
 
 
 def field_members(fields: Iterable[Field]) -> Iterable[tuple[str, ValueType, bool]]:

@@ -13,8 +13,8 @@ so apps never import pydantic by accident.
 datamodel-code-generator writes the bodies, so they depend on its version: telemetry-gen requires
 the one version its golden tests cover, and lays them out with the generator's built-in formatter
 (called with fixed settings, never a project's) rather than black or isort, whose versions would
-change the output too. A part costs tens of milliseconds, so each is kept in the build's cache
-(see `cache.py`), outside the output: an edit of one event generates that event's model only.
+change the output too. Generating is the slow step of a build, so each part is kept in the build's
+cache (see `cache.py`), outside the output: an edit of one event generates that event's model only.
 
 The models accept exactly the events the schemas accept: strict types (no coercion of "3" or
 true), an optional field absent or valid but never null (pydantic's MISSING), `uniqueItems`
@@ -335,7 +335,8 @@ def render(catalog: Catalog, cache: ModelsCache | None = None, progress: Progres
         part = Part.from_record(cached_parts.get(key), cached_texts)
         if part is None:
             part = Part.from_code(name, _generate(document))
-        kept[key] = part.record(texts)
+        if cache is not None:
+            kept[key] = part.record(texts)
         parts.append((name, part))
         if progress is not None:
             progress(done, len(documents))

@@ -9,15 +9,10 @@ and each pattern's `$` is read as ECMA-262 reads it (`python_pattern`).
 from __future__ import annotations
 
 from ..catalog.patterns import python_pattern
-from .checkplan import CheckPlan, Constant, ObjectPlan, Test, ValuePlan
+from .checkplan import CheckPlan, Constant, ObjectPlan, Test, ValuePlan, check_function
 from .common import render_template
 
 INDENT = "    "
-
-
-def check_function(owner: str) -> str:
-    """The name of the generated function that checks the object of `owner`."""
-    return f"check_{owner}"
 
 
 def _constant(constant: Constant) -> str:

@@ -36,9 +36,9 @@ from ..catalog.model import (
     ValueType,
     python_name,
 )
-from .checkplan import check_plan
+from .checkplan import check_function, check_plan
 from .common import GeneratedFile, banner, render_template
-from .pychecks import check_function, module_source
+from .pychecks import module_source
 
 # Names an emitter's body or the `events` module uses itself; a parameter must not shadow them.
 _RESERVED = frozenset({"annotations", "Literal", "TypedDict", "Any", "dict", "str", "payload", "copied"})
@@ -315,9 +315,7 @@ def render(catalog: Catalog) -> list[GeneratedFile]:
         "generator_version": __version__,
         "context_check": check_function(checks.context),
         "app_context_check": check_function(checks.app_context),
-        "report_context_check": (
-            check_function(checks.report_context) if checks.report_context is not None else None
-        ),
+        "report_context_check": (check_function(checks.report_context) if checks.report_context is not None else None),
         "events": [
             SpecArguments(
                 spec=e.identifier.upper(),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from .checkplan import CheckPlan, Constant, ObjectPlan, Test, ValuePlan
+from .checkplan import CheckPlan, Constant, ObjectPlan, Test, ValuePlan, check_function
 from .common import render_template
 
 INDENT = "  "
@@ -20,12 +20,6 @@ INDENT = "  "
 _INHERITED = frozenset(
     {"constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toLocaleString", "toString", "valueOf"}
 )
-
-
-def check_function(owner: str) -> str:
-    """The name of the generated function that checks the object of `owner` (the Python name:
-    a nested object's `<event>__<field>` cannot collide with another name)."""
-    return f"check_{owner}"
 
 
 def _literal(value: object) -> str:

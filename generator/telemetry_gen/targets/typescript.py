@@ -29,9 +29,9 @@ from ..catalog.model import (
     StringType,
     ValueType,
 )
-from .checkplan import check_plan
+from .checkplan import check_function, check_plan
 from .common import GeneratedFile, banner, render_template
-from .tschecks import check_function, module_source
+from .tschecks import module_source
 
 FOLDER = "typescript"
 # The runtime's minor version the generated code is written for; `~` accepts its patch releases.
