@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .catalog import display_path
 from .catalog.lint import Now, expiry_reached
-from .catalog.model import Catalog, Event
+from .catalog.model import Catalog, Event, emitter_name
 from .diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
 from .targets.python import emitter_modules
 
@@ -345,7 +345,7 @@ def check_code(catalog: Catalog, paths: Iterable[Path], now: Now, *, allow_unuse
 def _unknown(use: Use, catalog: Catalog, emitter_of: dict[str, str]) -> Diagnostic:
     module, name = use.name.split(".", 1)
     renamed = next(
-        (e for e in catalog.events if e.renamed_from and replace(e, name=e.renamed_from).identifier == name),
+        (e for e in catalog.events if e.renamed_from and emitter_name(e.renamed_from) == name),
         None,
     )
     close = difflib.get_close_matches(use.name, emitter_of.values(), n=1)
