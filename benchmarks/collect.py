@@ -30,7 +30,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from .catalogs import PACKAGE, REFERENCE_ARGUMENTS, REFERENCE_EMITTER
+from .catalogs import REFERENCE_ARGUMENTS, REFERENCE_EMITTER
+from .emit import import_package
 from .stats import Figure, emit_json
 
 SENDERS = 4
@@ -40,8 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def template(package_dir: Path) -> dict[str, Any]:
     """The reference event as the generated package makes it."""
-    sys.path.insert(0, str(package_dir))
-    telemetry = __import__(PACKAGE)
+    telemetry = import_package(package_dir)
     sink = telemetry.MemorySink()
     telemetry.configure(app_version="1.0", consent="all", sinks=[sink], data_dir=tempfile.mkdtemp())
     getattr(telemetry.events, REFERENCE_EMITTER)(**REFERENCE_ARGUMENTS)
@@ -69,7 +69,7 @@ def send(url: str, batches: list[bytes], start: Any, failures: Any) -> None:
         connection.request("POST", parts.path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read()
-        if response.status != 200 or json.loads(answer).get("accepted", BATCH) == 0:
+        if response.status != 200 or json.loads(answer).get("accepted") != BATCH:
             with failures.get_lock():
                 failures.value += 1
     connection.close()
@@ -98,8 +98,6 @@ def noop_receiver() -> None:
     from telemetry_gen.collector.server import listen, make_server
     from telemetry_gen.collector.wire import Limits, batch_events, inflate, parse_json
 
-    limits = Limits()
-
     class Noop:
         limits = Limits()
 
@@ -107,9 +105,9 @@ def noop_receiver() -> None:
             if scope["type"] != "http":
                 return
             encoding = dict(scope["headers"]).get(b"content-encoding", b"").decode()
-            body = await _read_body(receive, limits)
-            document, _ = parse_json(inflate(body, encoding, limits.max_json_bytes), limits)
-            events = batch_events(document, limits.max_events)
+            body = await _read_body(receive, self.limits)
+            document, _ = parse_json(inflate(body, encoding, self.limits.max_json_bytes), self.limits)
+            events = batch_events(document, self.limits.max_events)
             await _respond(send, 200, {"accepted": len(events), "bad": 0, "duplicates": 0}, {})
 
         def count_refused(self) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from local_endpoint import unused_port
 
 MISSING = (
     "clickhouse-server is not installed: the ClickHouse store is tested against a real server. "
@@ -53,12 +54,6 @@ USERS = """<?xml version="1.0"?>
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _answers(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=5) as answer:
@@ -84,7 +79,7 @@ class ClickHouse:
         (folder / "users.xml").write_text(USERS, "utf-8")
         problem = ""
         for _ in range(ATTEMPTS if port == 0 else 1):
-            port = port or free_port()
+            port = port or unused_port()
             (folder / "config.xml").write_text(CONFIG.format(folder=folder, port=port), "utf-8")
             with (folder / "console.log").open("ab") as console:
                 process = subprocess.Popen(

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
+from local_endpoint import unused_port
 
 from conftest import REPO
 
@@ -29,13 +29,6 @@ def _blocks() -> list[tuple[str, str]]:
     start = readme.index(SECTION)
     end = readme.index("\n## ", start + len(SECTION))
     return re.findall(r"```(\w+)\n(.*?)```", readme[start:end], flags=re.S)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _script(blocks: list[tuple[str, str]], port: int) -> str:
@@ -76,7 +69,7 @@ def test_a_new_user_gets_events_to_the_collector_by_following_the_readme(tmp_pat
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "PIP_QUIET": "1",
     }
-    script = _script(blocks, _free_port())
+    script = _script(blocks, unused_port())
     result = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{script}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     report = result.stdout[result.stdout.index("collecting") :]

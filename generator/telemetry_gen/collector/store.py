@@ -125,16 +125,7 @@ def recent_ids(root: Path, count: int) -> list[str]:
     files = sorted((root / EVENTS).glob("*/*/*/part-*.jsonl"), key=lambda p: (p.stat().st_mtime_ns, p.name))
     found: list[str] = []
     for path in reversed(files):
-        ids: list[str] = []
-        with path.open("rb") as lines:
-            for line in lines:
-                try:
-                    event_id = json.loads(line).get("id")
-                except (ValueError, AttributeError, RecursionError):
-                    continue  # a line cut short by a crash: nothing to remember
-                if isinstance(event_id, str):
-                    ids.append(event_id)
-        found = ids + found
+        found = [event["id"] for event in _objects(path) if isinstance(event.get("id"), str)] + found
         if len(found) >= count:
             break
     return found[-count:]
