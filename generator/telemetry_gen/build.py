@@ -13,7 +13,7 @@ from .cache import ModelsCache
 from .catalog import load_catalog
 from .catalog.lint import run_lints, today
 from .catalog.model import Catalog
-from .diagnostics import Diagnostic, Severity, has_errors
+from .diagnostics import Diagnostic, fails
 from .targets import docs, jsonschema, models, python, typescript
 from .targets.common import GeneratedFile
 from .write import Staleness, write_tree
@@ -86,8 +86,7 @@ def check_catalog(
     if catalog is None:
         return None, diagnostics
     diagnostics = diagnostics + run_lints(catalog, today(), app_version)
-    failing = has_errors(diagnostics) or (fatal_warnings and any(d.severity is Severity.WARNING for d in diagnostics))
-    return (None if failing else catalog), diagnostics
+    return (None if fails(diagnostics, fatal_warnings=fatal_warnings) else catalog), diagnostics
 
 
 def catalog_format_file() -> GeneratedFile:

@@ -21,7 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from . import __version__
-from .diagnostics import Diagnostic, Severity, has_errors
+from .diagnostics import Diagnostic, Severity, fails, has_errors
 from .write import compare
 
 # Every command imports what it needs when it runs: the catalog pipeline, the collector and their
@@ -393,7 +393,7 @@ def code_check_command(
         raise _usage_error(f"no such file or folder: {', '.join(missing)}")
     result = check_code(catalog, sources, Now(today(), app_version), allow_unused=allow_unused)
     diagnostics = result.diagnostics
-    failed = has_errors(diagnostics) or (fatal_warnings and any(d.severity is Severity.WARNING for d in diagnostics))
+    failed = fails(diagnostics, fatal_warnings=fatal_warnings)
     if output_format is OutputFormat.JSON:
         typer.echo(_diagnostics_json(diagnostics, catalog=catalog_path.as_posix(), ok=not failed, **result.as_json()))
     else:

@@ -80,3 +80,9 @@ def sorted_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.severity is Severity.ERROR for d in diagnostics)
+
+
+def fails(diagnostics: Iterable[Diagnostic], *, fatal_warnings: bool) -> bool:
+    """Whether these diagnostics fail a command: an error, or a warning with `--fatal-warnings`."""
+    stopping = (Severity.ERROR, Severity.WARNING) if fatal_warnings else (Severity.ERROR,)
+    return any(d.severity in stopping for d in diagnostics)
