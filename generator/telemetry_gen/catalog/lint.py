@@ -35,6 +35,7 @@ from .model import (
     StringType,
     Version,
     example_problem,
+    per_catalog,
     python_name,
 )
 from .patterns import top_level_alternatives
@@ -195,16 +196,8 @@ T = TypeVar("T")
 
 
 def _walked_once(walk: Callable[[Catalog], Iterator[T]]) -> Callable[[Catalog], tuple[T, ...]]:
-    """`walk`, kept for the catalog walked last: the lints look at the same catalog one after the
-    other, and each needs the same walk of every field."""
-    last: list[tuple[Catalog, tuple[T, ...]]] = []
-
-    def walked(catalog: Catalog) -> tuple[T, ...]:
-        if not last or last[0][0] is not catalog:  # the model is frozen: the same object, the same walk
-            last[:] = [(catalog, tuple(walk(catalog)))]
-        return last[0][1]
-
-    return walked
+    """`walk`, done once per catalog: each lint needs the same walk of every field."""
+    return per_catalog(lambda catalog: tuple(walk(catalog)))
 
 
 @_walked_once

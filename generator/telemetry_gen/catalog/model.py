@@ -14,8 +14,9 @@ import enum
 import keyword
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..diagnostics import Diagnostic, Location, Severity
 from .patterns import portability_problems, python_pattern
@@ -369,6 +370,22 @@ class Catalog:
 
     def schema_id(self, event: Event) -> str:
         return f"{self.app.schema_base_url}events/{event.name}/v{event.version}.schema.json"
+
+
+T = TypeVar("T")
+
+
+def per_catalog(compute: Callable[[Catalog], T]) -> Callable[[Catalog], T]:
+    """`compute`, kept for the catalog it ran on last: the lints walk one catalog one after the
+    other, and a build's targets render one check plan."""
+    last: list[tuple[Catalog, T]] = []
+
+    def computed(catalog: Catalog) -> T:
+        if not last or last[0][0] is not catalog:  # the model is frozen: the same object, the same result
+            last[:] = [(catalog, compute(catalog))]
+        return last[0][1]
+
+    return computed
 
 
 class _ModelBuilder:

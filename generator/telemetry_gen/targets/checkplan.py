@@ -33,6 +33,7 @@ from ..catalog.model import (
     ObjectType,
     StringType,
     ValueType,
+    per_catalog,
     python_name,
 )
 
@@ -223,6 +224,7 @@ def field_members(fields: Iterable[Field]) -> Iterable[tuple[str, ValueType, boo
     return ((f.name, f.type, f.required) for f in fields)
 
 
+@per_catalog  # the python and typescript targets render the same plan
 def check_plan(catalog: Catalog) -> CheckPlan:
     """The plan of every checker of the catalog: the contexts', then each event's."""
     plan = CheckPlan()
