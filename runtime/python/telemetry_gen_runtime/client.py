@@ -42,7 +42,7 @@ from .identity import ensure_id
 from .reports import Report
 from .routing import Router, Tally
 from .sinks import ConsoleSink, Session, Sink
-from .spec import AppInfo, EventSpec
+from .spec import AppInfo, Check, EventSpec
 
 ViolationHook = Callable[[EventValidationError], None]
 
@@ -309,21 +309,9 @@ class Telemetry:
             session_id=self._session_id,
             app_context=settings.app_context,
         )
-        problems = self.app.check_context(context)
-        if problems:
-            error = ConfigurationError("context rejected: " + "; ".join(map(str, problems)))
-            self._problem("configuration", error, settings.strict)
+        if not self._context_accepted(self.app.check_context, context, settings.strict):
             return "off"
-        session = Session(
-            app=self.app,
-            app_version=settings.app_version,
-            environment=settings.environment,
-            level=level,
-            instance_id=instance_id,
-            session_id=self._session_id,
-            data_dir=self.data_dir,
-            count_dropped=self._tally.count_undelivered,
-        )
+        session = self._new_session(settings, level, instance_id)
         self._router = Router(
             self._sinks(settings),
             session,
@@ -475,13 +463,28 @@ class Telemetry:
             app_context=settings.app_context,
         )
         check = self.app.check_report_context
-        problems = check(context) if check is not None else []
+        return context if check is None or self._context_accepted(check, context, self.strict) else None
+
+    def _context_accepted(self, check: Check, context: dict[str, Any], strict: bool) -> bool:
+        """Whether `check` accepts the context; if not, the problem is raised in strict mode, else counted."""
+        problems = check(context)
         if problems:
             self._problem(
-                "configuration", ConfigurationError("context rejected: " + "; ".join(map(str, problems))), self.strict
+                "configuration", ConfigurationError("context rejected: " + "; ".join(map(str, problems))), strict
             )
-            return None
-        return context
+        return not problems
+
+    def _new_session(self, settings: _Settings, level: Level, instance_id: str) -> Session:
+        return Session(
+            app=self.app,
+            app_version=settings.app_version,
+            environment=settings.environment,
+            level=level,
+            instance_id=instance_id,
+            session_id=self._session_id,
+            data_dir=self.data_dir,
+            count_dropped=self._tally.count_undelivered,
+        )
 
     def _send_report(self, envelope: dict[str, Any]) -> bool:
         """Hand a report to every sink, within `flush_timeout` in all; True when one sent it."""
@@ -506,16 +509,7 @@ class Telemetry:
             settings, router = self._settings, self._router
             if settings is None:
                 return False
-            session = self._session or Session(
-                app=self.app,
-                app_version=settings.app_version,
-                environment=settings.environment,
-                level="errors",
-                instance_id=uuid.uuid4().hex,
-                session_id=self._session_id,
-                data_dir=self.data_dir,
-                count_dropped=self._tally.count_undelivered,
-            )
+            session = self._session or self._new_session(settings, "errors", uuid.uuid4().hex)
             sinks = router.sinks if router is not None else self._sinks(settings)
         sent = False
         for sink in sinks:  # outside the lock: sending may wait up to the sink's flush bound
@@ -569,16 +563,12 @@ class Telemetry:
         try:
             violations = spec.check_data(data)
         except Exception as exc:  # telemetry never breaks the host app
-            self._internal_error(spec, exc)
+            self._tally.internal_error(spec.name, exc)
             return False
         if violations:
             self._violation(EventValidationError(spec.name, violations))
             return False
         return True
-
-    def _internal_error(self, spec: EventSpec, exc: Exception) -> None:
-        self._count(f"{spec.name}: internal error", 1)
-        self._log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
 
     def _violation(self, error: EventValidationError) -> None:
         if self.strict:

@@ -44,6 +44,11 @@ class Tally:
         self.count(reason, events)
         self.log_once(f"dropped:{reason}", "telemetry dropped %d event(s): %s", events, reason)
 
+    def internal_error(self, event: str, exc: Exception) -> None:
+        """Count an event lost to a failure of telemetry's own (never raised into the app), and log it once."""
+        self.count(f"{event}: internal error", 1)
+        self.log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", event, exc)
+
     def log_once(self, kind: str, message: str, *args: object) -> None:
         if kind not in self._logged_kinds:
             self._logged_kinds.add(kind)
@@ -111,8 +116,7 @@ class Router:
         try:
             envelope = make_envelope(spec, self.context, data, at)
         except Exception as exc:
-            self.tally.count(f"{spec.name}: internal error", 1)
-            self.tally.log_once(f"internal:{type(exc).__name__}", "telemetry failed on %s: %r", spec.name, exc)
+            self.tally.internal_error(spec.name, exc)
             return
         for sink in self._sync_sinks:
             try:
