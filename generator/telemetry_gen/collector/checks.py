@@ -38,7 +38,7 @@ from ..catalog.model import (
 from ..catalog.patterns import python_pattern
 from ..diagnostics import Location
 from ..targets.checkplan import CheckPlan, check_function, check_plan, field_members
-from ..targets.jsonschema import DRAFT, EVENT_ID, TIMESTAMP
+from ..targets.jsonschema import DRAFT, envelope_properties
 from ..targets.pychecks import module_source
 
 # Keywords of an event schema's top level that say nothing about what is valid.
@@ -195,13 +195,7 @@ def schema_checks(document: Mapping[str, Any]) -> EventChecks:
     if unknown:
         raise UnreadSchema(f"`{unknown[0]}` is not a keyword telemetry-gen writes")
     properties = document.get("properties")
-    envelope = {
-        "event": {"const": document["title"]},
-        "schema": {"const": document["$id"]},
-        "id": EVENT_ID,
-        "timestamp": TIMESTAMP,
-        "context": {"$ref": "#/$defs/context"},
-    }
+    envelope = envelope_properties(document["title"], document["$id"])
     if (
         document.get("$schema") != DRAFT
         or document.get("type") != "object"

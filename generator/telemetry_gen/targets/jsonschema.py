@@ -104,6 +104,18 @@ def context_schema(catalog: Catalog, *, report: bool = False) -> dict[str, Any]:
     }
 
 
+def envelope_properties(name: str, schema_id: str) -> dict[str, Any]:
+    """The schemas of an event's envelope keys, but its data: what the collector expects of an
+    earlier build's event schema too."""
+    return {
+        "event": {"const": name},
+        "schema": {"const": schema_id},
+        "id": EVENT_ID,
+        "timestamp": TIMESTAMP,
+        "context": {"$ref": "#/$defs/context"},
+    }
+
+
 def event_schema(catalog: Catalog, event: Event) -> dict[str, Any]:
     schema_id = catalog.schema_id(event)
     schema: dict[str, Any] = {
@@ -115,14 +127,7 @@ def event_schema(catalog: Catalog, event: Event) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "required": list(ENVELOPE_KEYS),
-        "properties": {
-            "event": {"const": event.name},
-            "schema": {"const": schema_id},
-            "id": EVENT_ID,
-            "timestamp": TIMESTAMP,
-            "context": {"$ref": "#/$defs/context"},
-            "data": object_schema(event.fields),
-        },
+        "properties": {**envelope_properties(event.name, schema_id), "data": object_schema(event.fields)},
         "$defs": {"context": context_schema(catalog, report=event.category is Category.FEEDBACK)},
         "x-trigger": event.trigger,
         "x-category": event.category.value,
