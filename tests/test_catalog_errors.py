@@ -626,8 +626,14 @@ def test_non_scalar_key_message_shows_the_key_as_written(tmp_path: Path) -> None
 
 
 def test_yaml_syntax_message_reads_in_order(tmp_path: Path) -> None:
+    diagnostic = _only("yaml-unclosed-quote.yaml", "CF001", tmp_path)
+    assert "while parsing a block mapping, did not find expected key" in diagnostic.message
+
+
+def test_a_second_document_is_named_as_such(tmp_path: Path) -> None:
     diagnostic = _only("yaml-two-documents.yaml", "CF001", tmp_path)
-    assert "expected a single document in the stream, but found another document" in diagnostic.message
+    assert "second YAML document" in diagnostic.message
+    assert diagnostic.hint is not None and "---" in diagnostic.hint
 
 
 def test_quoted_catalog_format_hint_says_to_unquote(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """The YAML loader: what odd YAML turns into, and where its problems are reported.
 
-`load_yaml` composes with libyaml where PyYAML has it and with PyYAML's pure-Python composer
-otherwise; every test runs with each composer this PyYAML has, so both give the same reports.
+`load_yaml` parses with libyaml where PyYAML has it and with PyYAML's pure-Python parser
+otherwise; every test runs with each parser this PyYAML has, so both give the same reports.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from telemetry_gen.catalog import parse_catalog, source
 from telemetry_gen.catalog.source import MAX_DEPTH, load_yaml
 from telemetry_gen.diagnostics import Location
 
-COMPOSERS = [yaml.SafeLoader, *([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])]
+PARSERS = [yaml.SafeLoader, *([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])]
 
 
-@pytest.fixture(autouse=True, params=COMPOSERS, ids=lambda composer: composer.__name__)
-def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(source, "COMPOSER", request.param)
+@pytest.fixture(autouse=True, params=PARSERS, ids=lambda parser: parser.__name__)
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(source, "PARSER", request.param)
     yield
 
 
@@ -55,12 +55,23 @@ def loaded(text: str) -> object:
         ("a:\n\t- x\n", [("CF001", 2, 1)]),
         ("a: b\n---\nc: d\n", [("CF001", 2, 1)]),
         ("a: [1, 2\n", [("CF001", 1, 4)]),
+        ("a: &x 1\nb: &x 2\n", [("CF001", 2, 4)]),
+        ("a: *y\nb: &y 1\n", [("CF001", 1, 4)]),
+        ("a: &a {b: 1, b: 2}\nc: *a\n", [("CF002", 1, 14), ("CF002", 1, 14)]),
     ],
 )
 def test_what_the_catalog_cannot_hold_is_reported_where_it_stands(
     text: str, expected: list[tuple[str, int, int]]
 ) -> None:
     assert reported(text) == expected
+
+
+def test_an_alias_reads_as_its_anchor_written_out_where_the_anchor_stands() -> None:
+    result, diagnostics = load_yaml("a: &v {b: [1, x]}\nc: [*v]\n", "events.yaml")
+    assert result is not None and not diagnostics
+    assert result.data == {"a": {"b": [1, "x"]}, "c": [{"b": [1, "x"]}]}
+    assert result.source_map.value(("c", 0, "b", 1)) == result.source_map.value(("a", "b", 1))
+    assert result.source_map.value(("c", 0, "b", 1)) == Location("events.yaml", 1, 15)
 
 
 def test_an_alias_bomb_is_refused_before_it_expands() -> None:
