@@ -25,6 +25,7 @@ from ..diagnostics import Diagnostic, Location, Severity, sorted_diagnostics
 from .model import (
     ArrayType,
     Catalog,
+    ContextField,
     EnumType,
     Event,
     Field,
@@ -790,6 +791,14 @@ def _name_style(name: str) -> str | None:
     return "snake_case" if "_" in name else None
 
 
+def _field_of(item: ContextField | FieldRef) -> ContextField | Field:
+    return item.field if isinstance(item, FieldRef) else item
+
+
+def _where(item: ContextField | FieldRef) -> str:
+    return str(item) if isinstance(item, FieldRef) else f"context field {item.name!r}"
+
+
 @_lint(
     "LN023",
     "mixed-name-styles",
@@ -799,22 +808,19 @@ def _name_style(name: str) -> str | None:
 def _mixed_name_styles(catalog: Catalog, now: Now) -> Iterator[Finding]:
     # Context fields first: they are in every event. Each finding is a field in the style fewer
     # fields use (on a tie, the style other than the first field's).
-    named: list[tuple[Event | None, str, Location, str]] = [
-        (None, c.name, c.location, f"context field {c.name!r}") for c in catalog.context
-    ]
-    named += [(ref.event, ref.field.name, ref.field.location, str(ref)) for ref in _fields(catalog)]
-    styled = [(item, style) for item in named if (style := _name_style(item[1]))]
+    named: list[ContextField | FieldRef] = [*catalog.context, *_fields(catalog)]
+    styled = [(item, style) for item in named if (style := _name_style(_field_of(item).name))]
     counts = Counter(style for _, style in styled)
     if len(counts) < 2:
         return
     common = max(counts, key=lambda style: (counts[style], style == styled[0][1]))
-    example = next(item[3] for item, style in styled if style == common)
-    for (event, _, location, where), style in styled:
+    example = _where(next(item for item, style in styled if style == common))
+    for item, style in styled:
         if style != common:
             yield Finding(
-                event,
-                location,
-                f"{where} is {style}, but {counts[common]} fields of this catalog are {common} (e.g. {example})",
+                item.event if isinstance(item, FieldRef) else None,
+                _field_of(item).location,
+                f"{_where(item)} is {style}, but {counts[common]} fields of this catalog are {common} (e.g. {example})",
                 f"write every field name in the style the backend expects ({common} here): the name is the "
                 "key on the wire, so renaming a released field is a breaking change",
             )
