@@ -48,6 +48,7 @@ from telemetry_gen.catalog.model import (
 )
 from telemetry_gen.catalog.patterns import python_pattern
 from telemetry_gen.targets import models as models_target
+from telemetry_gen.targets.common import GeneratedFile
 from telemetry_gen.targets.python import camel
 from telemetry_gen.write import write_tree
 
@@ -108,24 +109,11 @@ def dump(model: pydantic.BaseModel) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
-def counting_generate(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The class name of every event whose model datamodel-code-generator writes (it still runs)."""
-    calls: list[str] = []
-    real: Callable[[dict[str, Any]], str] = models_target._generate
-
-    def generate(document: dict[str, Any]) -> str:
-        calls.append(document["title"])
-        return real(document)
-
-    monkeypatch.setattr(models_target, "_generate", generate)
-    return calls
-
-
-def forbid_generate(monkeypatch: pytest.MonkeyPatch) -> None:
-    def generate(document: dict[str, Any]) -> str:
-        raise AssertionError("datamodel-code-generator ran although the models input did not change")
-
-    monkeypatch.setattr(models_target, "_generate", generate)
+def build_models(catalog: Catalog, cache: ModelsCache | None) -> tuple[GeneratedFile, tuple[str, ...]]:
+    """The models file built with `cache`, and the parts datamodel-code-generator wrote for it."""
+    build = models_target.ModelsBuild(catalog, cache, None)
+    (file,) = build.files()
+    return file, build.generated
 
 
 # ---------------------------------------------------------------------------------------- fixtures
@@ -574,10 +562,9 @@ def test_emitter_package_never_imports_pydantic(fresh: Path) -> None:
 def test_unchanged_catalog_takes_the_models_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
     example = load(EXAMPLE)
-    (first,) = models_target.render(example, cache)
-    forbid_generate(monkeypatch)
-    (again,) = models_target.render(example, cache)
-    assert again == first
+    first, _ = build_models(example, cache)
+    again, generated = build_models(example, cache)
+    assert again == first and generated == ()
 
 
 def test_changes_outside_the_models_input_keep_the_cached_models(
@@ -592,9 +579,8 @@ def test_changes_outside_the_models_input_keep_the_cached_models(
     changed = text.replace(anchor, anchor + "  - Screen contents and clipboard data.\n")
     catalog, diagnostics = parse_catalog(changed, "events.yaml")
     assert catalog is not None, diagnostics
-    forbid_generate(monkeypatch)
-    (after,) = models_target.render(catalog, cache)
-    assert after == before
+    after, generated = build_models(catalog, cache)
+    assert after == before and generated == ()
 
 
 def test_an_edited_event_regenerates_only_its_own_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -615,10 +601,10 @@ def test_an_edited_event_regenerates_only_its_own_model(tmp_path: Path, monkeypa
     code, output = run_cli("build", str(catalog_path))
     assert code == 0, output
     catalog_path.write_text(text.replace(anchor, added + anchor), "utf-8")
-    calls = counting_generate(monkeypatch)
+    _, generated = build_models(load(catalog_path), ModelsCache.beside(catalog_path, tmp_path / "generated"))
+    assert generated == ("AppExited",)
     code, output = run_cli("build", str(catalog_path))
     assert code == 0, output
-    assert calls == ["AppExited"]
     module = import_models(tmp_path / "generated" / MODELS, "changed_models")
     try:
         assert "restart_count" in module.AppExitedData.model_fields
@@ -651,16 +637,16 @@ def test_a_warm_cache_builds_the_same_files_as_a_cold_one(tmp_path: Path, monkey
         "      exit_reason:\n",
     )
     catalog_path.write_text(edited, "utf-8")
-    calls = counting_generate(monkeypatch)
+    _, generated = build_models(load(catalog_path), ModelsCache.beside(catalog_path, warm))
+    assert generated == ("AppExited",)
     code, output = run_cli("build", str(catalog_path), "--out", str(warm))
     assert code == 0, output
-    assert calls == ["AppExited"]
     code, output = run_cli("build", str(catalog_path), "--out", str(cold), "--no-cache")
     assert code == 0, output
-    assert calls[1:] == ["Context", *(camel(e.identifier) for e in load(catalog_path).events)]
     assert file_tree(warm) == file_tree(cold)
     (entry,) = (tmp_path / ".telemetry-gen-cache").glob("models-*.json")
-    assert len(json.loads(entry.read_text("utf-8"))["parts"]) == len(calls) - 1, "only the last build's parts"
+    parts = 1 + len(load(catalog_path).events)  # the context's and each event's
+    assert len(json.loads(entry.read_text("utf-8"))["parts"]) == parts, "only the last build's parts"
     assert "WalletReceiveShown" not in (warm / MODELS).read_text("utf-8")
 
 
@@ -716,13 +702,12 @@ def test_new_toolkit_version_misses_the_cache(tmp_path: Path, monkeypatch: pytes
     cache = ModelsCache.beside(tmp_path / "events.yaml", tmp_path / "generated")
     example = load(EXAMPLE)
     parts = 1 + len(example.events)  # the context's model and each event's
-    calls = counting_generate(monkeypatch)
-    (first,) = models_target.render(example, cache)
-    models_target.render(example, cache)
-    assert len(calls) == parts
+    first, generated = build_models(example, cache)
+    assert len(generated) == parts
+    assert build_models(example, cache)[1] == ()
     monkeypatch.setattr(models_target, "__version__", "99.0.0")
-    (again,) = models_target.render(example, cache)
-    assert len(calls) == 2 * parts and again == first
+    again, generated = build_models(example, cache)
+    assert len(generated) == parts and again == first
 
 
 def test_damaged_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -733,12 +718,11 @@ def test_damaged_cache_entry_is_ignored(tmp_path: Path, monkeypatch: pytest.Monk
     damaged = next(key for key, model in record["parts"].items() if "class AppExited(" in model["body"])
     record["parts"][damaged]["body"] = 3
     cache.entry.write_text(json.dumps(record), "utf-8")
-    calls = counting_generate(monkeypatch)
-    (again,) = models_target.render(example, cache)
-    assert calls == ["AppExited"] and again == first
+    again, generated = build_models(example, cache)
+    assert generated == ("AppExited",) and again == first
     cache.entry.write_text('{"models": {"', "utf-8")
-    (again,) = models_target.render(example, cache)
-    assert len(calls) == 2 + len(example.events) and again == first
+    again, generated = build_models(example, cache)
+    assert len(generated) == 1 + len(example.events) and again == first
 
 
 def test_hand_edited_models_are_reported_by_check(fresh: Path, tmp_path: Path) -> None:

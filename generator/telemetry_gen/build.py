@@ -103,12 +103,14 @@ def render_all(
 ) -> list[GeneratedFile]:
     """The files of `outputs`, and the catalog format's schema, which every build writes; the
     consumer models come from `models_cache` when it holds them, and tell `progress` how far they are."""
+    # The models' parts to generate are made in other processes meanwhile.
+    models_build = models.ModelsBuild(catalog, models_cache, progress) if "models" in outputs else None
     files = [catalog_format_file()]
     for name, render in TARGETS.items():
         if name in outputs:
             files += render(catalog)
-    if "models" in outputs:
-        files += models.render(catalog, models_cache, progress)
+    if models_build is not None:
+        files += models_build.files()
     return sorted(files, key=lambda f: f.path)
 
 

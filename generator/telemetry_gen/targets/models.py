@@ -15,6 +15,7 @@ the one version its golden tests cover, and lays them out with the generator's b
 (called with fixed settings, never a project's) rather than black or isort, whose versions would
 change the output too. Generating is the slow step of a build, so each part is kept in the build's
 cache (see `cache.py`), outside the output: an edit of one event generates that event's model only.
+The parts to generate are made in other processes while the build renders its other outputs.
 
 The models accept exactly the events the schemas accept: strict types (no coercion of "3" or
 true), an optional field absent or valid but never null (pydantic's MISSING), `uniqueItems`
@@ -25,12 +26,16 @@ checked by the generator's runtime validators, and integers typed `JsonInteger`,
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 import tokenize
 import warnings
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +55,9 @@ REPORT_CONTEXT = "ReportContext"  # the context of a report the user sends: no i
 HELPER_CLASS = "_JsonSchemaRuntimeValidationBase"
 # Told how many parts of the models are ready, of how many.
 Progress = Callable[[int, int], None]
+# At most this many processes generate parts at once: each holds datamodel-code-generator and
+# pydantic in memory.
+MAX_GENERATORS = 4
 
 
 def models_path(catalog: Catalog) -> str:
@@ -320,27 +328,62 @@ def _check_class_names(catalog: Catalog) -> None:
                 raise ValueError(f"{other} and event {event.name!r} both need the model class {name}: rename one")
 
 
+@functools.cache
+def _generators() -> ProcessPoolExecutor:
+    """The processes that generate parts, made at the first part to generate and kept for the later
+    builds of this process. They start from a fork server where the platform has one: forking a
+    process that runs threads (an app, a test runner) is unsafe."""
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=min(os.cpu_count() or 1, MAX_GENERATORS), mp_context=multiprocessing.get_context(method)
+    )
+
+
+def _generate_part(name: str, document: dict[str, Any]) -> Part:
+    return Part.from_code(name, _generate(document))
+
+
+class ModelsBuild:
+    """The models file of a catalog, started: each part comes from `cache` or is being generated in
+    another process (`generated` names those) until `files` collects them."""
+
+    def __init__(self, catalog: Catalog, cache: ModelsCache | None, progress: Progress | None) -> None:
+        _check_class_names(catalog)
+        self._catalog = catalog
+        self._cache = cache
+        self._progress = progress
+        documents = part_documents(catalog)
+        recipe = recipe_key() if cache is not None else ""
+        cached = cache.load() if cache is not None else {}
+        cached_parts, cached_texts = cached.get("parts", {}), cached.get("texts", {})
+        self._cached_keys = cached_parts.keys()
+        self._keys = [cache_key(recipe, name, document) if cache is not None else "" for name, document in documents]
+        self._names = [name for name, _ in documents]
+        self._parts: list[Part | Future[Part]] = []
+        for key, (name, document) in zip(self._keys, documents, strict=True):
+            part = Part.from_record(cached_parts.get(key), cached_texts)
+            self._parts.append(part if part is not None else _generators().submit(_generate_part, name, document))
+        self.generated = tuple(
+            name for name, part in zip(self._names, self._parts, strict=True) if isinstance(part, Future)
+        )
+
+    def files(self) -> list[GeneratedFile]:
+        """The models file, once every part is ready; the cache then keeps exactly this build's parts."""
+        pending = [part for part in self._parts if isinstance(part, Future)]
+        ready = len(self._parts) - len(pending)
+        for done, _ in enumerate(as_completed(pending), ready + 1):
+            if self._progress is not None:
+                self._progress(done, len(self._parts))
+        parts = [part.result() if isinstance(part, Future) else part for part in self._parts]
+        if self._cache is not None:
+            texts: dict[str, str] = {}
+            kept = {key: part.record(texts) for key, part in zip(self._keys, parts, strict=True)}
+            if kept.keys() != self._cached_keys:
+                self._cache.store({"parts": kept, "texts": texts})
+        body = _assemble(self._catalog, list(zip(self._names, parts, strict=True)))
+        return [GeneratedFile(models_path(self._catalog), f"# {banner(self._catalog)}\n{body}", written_by=TOOL)]
+
+
 def render(catalog: Catalog, cache: ModelsCache | None = None, progress: Progress | None = None) -> list[GeneratedFile]:
     """The models file, each part generated or taken from `cache`; `progress` hears of each part."""
-    _check_class_names(catalog)
-    documents = part_documents(catalog)
-    recipe = recipe_key() if cache is not None else ""
-    cached = cache.load() if cache is not None else {}
-    cached_parts, cached_texts = cached.get("parts", {}), cached.get("texts", {})
-    parts: list[tuple[str, Part]] = []
-    kept: dict[str, Any] = {}
-    texts: dict[str, str] = {}
-    for done, (name, document) in enumerate(documents, 1):
-        key = cache_key(recipe, name, document) if cache is not None else ""
-        part = Part.from_record(cached_parts.get(key), cached_texts)
-        if part is None:
-            part = Part.from_code(name, _generate(document))
-        if cache is not None:
-            kept[key] = part.record(texts)
-        parts.append((name, part))
-        if progress is not None:
-            progress(done, len(documents))
-    if cache is not None and kept.keys() != cached_parts.keys():
-        cache.store({"parts": kept, "texts": texts})
-    body = _assemble(catalog, parts)
-    return [GeneratedFile(models_path(catalog), f"# {banner(catalog)}\n{body}", written_by=TOOL)]
+    return ModelsBuild(catalog, cache, progress).files()
