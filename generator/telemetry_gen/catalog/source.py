@@ -221,13 +221,11 @@ class _Aliases:
             self._anchored[name] = [event]
 
     def _record(self, event: yaml.Event) -> None:
-        change = (
-            1
-            if isinstance(event, yaml.CollectionStartEvent)
-            else -1
-            if isinstance(event, yaml.CollectionEndEvent)
-            else 0
-        )
+        change = 0
+        if isinstance(event, yaml.CollectionStartEvent):
+            change = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            change = -1
         for name, (events, depth) in list(self._recording.items()):
             events.append(event)
             depth[0] += change
