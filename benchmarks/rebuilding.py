@@ -2,8 +2,9 @@
 
 Every figure is a whole `telemetry-gen build` process (start-up included) on the same synthetic
 catalog, in the same output folder, with the models cache beside the catalog; each is given as
-wall-clock time and as the CPU time the process used (user + system), which other load on a
-shared machine changes much less:
+wall-clock time and as the CPU time the build process used (user + system), which other load on
+a shared machine changes much less; the processes that generate consumer models beside it start
+from a fork server, not from the build process, so their time is not part of that figure:
 
 - cold: no cache, so every consumer model is generated;
 - one-event edit: the description of one event changes (a different event each repeat), and the
