@@ -321,6 +321,8 @@ HOSTILE = {
     "events not a list": http_case(400, gz({"events": {"a": 1}}), JSON_GZIP),
     "too many events": http_case(413, gz({"events": [{}] * 1001}), JSON_GZIP),
     "body too large": http_case(413, b"x" * (1024 * 1024 + 1), JSON_GZIP),
+    # Answered while most of it is still on its way; the sender still reads the answer.
+    "body far too large": http_case(413, b"x" * (64 * 1024 * 1024), JSON_GZIP),
     "text/plain": http_case(415, gz({"events": []}), {"Content-Type": "text/plain", "Content-Encoding": "gzip"}),
     "no content type": http_case(415, gz({"events": []}), {"Content-Encoding": "gzip"}),
     "form": http_case(415, b"events=1", {"Content-Type": "application/x-www-form-urlencoded"}),
