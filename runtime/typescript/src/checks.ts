@@ -45,9 +45,22 @@ export function shorterThan(text: string, limit: number): boolean {
   return text.length < limit || (text.length < 2 * limit && codePoints(text) < limit);
 }
 
-/** Whether a list of JSON scalars repeats an item (objects are reported by the item checks). */
+// Up to this many items, a list is compared pair by pair: at most 120 comparisons, and no allocation.
+const PAIRWISE_LIMIT = 16;
+
+/** Whether a list of JSON scalars repeats an item, as a Set compares them (NaN repeats NaN; objects
+ * are reported by the item checks). A short list, the usual one, is compared pair by pair, which
+ * allocates nothing; a longer one goes through a Set, so the test stays linear. */
 export function hasDuplicates(values: readonly unknown[]): boolean {
-  return new Set(values).size !== values.length;
+  if (values.length > PAIRWISE_LIMIT) return new Set(values).size !== values.length;
+  for (let index = 1; index < values.length; index++) {
+    const value = values[index];
+    for (let earlier = 0; earlier < index; earlier++) {
+      const other = values[earlier];
+      if (value === other || (value !== value && other !== other)) return true;
+    }
+  }
+  return false;
 }
 
 /** One violation per key the schema does not declare, in sorted order. */
