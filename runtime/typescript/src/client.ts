@@ -174,7 +174,7 @@ export class Telemetry {
     const violations: Violation[] = [];
     let copy: Data;
     try {
-      copy = spec.check(data ?? {}, violations);
+      copy = spec.check(data ?? {}, violations); // an untyped call without an object is checked as an empty one
     } catch (error) {
       this.count(`${spec.name}: internal error`, 1); // telemetry never breaks the host app
       return;
