@@ -104,7 +104,11 @@ import { readFileSync } from "node:fs";
 const checks = await import(process.argv[2]);
 const names = JSON.parse(process.argv[3]);
 const corpus = JSON.parse(readFileSync(process.argv[4], "utf-8"));
-const results = corpus.map((c) => checks[names[c.event]](c.data).map((v) => [v.field, v.code]));
+const results = corpus.map((c) => {
+  const found = [];
+  checks[names[c.event]](c.data, found);
+  return found.map((v) => [v.field, v.code]);
+});
 process.stdout.write(JSON.stringify(results));
 """
 
@@ -133,6 +137,38 @@ def test_python_and_typescript_validators_give_jsonschemas_verdict_on_the_shared
         assert (not in_python) == case["valid"], f"Python disagrees with jsonschema on {shown}: {in_python}"
         assert (not in_typescript) == case["valid"], f"TypeScript disagrees with jsonschema on {shown}: {in_typescript}"
         assert sorted(in_python) == sorted(in_typescript), f"the violations differ on {shown}"
+
+
+COPY = """
+import { configure, events, flush, MemorySink } from "all-types-telemetry";
+const sink = new MemorySink();
+sink.background = true; // handed over after the emitting code has run
+configure({ appVersion: "3.2.0", sinks: [sink], consent: "all", strict: true, dataDir: process.argv[2] });
+const details = { kind: "a", ok: true, items: [1], names: ["x"], skipped: undefined };
+const data = { details, count: 1, [Symbol("local")]: 1 };
+events.shapesNested(data);
+details.kind = "b";
+details.items.push(2);
+details.names[0] = "y";
+data.count = 3;
+data.added = true;
+await flush();
+const [sent] = sink.events.map((envelope) => envelope.data);
+process.stdout.write(JSON.stringify({ sent, symbols: Object.getOwnPropertySymbols(sent).length }));
+"""
+
+
+def test_what_is_sent_is_what_the_generated_check_read_not_the_apps_later_changes(tmp_path: Path) -> None:
+    out = tmp_path / "generated"
+    build_text(CATALOG.read_text("utf-8"), out)
+    package = compile_package(out / "typescript")
+    app = tmp_path / "app"
+    (app / "node_modules").mkdir(parents=True)
+    (app / "node_modules" / "all-types-telemetry").symlink_to(package, target_is_directory=True)
+    (app / "copy.mjs").write_text(COPY, "utf-8")
+    output = json.loads(run(["node", "copy.mjs", str(tmp_path / "user-data")], app))
+    sent = {"details": {"kind": "a", "ok": True, "names": ["x"], "items": [1]}, "count": 1}
+    assert output == {"sent": sent, "symbols": 0}
 
 
 SEND = """

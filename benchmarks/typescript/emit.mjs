@@ -1,6 +1,7 @@
 // What emitting the reference event costs on the caller's thread, in Node: the generated emitter
-// (copy the app's object, validate it with the generated check, queue it; the envelope is made
-// once the emitting code yields, which a synchronous loop never does), against @segment/analytics-node's track() and posthog-node's capture(), which do not
+// (the generated check validates the app's object and copies it as it reads it; the envelope is
+// made and queued, and gets its id once the emitting code yields, which a synchronous loop never
+// does), against @segment/analytics-node's track() and posthog-node's capture(), which do not
 // validate. All three are configured to send to 127.0.0.1 on a closed port with batches and
 // intervals larger than the loop, so each call does its caller-side work and nothing is sent during
 // it. Repeats are interleaved, so a slow moment of a shared machine hits every loop alike.

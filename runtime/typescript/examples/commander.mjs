@@ -15,7 +15,7 @@ const telemetry = new Telemetry({
   envPrefix: "EXAMPLE_CLI",
   catalogVersion: "1.0",
   context: [],
-  checkContext: () => [],
+  checkContext: (context) => ({ ...context }), // an empty context: nothing to reject
 });
 telemetry.configure({ appVersion: "1.0.0", dataDir: process.env.EXAMPLE_CLI_DATA_DIR });
 

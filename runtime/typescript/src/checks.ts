@@ -45,21 +45,25 @@ export function shorterThan(text: string, limit: number): boolean {
   return text.length < limit || (text.length < 2 * limit && codePoints(text) < limit);
 }
 
-/** Whether a list of JSON scalars repeats an item (objects are reported by the item checks). */
+// Up to this many items, a list is compared pair by pair: at most 120 comparisons, and no allocation.
+const PAIRWISE_LIMIT = 16;
+
+/** Whether a list of JSON scalars repeats an item, as a Set compares them (NaN repeats NaN; objects
+ * are reported by the item checks). A short list, the usual one, is compared pair by pair, which
+ * allocates nothing; a longer one goes through a Set, so the test stays linear. */
 export function hasDuplicates(values: readonly unknown[]): boolean {
-  return new Set(values).size !== values.length;
-}
-
-/** One violation per key of `data` that the schema does not declare, in sorted order. */
-export function unexpectedFields(event: string, path: string, data: Data, allowed: ReadonlySet<string>): Violation[] {
-  return Object.keys(data)
-    .filter((key) => !allowed.has(key))
-    .sort()
-    .map((key) => ({ event, field: path + key, code: "additionalProperties", message: "unexpected field" }));
-}
-
-/** Whether `data` has a key `allowed` lacks (the cheap test before `unexpectedFields`). */
-export function hasUnexpected(data: Data, allowed: ReadonlySet<string>): boolean {
-  for (const key in data) if (!allowed.has(key)) return true;
+  if (values.length > PAIRWISE_LIMIT) return new Set(values).size !== values.length;
+  for (let index = 1; index < values.length; index++) {
+    const value = values[index];
+    for (let earlier = 0; earlier < index; earlier++) {
+      const other = values[earlier];
+      if (value === other || (value !== value && other !== other)) return true;
+    }
+  }
   return false;
+}
+
+/** One violation per key the schema does not declare, in sorted order. */
+export function unexpectedFields(event: string, path: string, keys: readonly string[]): Violation[] {
+  return [...keys].sort().map((key) => ({ event, field: path + key, code: "additionalProperties", message: "unexpected field" }));
 }

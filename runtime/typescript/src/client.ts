@@ -18,8 +18,9 @@ import type { Store } from "./platform.js";
 import type { Session, Sink } from "./sinks.js";
 import { ConsoleSink } from "./sinks.js";
 
-/** A generated check: the violations of one object, each field's path after `path`; empty when valid. */
-export type Check = (data: Data, path?: string) => Violation[];
+/** A generated check: adds the violations of one object to `found`, each field's path after
+ * `path`, and returns the copy of what it read, which is the data to send when none were found. */
+export type Check = (data: Data, found: Violation[], path?: string) => Data;
 
 export interface ContextSpec {
   readonly name: string;
@@ -90,37 +91,11 @@ export class Status {
   }
 }
 
-/** A checked event on its way to the background sinks. */
-interface Pending {
-  readonly spec: EventSpec;
-  readonly data: Data;
-  readonly at: number; // milliseconds since the epoch, when it was emitted
-  readonly id: string | undefined; // the id the foreground sinks saw, so every sink sees one event
-}
-
 /** Settings a test harness pins, whatever the code under test passes to `configure()`. */
 export interface Override {
   readonly sinks: readonly Sink[];
   readonly store: Store;
   readonly consent: Level;
-}
-
-/** A copy of the event's data without undefined values or symbol keys, lists and nested objects
- * copied one level, so what is checked is what is sent (a valid value nests no deeper). The spread
- * makes an object of the data's own shape in one step; the loop then fixes up what it shares (`for in` also sees what an app adds to Object.prototype). */
-function copied(data: Data): Data {
-  const copy: Data = { ...data };
-  for (const key in copy) {
-    const value = copy[key];
-    if (typeof value !== "object") {
-      if (value === undefined) delete copy[key];
-    } else if (value !== null && Object.hasOwn(copy, key)) {
-      copy[key] = Array.isArray(value) ? value.slice() : copied(value as Data);
-    }
-  }
-  const symbols = Object.getOwnPropertySymbols(copy);
-  for (let index = 0; index < symbols.length; index++) delete copy[symbols[index] as unknown as string];
-  return copy;
 }
 
 export class Telemetry {
@@ -135,9 +110,9 @@ export class Telemetry {
   private sinks: readonly Sink[] = [];
   private hasForeground = false; // a sink written as each event is emitted
   private hasBackground = false; // a sink written in batches, after the emitting code has run
-  // Checked events waiting for the background sinks: their envelopes are made, and handed over,
-  // in a microtask after the emitting code has run, so an emit costs its caller no more than the check.
-  private pending: Pending[] = [];
+  // Checked events waiting for the background sinks: they get their ids, and are handed over, in a
+  // microtask after the emitting code has run, so an emit costs its caller little more than the check.
+  private pending: Envelope[] = [];
   private deliveryScheduled = false;
   private context: Data | undefined;
   private instanceId: string | undefined;
@@ -196,11 +171,10 @@ export class Telemetry {
   /** Check and deliver one event; the generated emitters call this. Never throws, unless strict. */
   emit(spec: EventSpec, data: Data): void {
     if (!(spec.category === "errors" ? this.gate.errors : this.gate.usage)) return;
+    const violations: Violation[] = [];
     let copy: Data;
-    let violations: Violation[];
     try {
-      copy = copied(data);
-      violations = spec.check(copy);
+      copy = spec.check(data ?? {}, violations); // an untyped call without an object is checked as an empty one
     } catch (error) {
       this.count(`${spec.name}: internal error`, 1); // telemetry never breaks the host app
       return;
@@ -210,19 +184,16 @@ export class Telemetry {
       return;
     }
     this.accepted++;
-    const at = Date.now();
-    let id: string | undefined;
-    if (this.hasForeground) {
-      const envelope = makeEnvelope(spec.name, spec.schema, this.context ?? {}, copy, at);
-      id = envelope.id;
-      this.write(false, [envelope]);
-    }
+    // One envelope per event, for every sink; a background sink's gets its id when handed over.
+    const id = this.hasForeground ? randomId() : "";
+    const envelope = makeEnvelope(spec.name, spec.schema, this.context ?? {}, copy, Date.now(), id);
+    if (this.hasForeground) this.write(false, [envelope]);
     if (this.hasBackground) {
       if (this.pending.length >= (this.options?.queueSize ?? 10_000)) {
         this.count("queue full", 1);
         return;
       }
-      this.pending.push({ spec, data: copy, at, id });
+      this.pending.push(envelope);
       if (!this.deliveryScheduled) {
         this.deliveryScheduled = true;
         queueMicrotask(() => this.deliver());
@@ -230,14 +201,14 @@ export class Telemetry {
     }
   }
 
-  /** Hand the pending events to the background sinks, as envelopes. */
+  /** Hand the pending events to the background sinks. */
   private deliver(): void {
     this.deliveryScheduled = false;
     const batch = this.pending;
+    if (batch.length === 0) return;
     this.pending = [];
-    const context = this.context;
-    if (batch.length === 0 || context === undefined) return;
-    this.write(true, batch.map(({ spec, data, at, id }) => makeEnvelope(spec.name, spec.schema, context, data, at, id)));
+    for (const envelope of batch) if (envelope.id === "") envelope.id = randomId();
+    this.write(true, batch);
   }
 
   private write(background: boolean, envelopes: Envelope[]): void {
@@ -327,7 +298,8 @@ export class Telemetry {
       return "off";
     }
     const context = this.contextValues(options, instanceId as string);
-    const problems = this.app.checkContext(context);
+    const problems: Violation[] = [];
+    this.app.checkContext(context, problems);
     if (problems.length > 0) {
       this.problem(new ConfigurationError("context rejected: " + problems.map(describeViolation).join("; ")));
       return "off";

@@ -2,7 +2,7 @@
 
 export { Telemetry, Status, DECISION_FILE, ID_FILE } from "./client.js";
 export type { AppInfo, Check, ContextSpec, EventSpec, Options, Override } from "./client.js";
-export { hasDuplicates, hasUnexpected, isObject, longerThan, shorterThan, shown, unexpectedFields } from "./checks.js";
+export { hasDuplicates, isObject, longerThan, shorterThan, shown, unexpectedFields } from "./checks.js";
 export type { Data } from "./checks.js";
 export { LEVELS, levelFromEnvironment, parseLevel } from "./consent.js";
 export type { Level } from "./consent.js";

@@ -18,7 +18,7 @@ test("nothing is stored or sent before the user opts in", async () => {
   await withEnvironment(QUIET, () => {
     const dataDir = join(temporaryFolder(), "data");
     const { client, sink } = configured(dataDir);
-    STARTED.check({ command: "run" });
+    STARTED.check({ command: "run" }, []);
     client.emit(STARTED, { command: "run" });
     assert.deepEqual(sink.events, []);
     assert.equal(existsSync(dataDir), false);

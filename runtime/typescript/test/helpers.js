@@ -3,15 +3,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export function checkContext(data, path = "") {
-  const found = [];
+// Checks as the generated ones: violations go to `found`, and what was read is returned as the copy to send.
+export function checkContext(data, found, path = "") {
   if (typeof data.app_version !== "string" || !/^[0-9][0-9a-z.+-]*$/.test(data.app_version)) {
     found.push({ event: "context", field: `${path}app_version`, code: "pattern", message: "bad version" });
   }
   if (!/^[0-9a-f]{32}$/.test(data.instance_id)) {
     found.push({ event: "context", field: `${path}instance_id`, code: "pattern", message: "bad id" });
   }
-  return found;
+  return { ...data };
 }
 
 export const app = {
@@ -31,12 +31,12 @@ export const STARTED = {
   name: "app/started",
   schema: "https://telemetry.invalid/demo-app/events/app/started/v1.schema.json",
   category: "usage",
-  check(data, path = "") {
-    const found = [];
-    if (typeof data.command !== "string") {
+  check(data, found, path = "") {
+    const command = data.command;
+    if (typeof command !== "string") {
       found.push({ event: "app/started", field: `${path}command`, code: "type", message: "is not a string" });
     }
-    return found;
+    return { command };
   },
 };
 
