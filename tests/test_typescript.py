@@ -171,6 +171,38 @@ def test_what_is_sent_is_what_the_generated_check_read_not_the_apps_later_change
     assert output == {"sent": sent, "symbols": 0}
 
 
+UNDECLARED = """
+import { configure, events, EventValidationError, status } from "all-types-telemetry";
+const data = { details: { kind: "a", ok: true, items: [1], names: ["x"] }, count: 1 };
+for (let index = 0; index < 200000; index++) data[`extra${index}`] = index;
+const settings = { appVersion: "3.2.0", sinks: [], consent: "all", dataDir: process.argv[2] };
+configure({ ...settings, strict: true });
+let thrown = "";
+try {
+  events.shapesNested(data);
+} catch (error) {
+  thrown = error instanceof EventValidationError ? "EventValidationError" : String(error);
+}
+configure({ ...settings, strict: false });
+events.shapesNested(data);
+process.stdout.write(JSON.stringify({ thrown, dropped: status().dropped }));
+"""
+
+
+def test_an_event_with_more_undeclared_fields_than_a_call_takes_arguments_is_refused_not_crashed_on(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "generated"
+    build_text(CATALOG.read_text("utf-8"), out)
+    package = compile_package(out / "typescript")
+    app = tmp_path / "app"
+    (app / "node_modules").mkdir(parents=True)
+    (app / "node_modules" / "all-types-telemetry").symlink_to(package, target_is_directory=True)
+    (app / "undeclared.mjs").write_text(UNDECLARED, "utf-8")
+    output = json.loads(run(["node", "undeclared.mjs", str(tmp_path / "user-data")], app))
+    assert output == {"thrown": "EventValidationError", "dropped": {"shapes/nested: undeclared field": 1}}
+
+
 SEND = """
 import { configure, enable, events, flush, HttpSink, status } from "vigilant-trader-telemetry";
 const [endpoint, dataDir] = process.argv.slice(2);

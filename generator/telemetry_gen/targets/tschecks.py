@@ -103,7 +103,7 @@ def _body(plan: ObjectPlan) -> str:
         *loop,
         "}",
         "if (unexpected !== undefined) {",
-        f"{INDENT}found.push(...unexpectedFields({event}, path, unexpected));",
+        f"{INDENT}unexpectedFields(found, {event}, path, unexpected);",
         "}",
     ]
     for member in plan.members:

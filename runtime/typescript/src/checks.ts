@@ -63,7 +63,8 @@ export function hasDuplicates(values: readonly unknown[]): boolean {
   return false;
 }
 
-/** One violation per key the schema does not declare, in sorted order. */
-export function unexpectedFields(event: string, path: string, keys: readonly string[]): Violation[] {
-  return [...keys].sort().map((key) => ({ event, field: path + key, code: "additionalProperties", message: "unexpected field" }));
+/** Adds to `found` one violation per key the schema does not declare, in sorted order. */
+export function unexpectedFields(found: Violation[], event: string, path: string, keys: string[]): void {
+  // One push per key: an object may have more keys than a call takes arguments.
+  for (const key of keys.sort()) found.push({ event, field: path + key, code: "additionalProperties", message: "unexpected field" });
 }

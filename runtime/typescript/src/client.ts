@@ -355,7 +355,7 @@ export class Telemetry {
 
   private violation(event: string, violations: Violation[]): void {
     if (this.strict) throw new EventValidationError(event, violations);
-    for (const violation of violations) this.count(`${violation.event}.${violation.field}: invalid`, 1);
+    for (const reason of new Set(violations.map(droppedAs))) this.count(reason, 1);
     const hook = this.options?.onViolation;
     if (hook === undefined) return; // an error, with its stack trace, is made only for a hook
     try {
@@ -373,4 +373,12 @@ export class Telemetry {
   private count(reason: string, events: number): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + events;
   }
+}
+
+/** The tally's reason for a violation: its field, or for undeclared fields, which the app names
+ * freely, one reason per event, so the tally never grows with the app's keys. */
+function droppedAs(violation: Violation): string {
+  return violation.code === "additionalProperties"
+    ? `${violation.event}: undeclared field`
+    : `${violation.event}.${violation.field}: invalid`;
 }

@@ -134,7 +134,8 @@ export class HttpSink implements Sink {
   write(events: readonly Envelope[]): void {
     const room = this.queueSize - this.queue.length;
     if (events.length > room) this.count("queue full", events.length - Math.max(0, room));
-    this.queue.push(...events.slice(0, Math.max(0, room)));
+    // One push per event: a spread of a large write would pass more arguments than a call takes.
+    for (const event of events.slice(0, Math.max(0, room))) this.queue.push(event);
     if (this.queue.length >= this.batchSize) this.kick();
     else this.cancelTimer ??= platform.later(() => this.kick(), this.batchIntervalMs);
   }

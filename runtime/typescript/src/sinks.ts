@@ -33,7 +33,7 @@ export class MemorySink implements Sink {
   readonly events: Envelope[] = [];
 
   write(events: readonly Envelope[]): void {
-    this.events.push(...events);
+    for (const event of events) this.events.push(event);
   }
 
   names(): string[] {

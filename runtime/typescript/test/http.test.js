@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { HttpSink, Telemetry, queryString, retryAfterMs } from "telemetry-gen-runtime";
+import { HttpSink, MemorySink, Telemetry, queryString, retryAfterMs } from "telemetry-gen-runtime";
 import { STARTED, app, temporaryFolder, withEnvironment } from "./helpers.js";
 
 const QUIET = { DO_NOT_TRACK: undefined, DEMO_APP_TELEMETRY: undefined, DEMO_APP_TELEMETRY_DEBUG: undefined };
@@ -127,4 +127,17 @@ test("the GET form carries one event in the query string", async () => {
 
 test("an endpoint that is not http or https is refused at once", () => {
   assert.throws(() => new HttpSink("file:///etc/passwd"), TypeError);
+});
+
+test("a sink takes a write of more events than a function call has arguments", () => {
+  const envelopes = new Array(200_000).fill({ event: "app/started" });
+  const memory = new MemorySink();
+  assert.doesNotThrow(() => memory.write(envelopes));
+  assert.equal(memory.events.length, envelopes.length);
+  const http = new HttpSink("http://127.0.0.1:9/v1/events", { queueSize: 300_000, batchIntervalMs: 60_000 });
+  try {
+    assert.doesNotThrow(() => http.write(envelopes));
+  } finally {
+    http.stop(true);
+  }
 });
