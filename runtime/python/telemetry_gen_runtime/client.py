@@ -33,7 +33,7 @@ from .consent import (
     switched_on,
 )
 from .context import context_values
-from .delivery import Pending
+from .delivery import Intake, Pending
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
@@ -114,8 +114,8 @@ class Telemetry:
         self._source = "not configured"  # as `_decision` says until configure()
         self._session: Session | None = None
         self._router: Router | None = None  # while telemetry is on
-        # Where `emit` hands the events it checked: the router's `put` while telemetry is on.
-        self.put: Callable[[Pending], None] = _nowhere
+        # Where `emit` puts the events it checked: the router's intake while telemetry is on.
+        self._intake: Intake = _NOWHERE
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         self._opt_out_record = next((spec for spec in app.events if spec.category == "opt-out"), None)
@@ -321,7 +321,7 @@ class Telemetry:
             batch_size=settings.batch_size,
             batch_interval=settings.batch_interval,
         )
-        self._session, self.put = session, self._router.put
+        self._session, self._intake = session, self._router.intake
         if not self._exit_hook_registered:
             atexit.register(self._at_exit)
             self._exit_hook_registered = True
@@ -341,7 +341,7 @@ class Telemetry:
         if router is None:
             return
         self.gate.set("off")
-        self._session, self._router, self.put = None, None, _nowhere
+        self._session, self._router, self._intake = None, None, _NOWHERE
         flush_timeout = self._settings.flush_timeout if self._settings is not None else None
         router.stop(forget=forget, flush_timeout=flush_timeout)
 
@@ -553,7 +553,7 @@ class Telemetry:
     def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
         """Check and deliver one event; the emitters call this once the gate is open."""
         if self._checked(spec, data):
-            self.put((spec, data, time.time(), None))
+            self._intake.put((spec, data, time.time(), None))
 
     def _checked(self, spec: EventSpec, data: dict[str, Any]) -> bool:
         """Whether the event may be sent: not expired, and valid (else it is counted, or raised in strict mode)."""
@@ -596,5 +596,11 @@ class Telemetry:
         self._tally.log_once(kind, message, *args)
 
 
-def _nowhere(event: Pending) -> None:
+class _Nowhere:
     """Where checked events go while telemetry is off (consent was withdrawn on their way)."""
+
+    def put(self, event: Pending) -> None:
+        pass
+
+
+_NOWHERE = _Nowhere()
