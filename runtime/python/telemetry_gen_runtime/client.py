@@ -238,9 +238,9 @@ class Telemetry:
         router, spec, settings = self._router, self._opt_out_record, self._settings
         if router is None or spec is None or settings is None or switched_on(os.environ, "DO_NOT_TRACK"):
             return
-        data = dict(spec.fixed_data or {})
-        if self._checked(spec, data):
-            router.send_alone((spec, data, time.time(), None), settings.flush_timeout)
+        router.drop_queued()  # the record goes alone: the user no longer wants the rest sent
+        self.emit(spec, dict(spec.fixed_data or {}))
+        router.flush(settings.flush_timeout)
 
     def status(self) -> Status:
         with self._lock:
@@ -436,11 +436,11 @@ class Telemetry:
         """A report the user chose to send (a feedback event), checked and ready; the generated
         `feedback` module calls this. Whatever the consent level: below `all` its context has
         neither the instance id nor the session id, and nothing is stored."""
+        kept = _Kept()
+        self.emit(spec, data, kept)
         envelope = None
-        if self._checked(spec, data):
-            context = self._report_context()
-            if context is not None:
-                envelope = make_envelope(spec, context, data, time.time())
+        if kept.event is not None and (context := self._report_context()) is not None:
+            envelope = make_envelope(spec, context, data, kept.event[2])
         return Report(spec.name, envelope, self._send_report)
 
     def _report_context(self) -> dict[str, Any] | None:
@@ -550,25 +550,23 @@ class Telemetry:
 
     # -- the emit path -------------------------------------------------------------------
 
-    def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
-        """Check and deliver one event; the emitters call this once the gate is open."""
-        if self._checked(spec, data):
-            self._intake.put((spec, data, time.time(), None))
-
-    def _checked(self, spec: EventSpec, data: dict[str, Any]) -> bool:
-        """Whether the event may be sent: not expired, and valid (else it is counted, or raised in strict mode)."""
+    def emit(self, spec: EventSpec, data: dict[str, Any], intake: Intake | None = None) -> None:
+        """The one way in for an event: from its emitter (once the gate is open), as the opt-out
+        record, or as a report. An expired event is counted and dropped, an invalid one is
+        reported (raised in strict mode); a valid one goes, with the time, to `intake` (by
+        default the router's)."""
         if spec.name in self._expired:  # an expired event's emitter is a no-op, whatever it is given
             self._count(f"{spec.name}: expired", 1)
-            return False
+            return
         try:
             violations = spec.check_data(data)
         except Exception as exc:  # telemetry never breaks the host app
             self._tally.internal_error(spec.name, exc)
-            return False
+            return
         if violations:
             self._violation(EventValidationError(spec.name, violations))
-            return False
-        return True
+            return
+        (intake or self._intake).put((spec, data, time.time(), None))
 
     def _violation(self, error: EventValidationError) -> None:
         if self.strict:
@@ -604,3 +602,12 @@ class _Nowhere:
 
 
 _NOWHERE = _Nowhere()
+
+
+class _Kept:
+    """Keeps the one event it is given: a report, which is sent only if the user chooses."""
+
+    event: Pending | None = None
+
+    def put(self, event: Pending) -> None:
+        self.event = event

@@ -151,13 +151,9 @@ class Router:
                 self.tally.log_once(f"flush:{type(sink).__name__}", "telemetry sink %s failed to flush: %r", sink, exc)
         return done
 
-    def send_alone(self, event: Pending, timeout: float) -> bool:
-        """Drop what is queued, then deliver `event` and wait until the sinks have tried to send
-        it, at most `timeout` seconds; True if they have."""
+    def drop_queued(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.clear()
-        self.intake.put(event)
-        return self.flush(timeout)
 
     def stop(self, *, forget: bool, flush_timeout: float | None) -> None:
         """Flush first (within `flush_timeout`, unless forgetting, and count what is left), then
