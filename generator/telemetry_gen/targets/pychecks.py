@@ -33,7 +33,8 @@ def _condition(test: Test, var: str) -> str:
         "no-match": f"{test.constant}.search({var}) is None",
         "not-in-enum": f"not (isinstance({var}, str) and {var} in {test.constant})",
         "not-integer": f"not ({whole} or (isinstance({var}, float) and {var}.is_integer()))",
-        "not-finite-number": f"not ({whole} or (isinstance({var}, float) and isfinite({var})))",
+        # A number is most often a float: its test comes first.
+        "not-finite-number": f"not ((isinstance({var}, float) and isfinite({var})) or {whole})",
         "below": f"{var} < {test.bound!r}",
         "above": f"{var} > {test.bound!r}",
         "not-boolean": f"not isinstance({var}, bool)",

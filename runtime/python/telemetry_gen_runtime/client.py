@@ -33,7 +33,7 @@ from .consent import (
     switched_on,
 )
 from .context import context_values
-from .delivery import Pending
+from .delivery import Intake, Pending
 from .envelope import make_envelope
 from .errors import ConfigurationError, EventValidationError
 from .expiry import expired_events
@@ -114,8 +114,8 @@ class Telemetry:
         self._source = "not configured"  # as `_decision` says until configure()
         self._session: Session | None = None
         self._router: Router | None = None  # while telemetry is on
-        # Where `emit` hands the events it checked: the router's `put` while telemetry is on.
-        self.put: Callable[[Pending], None] = _nowhere
+        # Where `emit` puts the events it checked: the router's intake while telemetry is on.
+        self._intake: Intake = _NOWHERE
         self._exit_hook_registered = False
         self._expired: frozenset[str] = frozenset()  # events past their expiry; worked out by configure()
         self._opt_out_record = next((spec for spec in app.events if spec.category == "opt-out"), None)
@@ -238,9 +238,9 @@ class Telemetry:
         router, spec, settings = self._router, self._opt_out_record, self._settings
         if router is None or spec is None or settings is None or switched_on(os.environ, "DO_NOT_TRACK"):
             return
-        data = dict(spec.fixed_data or {})
-        if self._checked(spec, data):
-            router.send_alone((spec, data, time.time(), None), settings.flush_timeout)
+        router.drop_queued()  # the record goes alone: the user no longer wants the rest sent
+        self.emit(spec, dict(spec.fixed_data or {}))
+        router.flush(settings.flush_timeout)
 
     def status(self) -> Status:
         with self._lock:
@@ -321,7 +321,7 @@ class Telemetry:
             batch_size=settings.batch_size,
             batch_interval=settings.batch_interval,
         )
-        self._session, self.put = session, self._router.put
+        self._session, self._intake = session, self._router.intake
         if not self._exit_hook_registered:
             atexit.register(self._at_exit)
             self._exit_hook_registered = True
@@ -341,7 +341,7 @@ class Telemetry:
         if router is None:
             return
         self.gate.set("off")
-        self._session, self._router, self.put = None, None, _nowhere
+        self._session, self._router, self._intake = None, None, _NOWHERE
         flush_timeout = self._settings.flush_timeout if self._settings is not None else None
         router.stop(forget=forget, flush_timeout=flush_timeout)
 
@@ -436,11 +436,11 @@ class Telemetry:
         """A report the user chose to send (a feedback event), checked and ready; the generated
         `feedback` module calls this. Whatever the consent level: below `all` its context has
         neither the instance id nor the session id, and nothing is stored."""
+        kept = _Kept()
+        self.emit(spec, data, kept)
         envelope = None
-        if self._checked(spec, data):
-            context = self._report_context()
-            if context is not None:
-                envelope = make_envelope(spec, context, data, time.time())
+        if kept.event is not None and (context := self._report_context()) is not None:
+            envelope = make_envelope(spec, context, data, kept.event[2])
         return Report(spec.name, envelope, self._send_report)
 
     def _report_context(self) -> dict[str, Any] | None:
@@ -550,25 +550,23 @@ class Telemetry:
 
     # -- the emit path -------------------------------------------------------------------
 
-    def emit(self, spec: EventSpec, data: dict[str, Any]) -> None:
-        """Check and deliver one event; the emitters call this once the gate is open."""
-        if self._checked(spec, data):
-            self.put((spec, data, time.time(), None))
-
-    def _checked(self, spec: EventSpec, data: dict[str, Any]) -> bool:
-        """Whether the event may be sent: not expired, and valid (else it is counted, or raised in strict mode)."""
+    def emit(self, spec: EventSpec, data: dict[str, Any], intake: Intake | None = None) -> None:
+        """The one way in for an event: from its emitter (once the gate is open), as the opt-out
+        record, or as a report. An expired event is counted and dropped, an invalid one is
+        reported (raised in strict mode); a valid one goes, with the time, to `intake` (by
+        default the router's)."""
         if spec.name in self._expired:  # an expired event's emitter is a no-op, whatever it is given
             self._count(f"{spec.name}: expired", 1)
-            return False
+            return
         try:
             violations = spec.check_data(data)
         except Exception as exc:  # telemetry never breaks the host app
             self._tally.internal_error(spec.name, exc)
-            return False
+            return
         if violations:
             self._violation(EventValidationError(spec.name, violations))
-            return False
-        return True
+            return
+        (intake or self._intake).put((spec, data, time.time(), None))
 
     def _violation(self, error: EventValidationError) -> None:
         if self.strict:
@@ -596,5 +594,20 @@ class Telemetry:
         self._tally.log_once(kind, message, *args)
 
 
-def _nowhere(event: Pending) -> None:
+class _Nowhere:
     """Where checked events go while telemetry is off (consent was withdrawn on their way)."""
+
+    def put(self, event: Pending) -> None:
+        pass
+
+
+_NOWHERE = _Nowhere()
+
+
+class _Kept:
+    """Keeps the one event it is given: a report, which is sent only if the user chooses."""
+
+    event: Pending | None = None
+
+    def put(self, event: Pending) -> None:
+        self.event = event

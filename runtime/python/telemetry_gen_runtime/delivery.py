@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .envelope import make_envelope
 from .sinks import DropCounter, Sink
@@ -25,6 +25,13 @@ from .spec import EventSpec
 # the epoch), and its id when sinks on the caller's thread already wrote it under one (else None:
 # the thread draws it). The thread makes the envelope with the session's context.
 Pending = tuple[EventSpec, dict[str, Any], float, str | None]
+
+
+class Intake(Protocol):
+    """Where the client puts each event it checked: an object whose method is called, not a
+    stored bound method, as that is the cheaper call on the app's thread."""
+
+    def put(self, event: Pending) -> None: ...
 
 
 class Dispatcher:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .delivery import Dispatcher, Pending
+from .delivery import Dispatcher, Intake, Pending
 from .envelope import make_envelope
 from .sinks import Session, Sink
 
@@ -107,9 +107,11 @@ class Router:
             if background
             else None
         )
-        self.put = self._dispatcher.put if self._dispatcher is not None and not self._sync_sinks else self._deliver_now
+        # Where the client puts each checked event: the queue itself while every sink writes in the
+        # background, else this router, which writes to the others first.
+        self.intake: Intake = self._dispatcher if self._dispatcher is not None and not self._sync_sinks else self
 
-    def _deliver_now(self, event: Pending) -> None:
+    def put(self, event: Pending) -> None:
         """Write the event's envelope to the sinks that write on the caller's thread, and queue the
         event for the others under the same id."""
         spec, data, at, _ = event
@@ -149,13 +151,9 @@ class Router:
                 self.tally.log_once(f"flush:{type(sink).__name__}", "telemetry sink %s failed to flush: %r", sink, exc)
         return done
 
-    def send_alone(self, event: Pending, timeout: float) -> bool:
-        """Drop what is queued, then deliver `event` and wait until the sinks have tried to send
-        it, at most `timeout` seconds; True if they have."""
+    def drop_queued(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.clear()
-        self.put(event)
-        return self.flush(timeout)
 
     def stop(self, *, forget: bool, flush_timeout: float | None) -> None:
         """Flush first (within `flush_timeout`, unless forgetting, and count what is left), then
