@@ -174,6 +174,15 @@ def test_invalid_event_raises_in_strict_mode_and_is_dropped_in_production(packag
     assert package.status().dropped == {"app/exited.uptime_seconds: invalid": 1}
 
 
+def test_undeclared_keys_are_tallied_once_per_event_whatever_their_names(package: ModuleType, tmp_path: Path) -> None:
+    """An object argument is the app's dict: its undeclared keys must not grow the tally."""
+    package.configure(app_version="3.2.0", sinks=[package.MemorySink()], data_dir=tmp_path, consent="all")
+    for run in range(3):
+        options = {"replace_by_fee": True, **{f"key_{run}_{index}": index for index in range(1000)}}
+        package.events.transaction_created(asset="btc", fee_level="low", network="mainnet", options=options)
+    assert package.status().dropped == {"transaction/created: undeclared field": 3}
+
+
 def test_a_failing_sink_never_reaches_the_host_app(package: ModuleType, tmp_path: Path) -> None:
     class Broken(package.Sink):  # type: ignore[name-defined,misc]
         background = False

@@ -35,7 +35,7 @@ from .consent import (
 from .context import context_values
 from .delivery import Intake, Pending
 from .envelope import make_envelope
-from .errors import ConfigurationError, EventValidationError
+from .errors import ConfigurationError, EventValidationError, Violation
 from .expiry import expired_events
 from .forks import reset_after_fork
 from .identity import ensure_id
@@ -571,8 +571,8 @@ class Telemetry:
     def _violation(self, error: EventValidationError) -> None:
         if self.strict:
             raise error
-        for violation in error.violations:
-            self._count(f"{violation.event}.{violation.field}: invalid", 1)
+        for reason in dict.fromkeys(map(_dropped_as, error.violations)):
+            self._count(reason, 1)
         self._log_once(f"invalid:{error.event}", "telemetry dropped an invalid event: %s", error)
         settings = self._settings
         if settings is not None and settings.on_violation is not None:
@@ -592,6 +592,14 @@ class Telemetry:
 
     def _log_once(self, kind: str, message: str, *args: object) -> None:
         self._tally.log_once(kind, message, *args)
+
+
+def _dropped_as(violation: Violation) -> str:
+    """The tally's reason for a violation: its field, or for undeclared fields, which the app names
+    freely, one reason per event, so the tally never grows with the app's keys."""
+    if violation.code == "additionalProperties":
+        return f"{violation.event}: undeclared field"
+    return f"{violation.event}.{violation.field}: invalid"
 
 
 class _Nowhere:
