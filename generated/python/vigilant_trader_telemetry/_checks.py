@@ -270,7 +270,7 @@ def check_app_exited(data: dict[str, Any], path: str = "") -> list[Violation]:
     value = data.get('uptime_seconds', MISSING)
     if value is MISSING:
         found.append(Violation('app/exited', f"{path}uptime_seconds", 'required', 'required field is missing'))
-    elif not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+    elif not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
         found.append(Violation('app/exited', f"{path}uptime_seconds", 'type', repr(value) + ' is not a finite number'))
     elif value < 0:
         found.append(Violation('app/exited', f"{path}uptime_seconds", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -348,7 +348,7 @@ def check_command_evaluate_completed(data: dict[str, Any], path: str = "") -> li
             found.append(Violation('command/evaluate-completed', f"{path}data_points", 'maximum', repr(value) + ' is greater than the maximum of 100000000'))
     value = data.get('duration_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('command/evaluate-completed', f"{path}duration_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('command/evaluate-completed', f"{path}duration_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -433,7 +433,7 @@ def check_command_test_drive_completed(data: dict[str, Any], path: str = "") -> 
                 found.append(Violation('command/test-drive-completed', f"{path}checks_run[{index}]", 'enum', repr(item) + " is not one of ['config-parse', 'exchange-connect', 'exchange-auth', 'price-fetch', 'notification', 'device-connect', 'tor-connect']"))
     value = data.get('duration_seconds', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('command/test-drive-completed', f"{path}duration_seconds", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('command/test-drive-completed', f"{path}duration_seconds", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -459,7 +459,7 @@ def check_command_trigger_fired(data: dict[str, Any], path: str = "") -> list[Vi
         found.append(Violation('command/trigger-fired', f"{path}dry_run", 'type', repr(value) + ' is not a boolean'))
     value = data.get('order_latency_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('command/trigger-fired', f"{path}order_latency_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('command/trigger-fired', f"{path}order_latency_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -494,7 +494,7 @@ def check_command_watch_session_ended(data: dict[str, Any], path: str = "") -> l
     value = data.get('duration_seconds', MISSING)
     if value is MISSING:
         found.append(Violation('command/watch-session-ended', f"{path}duration_seconds", 'required', 'required field is missing'))
-    elif not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+    elif not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
         found.append(Violation('command/watch-session-ended', f"{path}duration_seconds", 'type', repr(value) + ' is not a finite number'))
     elif value < 0:
         found.append(Violation('command/watch-session-ended', f"{path}duration_seconds", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -659,7 +659,7 @@ def check_device_firmware_update_finished(data: dict[str, Any], path: str = "") 
         found.append(Violation('device/firmware-update-finished', f"{path}device_model", 'enum', repr(value) + " is not one of ['trezor-one', 'trezor-model-t', 'trezor-safe-3', 'trezor-safe-5', 'ledger-nano-s-plus', 'ledger-nano-x', 'other']"))
     value = data.get('duration_seconds', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('device/firmware-update-finished', f"{path}duration_seconds", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('device/firmware-update-finished', f"{path}duration_seconds", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -714,7 +714,7 @@ def check_device_setup_completed(data: dict[str, Any], path: str = "") -> list[V
         found.append(Violation('device/setup-completed', f"{path}device_model", 'enum', repr(value) + " is not one of ['trezor-one', 'trezor-model-t', 'trezor-safe-3', 'trezor-safe-5', 'ledger-nano-s-plus', 'ledger-nano-x', 'other']"))
     value = data.get('duration_seconds', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('device/setup-completed', f"{path}duration_seconds", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('device/setup-completed', f"{path}duration_seconds", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -967,7 +967,7 @@ def check_perf_command_timing__phases(data: dict[str, Any], path: str = "") -> l
         found += unexpected_fields('perf/command-timing', path, data, PERF_COMMAND_TIMING__PHASES_FIELDS)
     value = data.get('config_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('perf/command-timing', f"{path}config_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('perf/command-timing', f"{path}config_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -975,7 +975,7 @@ def check_perf_command_timing__phases(data: dict[str, Any], path: str = "") -> l
             found.append(Violation('perf/command-timing', f"{path}config_ms", 'maximum', repr(value) + ' is greater than the maximum of 600000'))
     value = data.get('device_connect_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('perf/command-timing', f"{path}device_connect_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('perf/command-timing', f"{path}device_connect_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -983,7 +983,7 @@ def check_perf_command_timing__phases(data: dict[str, Any], path: str = "") -> l
             found.append(Violation('perf/command-timing', f"{path}device_connect_ms", 'maximum', repr(value) + ' is greater than the maximum of 600000'))
     value = data.get('exchange_connect_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('perf/command-timing', f"{path}exchange_connect_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('perf/command-timing', f"{path}exchange_connect_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -991,7 +991,7 @@ def check_perf_command_timing__phases(data: dict[str, Any], path: str = "") -> l
             found.append(Violation('perf/command-timing', f"{path}exchange_connect_ms", 'maximum', repr(value) + ' is greater than the maximum of 600000'))
     value = data.get('import_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('perf/command-timing', f"{path}import_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('perf/command-timing', f"{path}import_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -1027,7 +1027,7 @@ def check_perf_command_timing(data: dict[str, Any], path: str = "") -> list[Viol
     value = data.get('total_ms', MISSING)
     if value is MISSING:
         found.append(Violation('perf/command-timing', f"{path}total_ms", 'required', 'required field is missing'))
-    elif not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+    elif not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
         found.append(Violation('perf/command-timing', f"{path}total_ms", 'type', repr(value) + ' is not a finite number'))
     elif value < 0:
         found.append(Violation('perf/command-timing', f"{path}total_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -1057,7 +1057,7 @@ def check_perf_price_fetch_latency(data: dict[str, Any], path: str = "") -> list
         found.append(Violation('perf/price-fetch-latency', f"{path}latency_samples_ms", 'maxItems', repr(value) + ' has more than 20 items'))
     else:
         for index, item in enumerate(value):
-            if not ((isinstance(item, int) and not isinstance(item, bool)) or (isinstance(item, float) and isfinite(item))):
+            if not ((isinstance(item, float) and isfinite(item)) or (isinstance(item, int) and not isinstance(item, bool))):
                 found.append(Violation('perf/price-fetch-latency', f"{path}latency_samples_ms[{index}]", 'type', repr(item) + ' is not a finite number'))
             elif item < 0:
                 found.append(Violation('perf/price-fetch-latency', f"{path}latency_samples_ms[{index}]", 'minimum', repr(item) + ' is less than the minimum of 0'))
@@ -1269,7 +1269,7 @@ def check_transaction_signing_finished(data: dict[str, Any], path: str = "") -> 
         found.append(Violation('transaction/signing-finished', f"{path}asset", 'enum', repr(value) + " is not one of ['btc', 'eth', 'ltc', 'doge', 'ada', 'sol', 'xmr', 'other']"))
     value = data.get('confirm_seconds', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('transaction/signing-finished', f"{path}confirm_seconds", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('transaction/signing-finished', f"{path}confirm_seconds", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -1327,7 +1327,7 @@ def check_update_checked(data: dict[str, Any], path: str = "") -> list[Violation
             found.append(Violation('update/checked', f"{path}channel", 'enum', repr(value) + " is not one of ['stable', 'beta']"))
     value = data.get('check_ms', MISSING)
     if value is not MISSING:
-        if not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+        if not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
             found.append(Violation('update/checked', f"{path}check_ms", 'type', repr(value) + ' is not a finite number'))
         elif value < 0:
             found.append(Violation('update/checked', f"{path}check_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
@@ -1388,7 +1388,7 @@ def check_wallet_discovery_completed(data: dict[str, Any], path: str = "") -> li
     value = data.get('duration_ms', MISSING)
     if value is MISSING:
         found.append(Violation('wallet/discovery-completed', f"{path}duration_ms", 'required', 'required field is missing'))
-    elif not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+    elif not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
         found.append(Violation('wallet/discovery-completed', f"{path}duration_ms", 'type', repr(value) + ' is not a finite number'))
     elif value < 0:
         found.append(Violation('wallet/discovery-completed', f"{path}duration_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))

@@ -124,7 +124,7 @@ def check_cli_command_run(data: dict[str, Any], path: str = "") -> list[Violatio
     value = data.get('duration_ms', MISSING)
     if value is MISSING:
         found.append(Violation('cli/command-run', f"{path}duration_ms", 'required', 'required field is missing'))
-    elif not ((isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and isfinite(value))):
+    elif not ((isinstance(value, float) and isfinite(value)) or (isinstance(value, int) and not isinstance(value, bool))):
         found.append(Violation('cli/command-run', f"{path}duration_ms", 'type', repr(value) + ' is not a finite number'))
     elif value < 0:
         found.append(Violation('cli/command-run', f"{path}duration_ms", 'minimum', repr(value) + ' is less than the minimum of 0'))
