@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from local_collector import bad_rows, start_command, stored
@@ -158,15 +159,20 @@ process.stdout.write(JSON.stringify({ sent, symbols: Object.getOwnPropertySymbol
 """
 
 
-def test_what_is_sent_is_what_the_generated_check_read_not_the_apps_later_changes(tmp_path: Path) -> None:
+def run_with_the_corpus_package(tmp_path: Path, script: str) -> Any:
+    """What `script` prints (JSON), run as a Node app using the corpus catalog's generated package."""
     out = tmp_path / "generated"
     build_text(CATALOG.read_text("utf-8"), out)
     package = compile_package(out / "typescript")
     app = tmp_path / "app"
     (app / "node_modules").mkdir(parents=True)
     (app / "node_modules" / "all-types-telemetry").symlink_to(package, target_is_directory=True)
-    (app / "copy.mjs").write_text(COPY, "utf-8")
-    output = json.loads(run(["node", "copy.mjs", str(tmp_path / "user-data")], app))
+    (app / "app.mjs").write_text(script, "utf-8")
+    return json.loads(run(["node", "app.mjs", str(tmp_path / "user-data")], app))
+
+
+def test_what_is_sent_is_what_the_generated_check_read_not_the_apps_later_changes(tmp_path: Path) -> None:
+    output = run_with_the_corpus_package(tmp_path, COPY)
     sent = {"details": {"kind": "a", "ok": True, "names": ["x"], "items": [1]}, "count": 1}
     assert output == {"sent": sent, "symbols": 0}
 
@@ -192,14 +198,7 @@ process.stdout.write(JSON.stringify({ thrown, dropped: status().dropped }));
 def test_an_event_with_more_undeclared_fields_than_a_call_takes_arguments_is_refused_not_crashed_on(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "generated"
-    build_text(CATALOG.read_text("utf-8"), out)
-    package = compile_package(out / "typescript")
-    app = tmp_path / "app"
-    (app / "node_modules").mkdir(parents=True)
-    (app / "node_modules" / "all-types-telemetry").symlink_to(package, target_is_directory=True)
-    (app / "undeclared.mjs").write_text(UNDECLARED, "utf-8")
-    output = json.loads(run(["node", "undeclared.mjs", str(tmp_path / "user-data")], app))
+    output = run_with_the_corpus_package(tmp_path, UNDECLARED)
     assert output == {"thrown": "EventValidationError", "dropped": {"shapes/nested: undeclared field": 1}}
 
 

@@ -141,6 +141,11 @@ class _Unreadable(Exception):
         self.diagnostic = diagnostic
 
 
+def _unreadable(code: str, file: str, event: yaml.Event, message: str, hint: str) -> _Unreadable:
+    """The error that stops reading at `event`."""
+    return _Unreadable(Diagnostic(code, Severity.ERROR, _location(file, _start(event)), message, hint))
+
+
 # What PyYAML's constructors raise for a text their tag cannot read.
 _UNREADABLE_SCALAR = (ValueError, KeyError, IndexError, yaml.YAMLError)
 
@@ -205,14 +210,12 @@ class _Aliases:
         assert name is not None
         first = self._first_marks.get(name)
         if first is not None:
-            raise _Unreadable(
-                Diagnostic(
-                    YAML_SYNTAX,
-                    Severity.ERROR,
-                    _location(self._file, _start(event)),
-                    f"the anchor &{name} is defined twice (first at line {first.line + 1})",
-                    "give each anchor a name of its own",
-                )
+            raise _unreadable(
+                YAML_SYNTAX,
+                self._file,
+                event,
+                f"the anchor &{name} is defined twice (first at line {first.line + 1})",
+                "give each anchor a name of its own",
             )
         self._first_marks[name] = _start(event)
         if isinstance(event, yaml.CollectionStartEvent):
@@ -240,14 +243,12 @@ class _Aliases:
             return
         events = self._anchored.get(name)
         if events is None:
-            raise _Unreadable(
-                Diagnostic(
-                    YAML_SYNTAX,
-                    Severity.ERROR,
-                    _location(self._file, _start(alias)),
-                    f"the alias *{name} names no anchor written before it",
-                    f"write &{name} on the value to repeat, above this line",
-                )
+            raise _unreadable(
+                YAML_SYNTAX,
+                self._file,
+                alias,
+                f"the alias *{name} names no anchor written before it",
+                f"write &{name} on the value to repeat, above this line",
             )
         expanding = expanding | {name}
         for event in events:
@@ -287,14 +288,12 @@ class _Builder:
         self._next()  # the end of the document
         after = self._next()
         if not isinstance(after, yaml.StreamEndEvent):
-            raise _Unreadable(
-                Diagnostic(
-                    YAML_SYNTAX,
-                    Severity.ERROR,
-                    _location(self.file, _start(after)),
-                    "the file holds a second YAML document",
-                    "a catalog is one document: remove this `---` and what follows, or merge it into the first",
-                )
+            raise _unreadable(
+                YAML_SYNTAX,
+                self.file,
+                after,
+                "the file holds a second YAML document",
+                "a catalog is one document: remove this `---` and what follows, or merge it into the first",
             )
         return True, data
 
@@ -303,14 +302,12 @@ class _Builder:
         if isinstance(event, yaml.NodeEvent):
             self._values += 1
             if self._values > self._max_values:
-                raise _Unreadable(
-                    Diagnostic(
-                        UNSUPPORTED_YAML,
-                        Severity.ERROR,
-                        _location(self.file, _start(event)),
-                        f"the catalog expands to more than {self._max_values} values",
-                        "write the catalog without YAML aliases (*name) that multiply its size",
-                    )
+                raise _unreadable(
+                    UNSUPPORTED_YAML,
+                    self.file,
+                    event,
+                    f"the catalog expands to more than {self._max_values} values",
+                    "write the catalog without YAML aliases (*name) that multiply its size",
                 )
         self._last = event
         return event
