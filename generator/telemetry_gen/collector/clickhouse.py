@@ -23,8 +23,8 @@ Tables:
 
 A write that fails (ClickHouse down, refusing, or slow past `TIMEOUT_SECONDS`) raises
 `StoreUnavailable`, an `OSError`: the collector then answers 503 with `Retry-After` and the runtime
-sends the batch again. Requests that arrive while two inserts are in flight are inserted together
-once one finishes (`GroupInsert`): under load, one insert carries many requests' events, so
+sends the batch again. Requests that arrive while an insert is in flight are inserted together
+once it finishes (`GroupInsert`): under load, one insert carries many requests' events, so
 ClickHouse makes few parts, and each request is answered once its own rows are in.
 """
 
@@ -182,25 +182,25 @@ class ClickHouse:
 
 
 class GroupInsert:
-    """Runs `write` for the work of every caller waiting while `writers` other writes run, in one go.
+    """Group commit: `write` runs for one group at a time, and the next group is the work of every
+    caller that arrived meanwhile.
 
     A caller returns once its own work was written, or raises what `write` raised for it."""
 
-    def __init__(self, write: Callable[[list[Any]], None], writers: int) -> None:
+    def __init__(self, write: Callable[[list[Any]], None]) -> None:
         self._write = write
-        self._writers = writers
         self._changed = threading.Condition()
         self._waiting: list[_Ticket] = []
-        self._running = 0
+        self._writing = False
 
     def submit(self, work: Any) -> None:
         ticket = _Ticket(work)
         with self._changed:
             self._waiting.append(ticket)
-            while self._running >= self._writers and not ticket.done:
+            while self._writing and not ticket.done:
                 self._changed.wait()
-            if not ticket.done:  # a write may start: this caller writes everything waiting
-                self._running += 1
+            if not ticket.done:  # nothing is being written: this caller writes everything waiting
+                self._writing = True
                 group, self._waiting = self._waiting, []
         if not ticket.done:
             error: BaseException | None = None
@@ -211,7 +211,7 @@ class GroupInsert:
             with self._changed:
                 for t in group:
                     t.done, t.error = True, error
-                self._running -= 1
+                self._writing = False
                 self._changed.notify_all()
         if ticket.error is not None:
             raise ticket.error
@@ -230,9 +230,10 @@ class ClickHouseStore:
     def __init__(self, url: str) -> None:
         self.server = ClickHouse(url)
         self.url = self.server.url
-        # Two inserts at a time: a group need not wait while the server writes the one before it;
-        # more would make smaller parts, which the server then has to merge.
-        self._inserts = GroupInsert(self._insert, writers=2)
+        # One insert at a time: ClickHouse's cost is per insert (a part of dozens of files, merged
+        # again later) far more than per row, so fewer, larger inserts leave more of the machine
+        # to validation; requests that arrive meanwhile share the next insert.
+        self._inserts = GroupInsert(self._insert)
         self._context_fields: list[str] = []  # those the events table has a column for, in name order
 
     def create_tables(self, context_fields: list[str]) -> None:
