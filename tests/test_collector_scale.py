@@ -17,6 +17,7 @@ from local_collector import CATALOG, JSON_GZIP, collector, envelope, post_events
 from local_endpoint import FAST
 
 from conftest import run_cli
+from telemetry_gen.collector.clickhouse import ClickHouseStore
 
 
 def test_answers_are_not_held_back_by_nagle_and_delayed_acks(tmp_path: Path) -> None:
@@ -105,6 +106,26 @@ def test_runtime_to_two_collectors_to_clickhouse_to_report_matches_the_file_stor
     started = next(row.split("\t") for row in rows if "\tapp/started\t" in row)
     timestamp = next(e["timestamp"] for e in sent if e["event"] == "app/started")
     assert started[2:] == ["2", timestamp[:19].replace("T", " "), "3.2.0", "watch"]
+
+
+def test_text_that_tabs_newlines_and_backslashes_would_break_comes_back_from_clickhouse_as_sent(
+    clickhouse: ClickHouse,
+) -> None:
+    # Rows go to ClickHouse as TabSeparated text: every character that format gives a meaning to
+    # (and `\\N`, its NULL) must arrive as it was sent, in the data and in a bad row's payload.
+    awkward = "tab\there\nline\\N back\\slash \\t\r\x00 \u00e9\u6f22 \U0001f600"
+    store = clickhouse.url("awkward")
+    good = [envelope("error/exchange-request-failed", number=n) for n in (1, 2)]
+    good[0]["data"]["exchange_error_code"], good[1]["data"]["exchange_error_code"] = awkward, "\\N"
+    bad = envelope(number=3, data={"exit_reason": awkward, awkward: [awkward, "\\N", None]})
+    process, url = start_command(store)
+    try:
+        assert post_events(url, [*good, bad]) == (200, {"accepted": 2, "bad": 1, "duplicates": 0})
+    finally:
+        _stop(process)
+    opened = ClickHouseStore(store)
+    assert list(opened.events()) == good
+    assert [row["payload"] for row in opened.bad_rows()] == [bad]
 
 
 def _stored_once(clickhouse: ClickHouse, database: str) -> tuple[int, int]:
