@@ -119,6 +119,20 @@ def test_rebuild_replaces_the_whole_tree_and_leaves_no_staging_folders(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_rebuild_leaves_unchanged_files_as_they_were_and_replaces_edited_ones(tmp_path: Path) -> None:
+    """Tools watching the output (an IDE, tsc --watch, make) see only what changed."""
+    out = tmp_path / "out"
+    assert run_cli("build", str(EXAMPLE), "--out", str(out))[0] == 0
+    edited, unchanged = out / "schemas" / "bundle.schema.json", out / "docs" / "index.md"
+    edited.write_text("{}", "utf-8")
+    before = {path: os.stat(path) for path in (edited, unchanged)}
+    assert run_cli("build", str(EXAMPLE), "--out", str(out))[0] == 0
+    after = os.stat(unchanged)
+    assert (after.st_ino, after.st_mtime_ns) == (before[unchanged].st_ino, before[unchanged].st_mtime_ns)
+    assert os.stat(edited).st_ino != before[edited].st_ino and edited.read_text("utf-8") != "{}"
+    assert run_cli("build", str(EXAMPLE), "--out", str(out), "--check")[0] == 0
+
+
 def test_catalog_format_schema_is_shipped_beside_the_output_and_accepts_the_example(tmp_path: Path) -> None:
     import yaml
 

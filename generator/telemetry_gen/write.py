@@ -3,7 +3,7 @@
 Files are written to a temporary folder beside the output and swapped in, so a failed build
 leaves the previous output whole. A build of some outputs replaces only their top-level entries
 (`replacing`): the staging folder also gets a copy of every other file of the output, so the swap
-leaves them as they were.
+leaves them as they were. A file that has not changed is the same file after the swap (see `_kept`).
 """
 
 from __future__ import annotations
@@ -67,6 +67,22 @@ def _write_new_file(path: str, content: bytes) -> None:
         os.close(descriptor)
 
 
+def _kept(previous: str, path: str, content: bytes) -> bool:
+    """Whether the output's file at `previous` already holds `content` and now also stands at
+    `path` (a hard link): an unchanged file keeps its inode and its time, so tools that watch the
+    output see only what changed, and the file system allocates nothing for it."""
+    try:
+        if os.path.islink(previous) or os.path.getsize(previous) != len(content):
+            return False
+        with open(previous, "rb") as file:
+            if file.read() != content:
+                return False
+        os.link(previous, path)
+    except OSError:  # no such file, or a file system without hard links: the file is written
+        return False
+    return True
+
+
 def write_tree(files: list[GeneratedFile], out: Path, replacing: Collection[str] | None = None) -> None:
     """Replace the top-level entries `replacing` of `out` (all of it when None) with exactly `files`,
     atomically as far as the file system allows."""
@@ -89,7 +105,10 @@ def write_tree(files: list[GeneratedFile], out: Path, replacing: Collection[str]
             if folder not in folders:
                 os.makedirs(os.path.join(root, folder), exist_ok=True)
                 folders.add(folder)
-            _write_new_file(os.path.join(root, file.path), file.content.encode("utf-8"))
+            content = file.content.encode("utf-8")
+            path = os.path.join(root, file.path)
+            if not _kept(os.path.join(out, file.path), path, content):
+                _write_new_file(path, content)
         old = out.parent / f".{out.name}.old"
         if old.exists():
             shutil.rmtree(old)
