@@ -172,13 +172,15 @@ def request(
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             connection.request(method, target, body=body, headers=dict(headers or {}))
-            response = connection.getresponse()
         except (BrokenPipeError, ConnectionResetError):
             # The collector answers a body it refuses by its declared length (413) at once and closes;
             # on a loaded machine that happens while the body is still being sent. The answer is there.
-            assert connection.sock is not None
+            if connection.sock is None:
+                raise
             response = http.client.HTTPResponse(connection.sock, method=method)
             response.begin()
+        else:
+            response = connection.getresponse()
         raw = response.read()
         headers = {k.lower(): v for k, v in response.getheaders()}
         # The collector answers in JSON; the HTTP layer's own answers (400, 503) are plain text.
