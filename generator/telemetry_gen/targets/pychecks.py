@@ -26,25 +26,39 @@ def _constant(constant: Constant) -> str:
 def _condition(test: Test, var: str) -> str:
     """The Python expression that holds when `var` fails `test`."""
     whole = f"(isinstance({var}, int) and not isinstance({var}, bool))"
-    conditions = {
-        "not-string": f"not isinstance({var}, str)",
-        "shorter": f"len({var}) < {test.bound!r}",
-        "longer": f"len({var}) > {test.bound!r}",
-        "no-match": f"{test.constant}.search({var}) is None",
-        "not-in-enum": f"not (isinstance({var}, str) and {var} in {test.constant})",
-        "not-integer": f"not ({whole} or (isinstance({var}, float) and {var}.is_integer()))",
+    match test.failure:
+        case "not-string":
+            return f"not isinstance({var}, str)"
+        case "shorter":
+            return f"len({var}) < {test.bound!r}"
+        case "longer":
+            return f"len({var}) > {test.bound!r}"
+        case "no-match":
+            return f"{test.constant}.search({var}) is None"
+        case "not-in-enum":
+            return f"not (isinstance({var}, str) and {var} in {test.constant})"
+        case "not-integer":
+            return f"not ({whole} or (isinstance({var}, float) and {var}.is_integer()))"
         # A number is most often a float: its test comes first.
-        "not-finite-number": f"not ((isinstance({var}, float) and isfinite({var})) or {whole})",
-        "below": f"{var} < {test.bound!r}",
-        "above": f"{var} > {test.bound!r}",
-        "not-boolean": f"not isinstance({var}, bool)",
-        "not-array": f"not isinstance({var}, list)",
-        "fewer-items": f"len({var}) < {test.bound!r}",
-        "more-items": f"len({var}) > {test.bound!r}",
-        "duplicates": f"has_duplicates({var})",
-        "not-object": f"not isinstance({var}, dict)",
-    }
-    return conditions[test.failure]
+        case "not-finite-number":
+            return f"not ((isinstance({var}, float) and isfinite({var})) or {whole})"
+        case "below":
+            return f"{var} < {test.bound!r}"
+        case "above":
+            return f"{var} > {test.bound!r}"
+        case "not-boolean":
+            return f"not isinstance({var}, bool)"
+        case "not-array":
+            return f"not isinstance({var}, list)"
+        case "fewer-items":
+            return f"len({var}) < {test.bound!r}"
+        case "more-items":
+            return f"len({var}) > {test.bound!r}"
+        case "duplicates":
+            return f"has_duplicates({var})"
+        case "not-object":
+            return f"not isinstance({var}, dict)"
+    raise ValueError(f"no condition for the failure {test.failure!r}")
 
 
 def _value_lines(value: ValuePlan, var: str, event: str, path: str) -> list[str]:

@@ -39,24 +39,38 @@ def _constant(constant: Constant) -> str:
 
 def _condition(test: Test, var: str) -> str:
     """The TypeScript expression that holds when `var` fails `test`."""
-    conditions = {
-        "not-string": f'typeof {var} !== "string"',
-        "shorter": f"shorterThan({var}, {test.bound!r})",
-        "longer": f"longerThan({var}, {test.bound!r})",
-        "no-match": f"!{test.constant}.test({var})",
-        "not-in-enum": f'!(typeof {var} === "string" && {test.constant}.has({var}))',
-        "not-integer": f"!Number.isInteger({var})",
-        "not-finite-number": f"!Number.isFinite({var})",
-        "below": f"({var} as number) < {test.bound!r}",
-        "above": f"({var} as number) > {test.bound!r}",
-        "not-boolean": f'typeof {var} !== "boolean"',
-        "not-array": f"!Array.isArray({var})",
-        "fewer-items": f"{var}.length < {test.bound!r}",
-        "more-items": f"{var}.length > {test.bound!r}",
-        "duplicates": f"hasDuplicates({var})",
-        "not-object": f"!isObject({var})",
-    }
-    return conditions[test.failure]
+    match test.failure:
+        case "not-string":
+            return f'typeof {var} !== "string"'
+        case "shorter":
+            return f"shorterThan({var}, {test.bound!r})"
+        case "longer":
+            return f"longerThan({var}, {test.bound!r})"
+        case "no-match":
+            return f"!{test.constant}.test({var})"
+        case "not-in-enum":
+            return f'!(typeof {var} === "string" && {test.constant}.has({var}))'
+        case "not-integer":
+            return f"!Number.isInteger({var})"
+        case "not-finite-number":
+            return f"!Number.isFinite({var})"
+        case "below":
+            return f"({var} as number) < {test.bound!r}"
+        case "above":
+            return f"({var} as number) > {test.bound!r}"
+        case "not-boolean":
+            return f'typeof {var} !== "boolean"'
+        case "not-array":
+            return f"!Array.isArray({var})"
+        case "fewer-items":
+            return f"{var}.length < {test.bound!r}"
+        case "more-items":
+            return f"{var}.length > {test.bound!r}"
+        case "duplicates":
+            return f"hasDuplicates({var})"
+        case "not-object":
+            return f"!isObject({var})"
+    raise ValueError(f"no condition for the failure {test.failure!r}")
 
 
 def _violation(event: str, path: str, keyword: str, message: str) -> str:
