@@ -287,11 +287,11 @@ class ClickHouseStore:
         fresh: dict[str, Accepted] = {}
         for item in accepted:
             fresh.setdefault(item.event["id"], item)
-        fields = {name for item in fresh.values() for name in item.event["context"]}
-        if not fields <= set(self._context_fields):
-            missing = ", ".join(CONTEXT_PREFIX + name for name in sorted(fields - set(self._context_fields)))
-            raise StoreUnavailable(f"the events table has no column {missing}: restart the collector to add it")
         context_fields = self._context_fields
+        unknown = {name for item in fresh.values() for name in item.event["context"]} - set(context_fields)
+        if unknown:
+            missing = ", ".join(CONTEXT_PREFIX + name for name in sorted(unknown))
+            raise StoreUnavailable(f"the events table has no column {missing}: restart the collector to add it")
         events = [self._event_row(item, day, context_fields) for item in fresh.values()]
         bad_rows = [
             [row["received_at"], day, dumps(row["errors"]), dumps(row["payload"], sort_keys=True)] for row in bad
