@@ -16,6 +16,7 @@ every batch was answered 200 with all its events accepted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import http.client
 import json
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ from .emit import import_package
 from .stats import Figure, emit_json
 
 SENDERS = 4
+IMAGE_BYTES = 8 * 1024**3  # sparse: only what the server writes takes room
 BATCH = 100
 REPO = Path(__file__).resolve().parents[1]
 
@@ -136,34 +139,79 @@ def measure(package_dir: Path, catalog: Path, count: int, repeats: int) -> dict[
         "no-op receiver": [sys.executable, "-m", "benchmarks.collect", "--noop"],
         "collect, file store": [*collect, "--store", f"file:{work / 'files'}"],
     }
-    clickhouse = None
-    if shutil.which("clickhouse-server"):
-        sys.path.insert(0, str(REPO / "tests"))
-        from local_clickhouse import ClickHouse  # type: ignore[import-not-found]
-
-        clickhouse = ClickHouse.start(work / "clickhouse")
-        receivers["collect, ClickHouse store"] = [*collect, "--store", clickhouse.url("bench")]
-    samples: dict[str, list[float]] = {name: [] for name in receivers}
     try:
-        running = {name: started(command) for name, command in receivers.items()}
-        try:
-            for run in range(repeats):  # interleaved, so a busy moment of the machine hits every receiver
-                batches = bodies(event, count, run)
-                for name, (_, url) in running.items():
-                    samples[name].append(rate(url, batches, count))
-        finally:
-            for process, _ in running.values():
-                process.terminate()
-                process.wait()
+        with contextlib.ExitStack() as running:
+            if shutil.which("clickhouse-server"):
+                sys.path.insert(0, str(REPO / "tests"))
+                from local_clickhouse import ClickHouse  # type: ignore[import-not-found]
+
+                folder, where = running.enter_context(server_folder(work))
+                clickhouse = ClickHouse.start(folder)
+                running.callback(clickhouse.stop)
+                receivers[f"collect, ClickHouse store (its server's files {where})"] = [
+                    *collect,
+                    "--store",
+                    clickhouse.url("bench"),
+                ]
+            samples = interleaved(receivers, event, count, repeats)
     finally:
-        if clickhouse is not None:
-            clickhouse.stop()
         shutil.rmtree(work, ignore_errors=True)
     return {
         "events": count,
         "senders": SENDERS,
         "rates": {name: Figure.of(found, "events/s") for name, found in samples.items()},
     }
+
+
+def interleaved(
+    receivers: dict[str, list[str]], event: dict[str, Any], count: int, repeats: int
+) -> dict[str, list[float]]:
+    """Each receiver's rates (a receiver: a command that prints its URL), `repeats` of each."""
+    samples: dict[str, list[float]] = {name: [] for name in receivers}
+    running = {name: started(command) for name, command in receivers.items()}
+    try:
+        for run in range(repeats):  # interleaved, so a busy moment of the machine hits every receiver
+            batches = bodies(event, count, run)
+            for name, (_, url) in running.items():
+                samples[name].append(rate(url, batches, count))
+    finally:
+        for process, _ in running.values():
+            process.terminate()
+            process.wait()
+    return samples
+
+
+@contextlib.contextmanager
+def server_folder(work: Path) -> Iterator[tuple[Path, str]]:
+    """A folder for the ClickHouse server's files, and where it is: on a journaled ext4 made for the
+    run where this process may make and mount one (as root), else in `work`.
+
+    Without a journal (as on the machine the README's figures come from), ext4 passes over every
+    inode freed in the last minutes, one by one, each time it creates a file: after any large
+    deletion (an earlier part of the benchmarks, an earlier run's folder) ClickHouse, which writes
+    dozens of files per insert, slows to a fraction of its speed for minutes, whatever the
+    collector does. With a journal, as a database server's file system has, it does not."""
+    folder = work / "clickhouse"
+    folder.mkdir()
+    if not _mounted_ext4(work / "clickhouse.ext4", folder):
+        yield folder, "in a temporary folder"
+        return
+    try:
+        yield folder, "on a journaled ext4 made for the run"
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def _mounted_ext4(image: Path, folder: Path) -> bool:
+    """Whether a new ext4 file system, in the file `image`, is now mounted on `folder`."""
+    try:
+        with image.open("wb") as file:
+            file.truncate(IMAGE_BYTES)
+        for command in (["mkfs.ext4", "-q", "-F", str(image)], ["mount", "-o", "loop", str(image), str(folder)]):
+            subprocess.run(command, check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return True
 
 
 def main() -> None:

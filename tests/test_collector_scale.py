@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import datetime
 import gzip
 import json
 import signal
@@ -18,6 +19,7 @@ from local_endpoint import FAST
 
 from conftest import run_cli
 from telemetry_gen.collector.clickhouse import ClickHouseStore
+from telemetry_gen.collector.store import Accepted
 
 
 def test_answers_are_not_held_back_by_nagle_and_delayed_acks(tmp_path: Path) -> None:
@@ -209,3 +211,30 @@ def test_workers_serve_one_port_and_the_closing_line_counts_them_all(tmp_path: P
     runs = {path.name.rsplit("-", 1)[0] for path in (tmp_path / "files" / "events").rglob("part-*.jsonl")}
     code, report = run_cli("report", "--store", f"file:{tmp_path / 'files'}")
     assert code == 0 and "Stored events: 400" in report and 1 <= len(runs) <= 2
+
+
+def test_a_context_column_is_nullable_only_while_an_event_may_leave_its_field_out(clickhouse: ClickHouse) -> None:
+    # NULL is how ClickHouse keeps "not sent"; a field every event has needs no null map.
+    def column_types() -> dict[str, str]:
+        rows = clickhouse.query(
+            "SELECT name, type FROM system.columns "
+            "WHERE database = 'context_types' AND name LIKE 'context_%' FORMAT TSV"
+        )
+        return dict(line.split("\t") for line in rows.splitlines())
+
+    received = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc)
+    first = ClickHouseStore(clickhouse.url("context_types"))
+    first.create_tables({"app_version": True, "os": True})
+    assert column_types() == {"context_app_version": "String", "context_os": "String"}
+    with_os = envelope(number=1, context={"app_version": "3.2.0", "os": "linux"})
+    first.save([Accepted("app/exited", 1, with_os)], [], received)
+
+    # A later catalog in which some event may be sent without `os`: the column takes NULLs from now on,
+    # and keeps what it holds; a field required again does not make it narrower.
+    later = ClickHouseStore(clickhouse.url("context_types"))
+    later.create_tables({"app_version": True, "os": False})
+    later.create_tables({"app_version": True, "os": True})
+    assert column_types() == {"context_app_version": "String", "context_os": "Nullable(String)"}
+    without_os = envelope(number=2, context={"app_version": "3.2.1"})
+    later.save([Accepted("app/exited", 1, without_os)], [], received)
+    assert list(later.events()) == [with_os, without_os]

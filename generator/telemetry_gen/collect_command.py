@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import ipaddress
 import json
 import logging
@@ -93,12 +94,11 @@ def collect(
     """Receive events from the runtime over HTTP, validate them, and store them (partitioned JSONL or ClickHouse)."""
     catalog, schemas = checked_registry(catalog_path, earlier)
     limits = Limits(max_body_bytes=max_body_bytes, max_events=max_events, max_field_chars=max_field_chars)
-    context_fields = sorted({name for s in schemas.by_id.values() for name in s.declared("context")})
 
     def open_store() -> Store:
         store = opened_store("collect", store_url, window=dedup_window)
         if isinstance(store, ClickHouseStore):
-            store.create_tables(context_fields)
+            store.create_tables(schemas.context_fields())
         return store
 
     try:
@@ -112,6 +112,10 @@ def collect(
     origins = tuple(cors_origin) if cors_origin else ("*",)
     cors = Cors(() if origins == ("none",) else origins)
     logging.basicConfig(level=logging.WARNING, format="telemetry-gen collect: %(message)s")
+    # What is loaded by now (the catalog's checks above all) lives as long as the process: kept out
+    # of the garbage collector's full passes, which each request's objects would otherwise trigger,
+    # and untouched by it in forked workers, whose memory then stays shared.
+    gc.freeze()
     children, counts_pipe = _fork(workers - 1)
     if counts_pipe is not None:  # a worker: its own store (its own files, connections and window)
         try:

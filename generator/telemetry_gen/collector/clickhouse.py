@@ -12,11 +12,13 @@ context field the table lacks; several collectors starting at once do the same w
 Tables:
     events     one row per event: its name, schema version and `$id`, id, timestamp (as sent, and
                as a DateTime to the second, UTC), its day (UTC, the file store's `date=`), the day it
-               arrived, one `context_<name>` column per context field, and `data` as compact JSON
-               text, which `visitParamExtract*` functions read. A ReplacingMergeTree ordered by event,
-               day and id: rows with the same id collapse, so a batch sent again, through any
-               collector process, is stored once. Collapsing happens when ClickHouse merges parts,
-               so queries that count read with `FINAL` (as `report` does) or `count(DISTINCT id)`.
+               arrived, one `context_<name>` column per context field (`String` when every
+               schema requires the field, else `Nullable(String)`, NULL where it was not sent), and
+               `data` as compact JSON text, which `visitParamExtract*` functions read. A
+               ReplacingMergeTree ordered by event, day and id: rows with the same id collapse, so
+               a batch sent again, through any collector process, is stored once. Collapsing
+               happens when ClickHouse merges parts, so queries that count read with `FINAL` (as
+               `report` does) or `count(DISTINCT id)`.
     bad_rows   one row per bad event: when it arrived, its reasons (`errors`, a JSON array of
                `{code, location, message}`) and the payload as JSON text, as the file store keeps them.
     catalog    what each collector accepts (the file store's `catalog.json`), newest last.
@@ -38,7 +40,7 @@ import os
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from telemetry_gen_runtime import utc_timestamp
@@ -65,9 +67,16 @@ EVENT_COLUMNS = {
     "received_day": "Date",
     "data": "String",
 }
-CONTEXT_TYPE = "Nullable(String)"
+NULLABLE_CONTEXT = "Nullable(String)"
 BAD_ROW_COLUMNS = {"received_at": "String", "day": "Date", "errors": "String", "payload": "String"}
 CATALOG_COLUMNS = {"written": "DateTime('UTC')", "manifest": "String"}
+
+
+def context_type(required: bool) -> str:
+    """The column of a context field: `String` when every schema requires the field, so every event
+    has it (a Nullable column costs ClickHouse a second file per part); else Nullable, NULL where the
+    field was not sent."""
+    return "String" if required else NULLABLE_CONTEXT
 
 
 def _declared(columns: dict[str, str]) -> str:
@@ -174,11 +183,16 @@ class ClickHouse:
         finally:  # left unread (a caller that stopped early), the connection is closed
             self._done(connection, response)
 
-    def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[str | None]]) -> None:
-        """Insert `rows` (values in the order of `columns`; None: NULL) into `table` in one statement."""
-        lines = ["\t".join("\\N" if value is None else _escaped(value) for value in row) + "\n" for row in rows]
+    def insert(self, table: str, columns: Sequence[str], rows: str) -> None:
+        """Insert `rows`, `tabseparated` text of values in the order of `columns`, into `table` in one
+        statement."""
         sql = f"INSERT INTO {quoted(table)} ({', '.join(map(quoted, columns))}) FORMAT TabSeparated"
-        self.command(sql, "".join(lines).encode("utf-8"))
+        self.command(sql, rows.encode("utf-8"))
+
+
+def tabseparated(rows: Iterable[Sequence[str | None]]) -> str:
+    """Rows of values (None: NULL) as TabSeparated text, a line each."""
+    return "".join(["\t".join(map(_field, row)) + "\n" for row in rows])
 
 
 class GroupInsert:
@@ -232,34 +246,41 @@ class ClickHouseStore:
         self.url = self.server.url
         # One insert at a time: ClickHouse's cost is per insert (a part of dozens of files, merged
         # again later) far more than per row, so fewer, larger inserts leave more of the machine
-        # to validation; requests that arrive meanwhile share the next insert.
+        # to validation; requests that arrive meanwhile share the next insert. Each request makes
+        # its rows text before it waits, so an insert only sends.
         self._inserts = GroupInsert(self._insert)
         self._context_fields: list[str] = []  # those the events table has a column for, in name order
 
-    def create_tables(self, context_fields: list[str]) -> None:
-        """Create the database and tables when missing, and a column for each context field."""
+    def create_tables(self, context_fields: Mapping[str, bool]) -> None:
+        """Create the database and tables when missing, and a column for each context field (by name:
+        whether every schema requires it); a column that now may be left out is made Nullable."""
         for statement in ddl(self.server.database):
             self.server.command(statement, in_database=False)
         existing = self._columns()
-        for name in sorted(set(context_fields)):
+        for name, required in context_fields.items():
             column = CONTEXT_PREFIX + name
             if column not in existing:
                 try:
-                    self.server.command(f"ALTER TABLE events ADD COLUMN {quoted(column)} {CONTEXT_TYPE}")
+                    self.server.command(f"ALTER TABLE events ADD COLUMN {quoted(column)} {context_type(required)}")
                 except StoreUnavailable as exc:
                     if _DUPLICATE_COLUMN not in str(exc):
                         raise
-        self._context_fields = sorted(
-            c.removeprefix(CONTEXT_PREFIX) for c in self._columns() if c.startswith(CONTEXT_PREFIX)
-        )
+        existing = self._columns()
+        for name, required in context_fields.items():
+            column = CONTEXT_PREFIX + name
+            if not required and existing[column] != NULLABLE_CONTEXT:
+                self.server.command(f"ALTER TABLE events MODIFY COLUMN {quoted(column)} {NULLABLE_CONTEXT}")
+        self._context_fields = sorted(c.removeprefix(CONTEXT_PREFIX) for c in existing if c.startswith(CONTEXT_PREFIX))
 
-    def _columns(self) -> set[str]:
-        sql = f"SELECT name FROM system.columns WHERE database = '{_text(self.server.database)}' AND table = 'events'"
-        return {str(row["name"]) for row in self.server.rows(sql)}
+    def _columns(self) -> dict[str, str]:
+        """The events table's columns and their types."""
+        database = _text(self.server.database)
+        sql = f"SELECT name, type FROM system.columns WHERE database = '{database}' AND table = 'events'"
+        return {str(row["name"]): str(row["type"]) for row in self.server.rows(sql)}
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         row = [_datetime(utc_timestamp(time.time())), dumps(manifest, sort_keys=True)]
-        self.server.insert("catalog", list(CATALOG_COLUMNS), [row])
+        self.server.insert("catalog", list(CATALOG_COLUMNS), tabseparated([row]))
 
     def _event_row(self, item: Accepted, received_day: str, context_fields: list[str]) -> list[str | None]:
         """The values of `EVENT_COLUMNS`, then of the context fields' columns (None: not sent)."""
@@ -292,19 +313,20 @@ class ClickHouseStore:
         if unknown:
             missing = ", ".join(CONTEXT_PREFIX + name for name in sorted(unknown))
             raise StoreUnavailable(f"the events table has no column {missing}: restart the collector to add it")
-        events = [self._event_row(item, day, context_fields) for item in fresh.values()]
-        bad_rows = [
+        events = tabseparated(self._event_row(item, day, context_fields) for item in fresh.values())
+        bad_rows = tabseparated(
             [row["received_at"], day, dumps(row["errors"]), dumps(row["payload"], sort_keys=True)] for row in bad
-        ]
+        )
         if events or bad_rows:
             self._inserts.submit((events, bad_rows))
         return Outcome(len(fresh), len(accepted) - len(fresh), len(bad))
 
-    def _insert(self, works: list[tuple[list[list[str | None]], list[list[str | None]]]]) -> None:
-        events = [row for work in works for row in work[0]]
+    def _insert(self, works: list[tuple[str, str]]) -> None:
+        """One insert into each table for the requests in `works`: their events and bad rows, as text."""
+        events = "".join(work[0] for work in works)
         if events:
             self.server.insert("events", [*EVENT_COLUMNS, *(CONTEXT_PREFIX + f for f in self._context_fields)], events)
-        bad_rows = [row for work in works for row in work[1]]
+        bad_rows = "".join(work[1] for work in works)
         if bad_rows:
             self.server.insert("bad_rows", list(BAD_ROW_COLUMNS), bad_rows)
 
@@ -346,8 +368,11 @@ def _datetime(timestamp: str) -> str:
     return f"{timestamp[:10]} {timestamp[11:19]}"
 
 
-def _escaped(value: str) -> str:
-    """A value as TabSeparated text: the three characters that would end it or start an escape, escaped."""
+def _field(value: str | None) -> str:
+    """A value as TabSeparated text: NULL as `\\N`, else the three characters that would end the value
+    or start an escape, escaped."""
+    if value is None:
+        return "\\N"
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 

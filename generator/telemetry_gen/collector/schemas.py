@@ -258,13 +258,23 @@ class EventSchema:
         except ValueError:
             return Expiry()  # `never`
 
+    def _section(self, section: str) -> Mapping[str, Any]:
+        """The schema of `data` or `context`."""
+        if section == "context":
+            found = self.document.get("$defs", {}).get("context", {})
+        else:
+            found = self.document.get("properties", {}).get("data", {})
+        return found if isinstance(found, Mapping) else {}
+
     def declared(self, section: str) -> Mapping[str, Any]:
         """The schemas of the fields of `data` or `context`, by name."""
-        if section == "context":
-            found = self.document.get("$defs", {}).get("context", {}).get("properties", {})
-        else:
-            found = self.document.get("properties", {}).get("data", {}).get("properties", {})
+        found = self._section(section).get("properties", {})
         return found if isinstance(found, Mapping) else {}
+
+    def required(self, section: str) -> frozenset[str]:
+        """The fields of `data` or `context` that every valid event has."""
+        found = self._section(section).get("required", [])
+        return frozenset(found) if isinstance(found, list) else frozenset()
 
     def check(self, event: dict[str, Any]) -> list[Diagnostic]:
         """Every way `event` departs from this schema."""
@@ -317,6 +327,13 @@ class Registry:
         self.versions = {name: ", ".join(f"v{v}" for v in sorted(found)) for name, found in by_name.items()}
         self.names = frozenset(self.versions)
         self.longest_string = max([0, *(_max_length(s.document) for s in self.by_id.values())])
+
+    def context_fields(self) -> dict[str, bool]:
+        """Every context field a schema declares, in name order, and whether every schema requires it
+        (so that no valid event is without it)."""
+        schemas = self.by_id.values()
+        names = sorted({name for schema in schemas for name in schema.declared("context")})
+        return {name: all(name in schema.required("context") for schema in schemas) for name in names}
 
     def lookup(self, event: dict[str, Any]) -> tuple[EventSchema | None, Diagnostic | None]:
         """The schema an event names by `$id`, or why there is none."""

@@ -35,7 +35,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from telemetry_gen_runtime import read_json, write_json
 
@@ -71,12 +71,17 @@ def event_name(folder: str) -> str:
     return urllib.parse.unquote(folder.replace(".", "/"), errors="surrogatepass")
 
 
+# Made once: `json.dumps` with options builds an encoder on every call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_COMPACT_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
+
+
 def dumps(row: object, *, sort_keys: bool = False) -> str:
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=sort_keys)
+    """`row` as compact JSON text."""
+    return (_COMPACT_SORTED if sort_keys else _COMPACT).encode(row)
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(NamedTuple):
     """A valid event, with the catalog name and version of the schema that accepted it."""
 
     name: str

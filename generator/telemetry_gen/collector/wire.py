@@ -102,28 +102,27 @@ def _fit(strings: list[str], max_chars: int) -> bool:
 
 def scan(value: object, max_chars: int) -> tuple[int, bool]:
     """How deeply objects and arrays nest in `value` (0 for a scalar), and whether every string and
-    key in it `_fit`s; one iterative walk (never recursion-bound) that keeps no paths."""
-    if isinstance(value, str):
-        return 0, _fit([value], max_chars)
-    deepest = 0
+    key in it `_fit`s; one walk, level by level (never recursion-bound), that keeps no paths."""
+    if not isinstance(value, (dict, list)):
+        return 0, _fit([value] if isinstance(value, str) else [], max_chars)
     strings: list[str] = []
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            strings.extend(node)
-            children: Iterable[object] = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        deepest = max(deepest, level)
-        for child in children:
-            if isinstance(child, str):
-                strings.append(child)
-            elif isinstance(child, (dict, list)):
-                stack.append((child, level + 1))
-    return deepest, _fit(strings, max_chars)
+    depth = 0
+    level: list[dict[Any, Any] | list[Any]] = [value]
+    while level:
+        depth += 1
+        below: list[dict[Any, Any] | list[Any]] = []
+        for node in level:
+            children: Iterable[object] = node
+            if isinstance(node, dict):
+                strings.extend(node)
+                children = node.values()
+            for child in children:
+                if isinstance(child, str):
+                    strings.append(child)
+                elif isinstance(child, (dict, list)):
+                    below.append(child)
+        level = below
+    return depth, _fit(strings, max_chars)
 
 
 def check_depth(value: object, limits: Limits) -> bool:

@@ -45,13 +45,15 @@ def check_envelope(envelope: object, spec: EventSpec, check_context: Check) -> l
     name = spec.name
     if not isinstance(envelope, dict):
         return [Violation(name, "", "type", "the event is not an object")]
-    errors = [
-        Violation(name, key, "additionalProperties", "unexpected key")
-        for key in sorted(map(str, envelope.keys() - _KEYS))
-    ]
-    errors += [
-        Violation(name, key, "required", "required key is missing") for key in ENVELOPE_KEYS if key not in envelope
-    ]
+    errors: list[Violation] = []
+    if envelope.keys() != _KEYS:
+        errors += [
+            Violation(name, key, "additionalProperties", "unexpected key")
+            for key in sorted(map(str, envelope.keys() - _KEYS))
+        ]
+        errors += [
+            Violation(name, key, "required", "required key is missing") for key in ENVELOPE_KEYS if key not in envelope
+        ]
     for key, expected in (("event", name), ("schema", spec.schema_id)):
         if key in envelope and not (isinstance(envelope[key], str) and envelope[key] == expected):
             errors.append(Violation(name, key, "const", f"{envelope[key]!r} is not {expected!r}"))
