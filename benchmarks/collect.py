@@ -5,7 +5,7 @@ The no-op receiver is the collector's own HTTP server (same socket, protocol and
 that reads the body, gunzips it and parses the JSON, as the collector does, then answers 200 without
 validating or storing anything. The collector runs as the `telemetry-gen collect` command with its
 default settings, into the file store and, when `clickhouse-server` is installed, into a ClickHouse
-server started for the run in a temporary folder.
+server started for the run, its files on a journaled ext4 made for the run (see `server_folder`).
 
 The senders are 4 processes, each POSTing its share of ready-made gzipped batches (100 reference
 events with unique ids, as the runtime sends them) one after the other over one kept-alive
@@ -37,8 +37,8 @@ from .emit import import_package
 from .stats import Figure, emit_json
 
 SENDERS = 4
-IMAGE_BYTES = 8 * 1024**3  # sparse: only what the server writes takes room
 BATCH = 100
+IMAGE_BYTES = 8 * 1024**3  # the ClickHouse server's file system; sparse, so only what it writes takes room
 REPO = Path(__file__).resolve().parents[1]
 
 
