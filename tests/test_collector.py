@@ -779,7 +779,7 @@ def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
     from telemetry_gen.collector import wire
     from telemetry_gen.collector.app import Collector
     from telemetry_gen.collector.schemas import SHOWN_CHARS
-    from telemetry_gen.collector.store import FileStore
+    from telemetry_gen.collector.store import FileStore, unexpected
 
     walked: list[object] = []
     strings = wire._strings
@@ -791,10 +791,10 @@ def test_strings_are_walked_with_their_paths_only_in_events_whose_text_is_wrong(
     monkeypatch.setattr(wire, "_strings", counted)
     app = Collector(example_registry(), FileStore(tmp_path, 10))
     good = [envelope(number=n) for n in range(1, 4)]
-    outcome = app._process_body(json.dumps({"events": good}).encode(), "")
+    outcome = app._process_body(json.dumps({"events": good}).encode(), "", unexpected)
     assert (outcome.accepted, outcome.bad, walked) == (3, 0, [])
     long_key = envelope(number=5, data={**envelope()["data"], "k" * 5000: 1})
-    outcome = app._process_body(json.dumps({"events": [envelope(number=4), long_key]}).encode(), "")
+    outcome = app._process_body(json.dumps({"events": [envelope(number=4), long_key]}).encode(), "", unexpected)
     assert (outcome.accepted, outcome.bad) == (1, 1) and walked == [long_key]
     (row,) = bad_rows(tmp_path)
     assert row["errors"] == [

@@ -9,6 +9,7 @@ import json
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
@@ -18,7 +19,7 @@ from local_collector import CATALOG, JSON_GZIP, collector, envelope, post_events
 from local_endpoint import FAST
 
 from conftest import run_cli
-from telemetry_gen.collector.clickhouse import ClickHouseStore
+from telemetry_gen.collector.clickhouse import ClickHouseStore, GroupInsert
 from telemetry_gen.collector.store import Accepted
 
 
@@ -238,3 +239,67 @@ def test_a_context_column_is_nullable_only_while_an_event_may_leave_its_field_ou
     without_os = envelope(number=2, context={"app_version": "3.2.1"})
     later.save([Accepted("app/exited", 1, without_os)], [], received)
     assert list(later.events()) == [with_os, without_os]
+
+
+# -- inserts shared by requests ------------------------------------------------------------------
+
+
+def _submitting(inserts: GroupInsert, work: str) -> threading.Thread:
+    """A thread submitting `work`, once it is waiting (or done)."""
+    thread = threading.Thread(target=inserts.submit, args=(work,), daemon=True)
+    thread.start()
+    thread.join(0.3)
+    return thread
+
+
+def test_an_insert_waits_for_a_request_on_its_way_and_carries_it_too() -> None:
+    written: list[list[str]] = []
+    inserts = GroupInsert(written.append, gather=60.0)
+    arrived = inserts.expect()
+    first = _submitting(inserts, "first")
+    assert first.is_alive() and written == []
+    inserts.submit("second", arrived)
+    first.join(10)
+    assert written == [["first", "second"]] and not first.is_alive()
+
+
+def test_an_insert_waits_for_nobody_when_no_request_is_on_its_way_or_one_never_gets_there() -> None:
+    written: list[list[str]] = []
+    inserts = GroupInsert(written.append, gather=60.0)
+    began = time.monotonic()
+    inserts.submit("alone")
+    assert written == [["alone"]] and time.monotonic() - began < 10
+    arrived = inserts.expect()
+    waiting = _submitting(inserts, "next")
+    assert waiting.is_alive()
+    arrived()  # refused on its way, say
+    arrived()  # and counted off once only
+    waiting.join(10)
+    assert written == [["alone"], ["next"]] and not waiting.is_alive()
+    inserts.submit("last")  # nobody is on the way: had the second call counted off again, nor was anyone
+    assert written[-1] == ["last"]
+
+
+def test_an_insert_waits_for_a_request_on_its_way_no_longer_than_the_gather_time() -> None:
+    written: list[list[str]] = []
+    inserts = GroupInsert(written.append, gather=0.05)
+    inserts.expect()  # never arrives
+    inserts.submit("late")
+    assert written == [["late"]]
+
+
+def test_the_collector_leaves_no_request_counted_as_on_its_way_to_clickhouse(
+    tmp_path: Path, clickhouse: ClickHouse
+) -> None:
+    # A request refused, or whose events were all bad, must not hold back the inserts that follow.
+    with collector(tmp_path) as running:
+        store = ClickHouseStore(clickhouse.url("counted_off"))
+        store.create_tables(running.app.registry.context_fields())
+        store._inserts = GroupInsert(store._insert, gather=60.0)
+        running.app.store = store
+        assert request(running.url, b"not gzip", JSON_GZIP)[0] == 400
+        assert request(running.url, _gzipped([{"event": "nope"}]), JSON_GZIP)[0] == 200
+        assert request(running.url, b"{}", {"Content-Type": "text/plain"})[0] == 415
+        began = time.monotonic()
+        assert post_events(running.url, [envelope()]) == (200, {"accepted": 1, "bad": 0, "duplicates": 0})
+        assert time.monotonic() - began < 30

@@ -39,7 +39,7 @@ from telemetry_gen_runtime import utc_timestamp
 from ..catalog.model import Catalog
 from ..diagnostics import Diagnostic
 from .schemas import Registry, shown
-from .store import Accepted, Outcome, Store
+from .store import Accepted, Outcome, Store, unexpected
 from .wire import Limits, Rejected, batch_events, clip, inflate, parse_json, query_event, text_problems
 
 EVENTS_PATH = "/v1/events"
@@ -219,13 +219,19 @@ class Collector:
             raise Rejected(405, "method-not-allowed", f"{shown(method)}: use POST or GET", {"Allow": "GET, POST"})
         headers = _headers(scope)
         self._authorize(headers)
-        if method == "GET":
-            event, clean = query_event(bytes(scope["query_string"]), self.registry, self.limits)
-            outcome = await self._off_loop(lambda: self._process([event], clean))
-        else:
-            encoding = self._check_post(headers)
-            body = await _read_body(receive, self.limits)
-            outcome = await self._off_loop(lambda: self._process_body(body, encoding))
+        # On its way to the store from here, which may wait for it to share a write; unless every
+        # worker is taken, when it cannot get there before that write is done.
+        arrived = unexpected if self._workers.locked() else self.store.expect()
+        try:
+            if method == "GET":
+                event, clean = query_event(bytes(scope["query_string"]), self.registry, self.limits)
+                outcome = await self._off_loop(lambda: self._process([event], clean, arrived))
+            else:
+                encoding = self._check_post(headers)
+                body = await _read_body(receive, self.limits)
+                outcome = await self._off_loop(lambda: self._process_body(body, encoding, arrived))
+        finally:
+            arrived()
         return 200, {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "bad": outcome.bad}, {}
 
     async def _off_loop(self, work: Callable[[], T]) -> T:
@@ -273,14 +279,15 @@ class Collector:
             raise Rejected(413, "body-too-large", f"the body is larger than {self.limits.max_body_bytes} bytes")
         return encoding
 
-    def _process_body(self, body: bytes, encoding: str) -> Outcome:
+    def _process_body(self, body: bytes, encoding: str, arrived: Callable[[], None]) -> Outcome:
         raw = inflate(body, encoding, self.limits.max_json_bytes)
         document, clean = parse_json(raw, self.limits)
-        return self._process(batch_events(document, self.limits.max_events), clean)
+        return self._process(batch_events(document, self.limits.max_events), clean, arrived)
 
-    def _process(self, events: list[object], clean: bool) -> Outcome:
+    def _process(self, events: list[object], clean: bool, arrived: Callable[[], None]) -> Outcome:
         """Validate each event; store the good ones and bad rows for the others. `clean`: the request's
-        text is known to be within the limits and Unicode, so it is not checked again event by event."""
+        text is known to be within the limits and Unicode, so it is not checked again event by event.
+        `arrived`: what the store's `expect` returned for the request."""
         received = datetime.datetime.now(datetime.timezone.utc)
         accepted: list[Accepted] = []
         bad: list[dict[str, Any]] = []
@@ -294,7 +301,7 @@ class Collector:
                 accepted.append(Accepted(schema.name, schema.version, event))
             else:
                 bad.append(self._bad_row(event, problems, received))
-        outcome = self.store.save(accepted, bad, received)
+        outcome = self.store.save(accepted, bad, received, arrived)
         with self._counts_lock:
             self.counts.accepted += outcome.accepted
             self.counts.duplicates += outcome.duplicates

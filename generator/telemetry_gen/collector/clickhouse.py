@@ -26,8 +26,9 @@ Tables:
 A write that fails (ClickHouse down, refusing, or slow past `TIMEOUT_SECONDS`) raises
 `StoreUnavailable`, an `OSError`: the collector then answers 503 with `Retry-After` and the runtime
 sends the batch again. Requests that arrive while an insert is in flight are inserted together
-once it finishes (`GroupInsert`): under load, one insert carries many requests' events, so
-ClickHouse makes few parts, and each request is answered once its own rows are in.
+once it finishes, and an insert first waits, up to `GATHER_SECONDS`, for requests already being
+read or validated (`GroupInsert`): under load, one insert carries many requests' events, so
+ClickHouse makes few parts and merges less, and each request is answered once its own rows are in.
 """
 
 from __future__ import annotations
@@ -41,14 +42,15 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from telemetry_gen_runtime import utc_timestamp
 
-from .store import Accepted, Outcome, Partition, dumps
+from .store import Accepted, Outcome, Partition, dumps, unexpected
 
 DEFAULT_PORT = 8123
 TIMEOUT_SECONDS = 30.0
+GATHER_SECONDS = 0.015  # the longest an insert waits for requests on their way, to carry them too
 USER_VARIABLE = "TELEMETRY_GEN_CLICKHOUSE_USER"
 PASSWORD_VARIABLE = "TELEMETRY_GEN_CLICKHOUSE_PASSWORD"
 CONTEXT_PREFIX = "context_"
@@ -192,29 +194,64 @@ class ClickHouse:
 
 def tabseparated(rows: Iterable[Sequence[str | None]]) -> str:
     """Rows of values (None: NULL) as TabSeparated text, a line each."""
-    return "".join(["\t".join(map(_field, row)) + "\n" for row in rows])
+    return "".join([_line(row) for row in rows])
+
+
+def _line(row: Sequence[str | None]) -> str:
+    """A row as a TabSeparated line: its values joined as they are when none is NULL or holds a tab, a
+    newline or a backslash (three scans of the line instead of three per value), else escaped."""
+    if None not in row:
+        line = "\t".join(cast(Sequence[str], row))
+        if line.count("\t") == len(row) - 1 and "\\" not in line and "\n" not in line:
+            return line + "\n"
+    return "\t".join(map(_field, row)) + "\n"
 
 
 class GroupInsert:
-    """Group commit: `write` runs for one group at a time, and the next group is the work of every
-    caller that arrived meanwhile.
+    """Group commit: `write` runs for one group at a time. The next group is the work of every caller
+    that arrived meanwhile, and of the callers on their way (`expect`), waited for at most `gather`
+    seconds: ClickHouse's cost is per insert (a part of dozens of files, merged again and again
+    while small) far more than per row.
 
     A caller returns once its own work was written, or raises what `write` raised for it."""
 
-    def __init__(self, write: Callable[[list[Any]], None]) -> None:
+    def __init__(self, write: Callable[[list[Any]], None], gather: float = GATHER_SECONDS) -> None:
         self._write = write
+        self._gather = gather
         self._changed = threading.Condition()
         self._waiting: list[_Ticket] = []
         self._writing = False
+        self._expected = 0
 
-    def submit(self, work: Any) -> None:
+    def expect(self) -> Callable[[], None]:
+        """Count a caller as on its way to `submit`; the function returned ends that (once)."""
+        ended = False
+
+        def arrived() -> None:
+            nonlocal ended
+            with self._changed:
+                if not ended:
+                    ended = True
+                    self._expected -= 1
+                    self._changed.notify_all()
+
+        with self._changed:
+            self._expected += 1
+        return arrived
+
+    def submit(self, work: Any, arrived: Callable[[], None] = unexpected) -> None:
+        """Have `work` written; `arrived`: what `expect` returned for this caller."""
         ticket = _Ticket(work)
         with self._changed:
             self._waiting.append(ticket)
+            arrived()  # with the work queued, so the writer never starts between the two
             while self._writing and not ticket.done:
                 self._changed.wait()
-            if not ticket.done:  # nothing is being written: this caller writes everything waiting
+            if not ticket.done:  # nothing is being written: this caller writes the next group
                 self._writing = True
+                deadline = time.monotonic() + self._gather
+                while self._expected and (left := deadline - time.monotonic()) > 0:
+                    self._changed.wait(left)
                 group, self._waiting = self._waiting, []
         if not ticket.done:
             error: BaseException | None = None
@@ -244,10 +281,8 @@ class ClickHouseStore:
     def __init__(self, url: str) -> None:
         self.server = ClickHouse(url)
         self.url = self.server.url
-        # One insert at a time: ClickHouse's cost is per insert (a part of dozens of files, merged
-        # again later) far more than per row, so fewer, larger inserts leave more of the machine
-        # to validation; requests that arrive meanwhile share the next insert. Each request makes
-        # its rows text before it waits, so an insert only sends.
+        # One insert at a time, for as many requests as can share it (see `GroupInsert`). Each
+        # request makes its rows text before it waits, so an insert only sends.
         self._inserts = GroupInsert(self._insert)
         self._context_fields: list[str] = []  # those the events table has a column for, in name order
 
@@ -303,7 +338,16 @@ class ClickHouseStore:
             row.append(value if value is None or isinstance(value, str) else dumps(value))
         return row
 
-    def save(self, accepted: list[Accepted], bad: list[dict[str, Any]], received: datetime.datetime) -> Outcome:
+    def expect(self) -> Callable[[], None]:
+        return self._inserts.expect()
+
+    def save(
+        self,
+        accepted: list[Accepted],
+        bad: list[dict[str, Any]],
+        received: datetime.datetime,
+        arrived: Callable[[], None] = unexpected,
+    ) -> Outcome:
         day = received.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d")
         fresh: dict[str, Accepted] = {}
         for item in accepted:
@@ -318,7 +362,9 @@ class ClickHouseStore:
             [row["received_at"], day, dumps(row["errors"]), dumps(row["payload"], sort_keys=True)] for row in bad
         )
         if events or bad_rows:
-            self._inserts.submit((events, bad_rows))
+            self._inserts.submit((events, bad_rows), arrived)
+        else:
+            arrived()
         return Outcome(len(fresh), len(accepted) - len(fresh), len(bad))
 
     def _insert(self, works: list[tuple[str, str]]) -> None:

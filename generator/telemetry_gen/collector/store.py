@@ -32,7 +32,7 @@ import secrets
 import threading
 import urllib.parse
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -139,6 +139,10 @@ def recent_ids(root: Path, count: int) -> list[str]:
 Partition = tuple[str, int, str]  # event name, schema version, the event's day (YYYY-MM-DD)
 
 
+def unexpected() -> None:
+    """The `arrived` of a request no store was told of (see `Store.expect`)."""
+
+
 class Store(Protocol):
     """What the collector writes to, and `report` and `live-check` read from."""
 
@@ -147,8 +151,21 @@ class Store(Protocol):
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Record what this collector accepts, for `report` to compute coverage."""
 
-    def save(self, accepted: list[Accepted], bad: list[dict[str, Any]], received: datetime.datetime) -> Outcome:
-        """Store valid events (each event id once) and bad rows; stored when this returns."""
+    def expect(self) -> Callable[[], None]:
+        """Count a request as on its way to `save` (being read or validated), for a store that writes
+        several requests at once to wait for; the function returned ends that: `save` calls it, and
+        the collector too, for a request that never gets there (calls after the first do nothing)."""
+        ...
+
+    def save(
+        self,
+        accepted: list[Accepted],
+        bad: list[dict[str, Any]],
+        received: datetime.datetime,
+        arrived: Callable[[], None] = unexpected,
+    ) -> Outcome:
+        """Store valid events (each event id once) and bad rows; stored when this returns. `arrived`:
+        what `expect` returned for this request."""
         ...
 
     def manifest(self) -> dict[str, Any] | None:
@@ -218,8 +235,18 @@ class FileStore:
                     break
         self._parts[folder] = (number, written + len(data))
 
-    def save(self, accepted: list[Accepted], bad: list[dict[str, Any]], received: datetime.datetime) -> Outcome:
+    def expect(self) -> Callable[[], None]:
+        return unexpected  # each request is written on its own: none is waited for
+
+    def save(
+        self,
+        accepted: list[Accepted],
+        bad: list[dict[str, Any]],
+        received: datetime.datetime,
+        arrived: Callable[[], None] = unexpected,
+    ) -> Outcome:
         """Store valid events not seen within the window, and bad rows; on disk when this returns."""
+        arrived()
         with self._lock:
             fresh: list[Accepted] = []
             in_batch: set[str] = set()
