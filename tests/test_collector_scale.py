@@ -245,10 +245,14 @@ def test_a_context_column_is_nullable_only_while_an_event_may_leave_its_field_ou
 
 
 def _submitting(inserts: GroupInsert, work: str) -> threading.Thread:
-    """A thread submitting `work`, once it is waiting (or done)."""
+    """A thread submitting `work` while nothing else is being written, once it is about to write (or
+    has written)."""
     thread = threading.Thread(target=inserts.submit, args=(work,), daemon=True)
     thread.start()
-    thread.join(0.3)
+    deadline = time.monotonic() + 10
+    while not inserts._writing and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    thread.join(0.1)
     return thread
 
 
