@@ -6,6 +6,7 @@ import concurrent.futures
 import datetime
 import gzip
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -15,11 +16,21 @@ from pathlib import Path
 from types import ModuleType
 
 from local_clickhouse import ClickHouse
-from local_collector import CATALOG, JSON_GZIP, collector, envelope, post_events, request, start_command
+from local_collector import (
+    CATALOG,
+    JSON_GZIP,
+    collector,
+    envelope,
+    example_registry,
+    post_events,
+    request,
+    start_command,
+)
 from local_endpoint import FAST
 
-from conftest import run_cli
-from telemetry_gen.collector.clickhouse import ClickHouseStore, GroupInsert
+from conftest import MINIMAL_CATALOG, REPO, catalog_from_text, run_cli
+from telemetry_gen.collector.clickhouse import VIEW_ENVELOPE_COLUMNS, ClickHouseStore, GroupInsert, event_view
+from telemetry_gen.collector.schemas import registry
 from telemetry_gen.collector.store import Accepted
 
 
@@ -239,6 +250,123 @@ def test_a_context_column_is_nullable_only_while_an_event_may_leave_its_field_ou
     without_os = envelope(number=2, context={"app_version": "3.2.1"})
     later.save([Accepted("app/exited", 1, without_os)], [], received)
     assert list(later.events()) == [with_os, without_os]
+
+
+def test_a_worker_process_store_writes_into_the_tables_the_first_process_made(clickhouse: ClickHouse) -> None:
+    # `collect --workers N`: the first process makes the tables and views, each worker only learns
+    # the context columns, which every row it writes must fill.
+    fields = example_registry().context_fields()
+    ClickHouseStore(clickhouse.url("worker")).create_tables(fields)
+    worker = ClickHouseStore(clickhouse.url("worker"))
+    worker.load_columns()
+    event = envelope(number=7)
+    received = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc)
+    assert worker.save([Accepted("app/exited", 1, event)], [], received).accepted == 1
+    assert list(worker.events()) == [event]
+
+
+def test_each_event_version_has_a_view_with_a_typed_column_per_field(clickhouse: ClickHouse) -> None:
+    registry = example_registry()
+    store = ClickHouseStore(clickhouse.url("views"))
+    store.create_tables(registry.context_fields())
+    created = store.create_views(registry.by_id.values())
+    assert len(created) == len(registry.by_id) and "app_started_v2" in created and "app_exited_v1" in created
+    assert store.create_views(registry.by_id.values()) == []  # unchanged: nothing replaced
+
+    received = datetime.datetime(2026, 3, 1, 12, tzinfo=datetime.timezone.utc)
+    started = envelope(
+        "app/started", number=1, data={"command": "watch", "interactive": True, "enabled_features": ["tor", "dry-run"]}
+    )
+    exited = envelope("app/exited", number=2, data={"exit_reason": "normal", "uptime_seconds": 1e-07, "exit_code": 130})
+    awkward = 'say "no" \\ \u00e9\t'
+    failed = envelope("error/exchange-request-failed", number=3)
+    failed["data"]["exchange_error_code"] = awkward
+    store.save([Accepted("app/started", 2, started), Accepted("app/exited", 1, exited)], [], received)
+    store.save(
+        [Accepted("app/started", 2, started), Accepted("error/exchange-request-failed", 1, failed)], [], received
+    )
+
+    def rows(sql: str) -> list[list[str]]:
+        return [line.split("\t") for line in clickhouse.query(sql + " FORMAT TSV").splitlines()]
+
+    # Sent twice, seen once; an optional field not sent is NULL; an array is its JSON text.
+    assert rows(
+        "SELECT id, time, context_app_version, command, interactive, enabled_features, is_first_start "
+        "FROM views.app_started_v2"
+    ) == [[started["id"], "2026-03-01 10:00:00", "3.2.0", "watch", "1", '["tor","dry-run"]', "\\N"]]
+    assert rows("SELECT uptime_seconds, exit_code, events_dropped FROM views.app_exited_v1") == [["1e-7", "130", "\\N"]]
+    assert rows("SELECT name, type FROM system.columns WHERE database = 'views' AND table = 'app_exited_v1'")[-4:] == [
+        ["events_dropped", "Nullable(Int64)"],
+        ["exit_code", "Nullable(Int64)"],
+        ["exit_reason", "String"],
+        ["uptime_seconds", "Float64"],
+    ]
+    text = clickhouse.query("SELECT exchange_error_code FROM views.error_exchange_request_failed_v1 FORMAT JSONEachRow")
+    assert json.loads(text)["exchange_error_code"] == awkward
+    # The README's query per event runs as written.
+    readme = (REPO / "README.md").read_text("utf-8")
+    query = next(block for block in re.findall("```sql\n(.*?)```", readme, re.DOTALL) if "_v1" in block)
+    assert rows(query.strip().rstrip(";").replace("FROM ", "FROM views.")) == [["2026-03-01", "normal", "1", "1e-7"]]
+
+
+def test_a_view_follows_its_event_as_fields_are_added_and_leaves_out_a_field_it_would_read_wrong(
+    clickhouse: ClickHouse,
+) -> None:
+    first = registry(catalog_from_text(MINIMAL_CATALOG))[0]
+    store = ClickHouseStore(clickhouse.url("view_changes"))
+    store.create_tables(first.context_fields())
+    assert store.create_views(first.by_id.values()) == ["app_started_v1"]
+
+    # An additive change: same event version, two more fields. `mode` is now also a key inside
+    # `details`, which `visitParamExtract*` could find instead; `day` is an envelope column's name.
+    added = """\
+      day:
+        type: integer
+        description: Day of the trial.
+        privacy: interaction
+        minimum: 1
+        maximum: 30
+        unit: day
+      details:
+        type: object
+        description: How the app was started, in detail.
+        privacy: interaction
+        fields:
+          mode:
+            type: enum
+            values: [tray, window]
+            description: How the window first showed.
+            privacy: interaction
+"""
+    later = registry(catalog_from_text(MINIMAL_CATALOG + added))[0]
+    schema = later.current["app/started"]
+    assert event_view(schema, {c: "String" for c in (*VIEW_ENVELOPE_COLUMNS, "data")}).unread == ("mode",)
+    assert store.create_views(later.by_id.values()) == ["app_started_v1"]
+    assert store.create_views(later.by_id.values()) == []
+    event = {
+        "event": "app/started",
+        "schema": schema.schema_id,
+        "id": "c" * 32,
+        "timestamp": "2026-03-01T10:00:00.000000Z",
+        "context": {},
+        "data": {"details": {"mode": "tray"}, "mode": "gui", "day": 3},
+    }
+    store.save([Accepted("app/started", 1, event)], [], datetime.datetime.now(datetime.timezone.utc))
+    text = clickhouse.query("SELECT * FROM view_changes.app_started_v1 FORMAT JSONEachRow")
+    assert {key: value for key, value in json.loads(text).items() if key.startswith(("data_", "details"))} == {
+        "data_day": "3",  # 64-bit integers are quoted in JSON output
+        "details": '{"mode":"tray"}',
+    }
+
+
+def test_a_table_of_a_view_s_name_that_is_not_a_view_is_left_as_it_is(clickhouse: ClickHouse) -> None:
+    first = registry(catalog_from_text(MINIMAL_CATALOG))[0]
+    store = ClickHouseStore(clickhouse.url("not_a_view"))
+    store.create_tables(first.context_fields())
+    clickhouse.query("CREATE TABLE not_a_view.app_started_v1 (kept UInt8) ENGINE = TinyLog")
+    clickhouse.query("INSERT INTO not_a_view.app_started_v1 VALUES (1)")
+    assert store.create_views(first.by_id.values()) == []
+    assert clickhouse.query("SELECT kept FROM not_a_view.app_started_v1") == "1\n"
 
 
 # -- inserts shared by requests ------------------------------------------------------------------

@@ -24,7 +24,7 @@ from .cli import CatalogArgument, EarlierSchemas, StoreUrl, checked_registry, op
 from .collector.app import EVENTS_PATH, Collector, Cors, manifest
 from .collector.clickhouse import ClickHouseStore
 from .collector.server import listen, make_server, run
-from .collector.store import DEDUP_WINDOW, FileStore, Store
+from .collector.store import DEDUP_WINDOW, FileStore
 from .collector.wire import Limits
 
 collect_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -95,14 +95,13 @@ def collect(
     catalog, schemas = checked_registry(catalog_path, earlier)
     limits = Limits(max_body_bytes=max_body_bytes, max_events=max_events, max_field_chars=max_field_chars)
 
-    def open_store() -> Store:
+    views = ""
+    try:
         store = opened_store("collect", store_url, window=dedup_window)
         if isinstance(store, ClickHouseStore):
             store.create_tables(schemas.context_fields())
-        return store
-
-    try:
-        store = open_store()
+            created = store.create_views(schemas.by_id.values())
+            views = f", a view per event version ({len(created) or 'none'} new or replaced)"
         store.write_manifest(manifest(catalog, schemas))
         sock = listen(host, port)
     except OSError as exc:
@@ -119,7 +118,10 @@ def collect(
     children, counts_pipe = _fork(workers - 1)
     if counts_pipe is not None:  # a worker: its own store (its own files, connections and window)
         try:
-            collector = Collector(schemas, open_store(), limits, token, cors)
+            own_store = opened_store("collect", store_url, window=dedup_window)
+            if isinstance(own_store, ClickHouseStore):  # the tables and views are there: made above
+                own_store.load_columns()
+            collector = Collector(schemas, own_store, limits, token, cors)
             run(make_server(collector), sock)
             os.write(counts_pipe, json.dumps(dataclasses.asdict(collector.counts)).encode())
         except BaseException:
@@ -132,7 +134,7 @@ def collect(
     typer.echo(f"collecting {catalog.app.title} events at http://{url_host}:{bound}{EVENTS_PATH} into {store.url}")
     remembered = f", {store.remembered} recent event ids remembered" if isinstance(store, FileStore) else ""
     processes = f", {workers} worker processes" if workers > 1 else ""
-    typer.echo(f"  {len(schemas.by_id)} event schemas{remembered}{processes}; Ctrl-C stops")
+    typer.echo(f"  {len(schemas.by_id)} event schemas{remembered}{views}{processes}; Ctrl-C stops")
     if not _is_loopback(host) and token is None:
         typer.echo("warning: listening beyond this machine without --token: anyone who can reach it can send", err=True)
     run(make_server(collector), sock)

@@ -23,6 +23,12 @@ Tables:
                `{code, location, message}`) and the payload as JSON text, as the file store keeps them.
     catalog    what each collector accepts (the file store's `catalog.json`), newest last.
 
+Views, one per event version the collector accepts (`event_view`), named after the event's Python
+emitter and its version (`app_started_v2`): the event's rows, without repeats (`FINAL`), with its
+envelope and context columns and a typed column per field of its `data`, NULL where an optional
+field was not sent. The collector replaces a view whose columns the catalog changed, and leaves
+views of versions no longer declared, whose rows are still in the table.
+
 A write that fails (ClickHouse down, refusing, or slow past `TIMEOUT_SECONDS`) raises
 `StoreUnavailable`, an `OSError`: the collector then answers 503 with `Retry-After` and the runtime
 sends the batch again. Requests that arrive while an insert is in flight are inserted together
@@ -37,15 +43,19 @@ import base64
 import datetime
 import http.client
 import json
+import logging
 import os
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from telemetry_gen_runtime import utc_timestamp
 
+from ..catalog.model import emitter_name
+from .schemas import EventSchema
 from .store import Accepted, Outcome, Partition, dumps, unexpected
 
 DEFAULT_PORT = 8123
@@ -55,6 +65,8 @@ USER_VARIABLE = "TELEMETRY_GEN_CLICKHOUSE_USER"
 PASSWORD_VARIABLE = "TELEMETRY_GEN_CLICKHOUSE_PASSWORD"
 CONTEXT_PREFIX = "context_"
 _DUPLICATE_COLUMN = "Code: 44,"  # ClickHouse's error when another collector added the column first
+
+log = logging.getLogger("telemetry_gen.collector")
 
 
 # The columns of the tables, in the order the rows are inserted (context columns follow the events').
@@ -97,6 +109,84 @@ def ddl(database: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {db}.catalog ({_declared(CATALOG_COLUMNS)}
 ) ENGINE = MergeTree ORDER BY written""",
     ]
+
+
+# What a view reads of each JSON type in `data`, with `visitParamExtract*` (compact JSON, as the
+# collector writes it): the function and the column's type. Arrays and objects stay JSON text.
+_EXTRACTS = {
+    "string": ("visitParamExtractString", "String"),
+    "integer": ("visitParamExtractInt", "Int64"),
+    "number": ("visitParamExtractFloat", "Float64"),
+    "boolean": ("visitParamExtractBool", "UInt8"),
+}
+_RAW = ("visitParamExtractRaw", "String")
+VIEW_ENVELOPE_COLUMNS = ("id", "timestamp", "time", "day", "received_day")
+
+
+@dataclass(frozen=True)
+class EventView:
+    """The view of one event version: its name, and its columns as (name, type, expression)."""
+
+    name: str
+    event: str
+    version: int
+    columns: tuple[tuple[str, str, str], ...]
+    unread: tuple[str, ...]  # fields of `data` that the view cannot read right, so has no column for
+
+    def statement(self, database: str) -> str:
+        db = quoted(database)
+        selected = ",\n    ".join(
+            quoted(name) if expression == name else f"{expression} AS {quoted(name)}"
+            for name, _, expression in self.columns
+        )
+        return (
+            f"CREATE VIEW IF NOT EXISTS {db}.{quoted(self.name)} AS SELECT\n    {selected}\n"
+            f"FROM {db}.events FINAL WHERE event = '{_text(self.event)}' AND version = {self.version}"
+        )
+
+
+def event_view(schema: EventSchema, table_columns: Mapping[str, str]) -> EventView:
+    """The view of `schema`'s events, over the events table whose columns are `table_columns`.
+
+    `visitParamExtract*` finds a key at any depth, first in the text: a field that shares its name
+    with a key nested anywhere in the event's `data` is left out (`unread`) rather than read wrong.
+    A field whose name is taken by an envelope or context column is named `data_<field>`."""
+    columns = [(name, table_columns[name], name) for name in VIEW_ENVELOPE_COLUMNS]
+    columns += [
+        (column, table_columns[column], column)
+        for column in sorted(CONTEXT_PREFIX + name for name in schema.declared("context"))
+        if column in table_columns
+    ]
+    nested = {key for field in schema.declared("data").values() for key in _nested_keys(field)}
+    required = schema.required("data")
+    taken = {name for name, _, _ in columns}
+    unread = []
+    for field, spec in sorted(schema.declared("data").items()):
+        name = f"data_{field}" if field in taken else field
+        if field in nested or name in taken:
+            unread.append(field)
+            continue
+        taken.add(name)
+        function, kind = _EXTRACTS.get(str(spec.get("type")), _RAW)
+        expression = f"{function}(data, '{_text(field)}')"
+        if field not in required:
+            expression, kind = f"if(visitParamHas(data, '{_text(field)}'), {expression}, NULL)", f"Nullable({kind})"
+        columns.append((name, kind, expression))
+    return EventView(
+        f"{emitter_name(schema.name)}_v{schema.version}", schema.name, schema.version, tuple(columns), tuple(unread)
+    )
+
+
+def _nested_keys(spec: Mapping[str, Any]) -> set[str]:
+    """The keys that objects inside a value of schema `spec` may have, at any depth."""
+    found: set[str] = set()
+    properties = spec.get("properties", {})
+    for key, inner in properties.items():
+        found |= {key, *_nested_keys(inner)}
+    items = spec.get("items")
+    if isinstance(items, Mapping):
+        found |= _nested_keys(items)
+    return found
 
 
 def quoted(name: str) -> str:
@@ -304,7 +394,38 @@ class ClickHouseStore:
             column = CONTEXT_PREFIX + name
             if not required and existing[column] != NULLABLE_CONTEXT:
                 self.server.command(f"ALTER TABLE events MODIFY COLUMN {quoted(column)} {NULLABLE_CONTEXT}")
-        self._context_fields = sorted(c.removeprefix(CONTEXT_PREFIX) for c in existing if c.startswith(CONTEXT_PREFIX))
+        self.load_columns()
+
+    def load_columns(self) -> None:
+        """Learn which context fields the events table has a column for, as written in each row."""
+        columns = self._columns()
+        self._context_fields = sorted(c.removeprefix(CONTEXT_PREFIX) for c in columns if c.startswith(CONTEXT_PREFIX))
+
+    def create_views(self, schemas: Iterable[EventSchema]) -> list[str]:
+        """Create the view of each schema's events (`event_view`), or replace one whose columns
+        differ; the names of those created. A table of the same name that is not a view is left be."""
+        database = _text(self.server.database)
+        found: dict[str, list[tuple[str, str]]] = {}
+        for row in self.server.rows(f"SELECT table, name, type FROM system.columns WHERE database = '{database}'"):
+            found.setdefault(str(row["table"]), []).append((str(row["name"]), str(row["type"])))
+        engines = {
+            str(row["name"]): str(row["engine"])
+            for row in self.server.rows(f"SELECT name, engine FROM system.tables WHERE database = '{database}'")
+        }
+        table_columns = dict(found["events"])
+        created = []
+        for view in sorted((event_view(s, table_columns) for s in schemas), key=lambda v: v.name):
+            existing = found.get(view.name)
+            if existing == [(name, kind) for name, kind, _ in view.columns]:
+                continue
+            if existing is not None:
+                if engines.get(view.name) != "View":
+                    log.warning("%s is a table, not a view of %s: left as it is", view.name, view.event)
+                    continue
+                self.server.command(f"DROP TABLE IF EXISTS {quoted(view.name)}")
+            self.server.command(view.statement(self.server.database), in_database=False)
+            created.append(view.name)
+        return created
 
     def _columns(self) -> dict[str, str]:
         """The events table's columns and their types."""
