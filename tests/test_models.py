@@ -158,6 +158,13 @@ def schema_of(out: Path, envelope: dict[str, Any]) -> dict[str, Any]:
     return json.loads((out / "schemas" / f"{name}.v{version}.schema.json").read_text("utf-8"))
 
 
+def test_the_models_pass_mypy_strict(fresh: Path, tmp_path: Path) -> None:
+    # The code that reads events back is type-checked, and mypy checks the models file with it.
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache")]
+    result = subprocess.run([*mypy, str(fresh / MODELS)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
 # ----------------------------------------------------------------------------- parse and reject
 
 

@@ -105,7 +105,7 @@ class _JsonSchemaRuntimeValidationBase(BaseModel):
                         structural_items is not None
                         and (
                             candidates := structural_items.get(
-                                cls._json_schema_unique_items_fingerprint(item)
+                                cls._json_schema_unique_items_fingerprint(item)  # type: ignore[arg-type]
                             )
                         )
                         and any(
