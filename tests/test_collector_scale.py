@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from local_clickhouse import ClickHouse
 from local_collector import (
     CATALOG,
@@ -310,7 +311,7 @@ def test_each_event_version_has_a_view_with_a_typed_column_per_field(clickhouse:
 
 
 def test_a_view_follows_its_event_as_fields_are_added_and_leaves_out_a_field_it_would_read_wrong(
-    clickhouse: ClickHouse,
+    clickhouse: ClickHouse, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = registry(catalog_from_text(MINIMAL_CATALOG))[0]
     store = ClickHouseStore(clickhouse.url("view_changes"))
@@ -342,6 +343,7 @@ def test_a_view_follows_its_event_as_fields_are_added_and_leaves_out_a_field_it_
     schema = later.current["app/started"]
     assert event_view(schema, {c: "String" for c in (*VIEW_ENVELOPE_COLUMNS, "data")}).unread == ("mode",)
     assert store.create_views(later.by_id.values()) == ["app_started_v1"]
+    assert "view app_started_v1 has no column for mode" in caplog.text
     assert store.create_views(later.by_id.values()) == []
     event = {
         "event": "app/started",

@@ -403,7 +403,8 @@ class ClickHouseStore:
 
     def create_views(self, schemas: Iterable[EventSchema]) -> list[str]:
         """Create the view of each schema's events (`event_view`), or replace one whose columns
-        differ; the names of those created. A table of the same name that is not a view is left be."""
+        differ; the names of those created. A table of the same name that is not a view is left be,
+        and a field a view cannot read is named in a warning."""
         database = _text(self.server.database)
         found: dict[str, list[tuple[str, str]]] = {}
         for row in self.server.rows(f"SELECT table, name, type FROM system.columns WHERE database = '{database}'"):
@@ -425,6 +426,11 @@ class ClickHouseStore:
                 self.server.command(f"DROP TABLE IF EXISTS {quoted(view.name)}")
             self.server.command(view.statement(self.server.database), in_database=False)
             created.append(view.name)
+            if view.unread:
+                unread = ", ".join(view.unread)
+                log.warning(
+                    "view %s has no column for %s (a key nested in the event too): read it from data", view.name, unread
+                )
         return created
 
     def _columns(self) -> dict[str, str]:
