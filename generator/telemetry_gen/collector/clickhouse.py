@@ -394,12 +394,13 @@ class ClickHouseStore:
             column = CONTEXT_PREFIX + name
             if not required and existing[column] != NULLABLE_CONTEXT:
                 self.server.command(f"ALTER TABLE events MODIFY COLUMN {quoted(column)} {NULLABLE_CONTEXT}")
-        self.load_columns()
+        self.load_columns(existing)  # a column made Nullable keeps its name
 
-    def load_columns(self) -> None:
-        """Learn which context fields the events table has a column for, as written in each row."""
-        columns = self._columns()
-        self._context_fields = sorted(c.removeprefix(CONTEXT_PREFIX) for c in columns if c.startswith(CONTEXT_PREFIX))
+    def load_columns(self, columns: Iterable[str] | None = None) -> None:
+        """Learn which context fields the events table has a column for, as written in each row: from
+        `columns`, the table's column names, else from the table itself."""
+        names = self._columns() if columns is None else columns
+        self._context_fields = sorted(c.removeprefix(CONTEXT_PREFIX) for c in names if c.startswith(CONTEXT_PREFIX))
 
     def create_views(self, schemas: Iterable[EventSchema]) -> list[str]:
         """Create the view of each schema's events (`event_view`), or replace one whose columns
