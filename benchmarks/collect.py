@@ -143,7 +143,7 @@ def measure(package_dir: Path, catalog: Path, count: int, repeats: int) -> dict[
         with contextlib.ExitStack() as running:
             if shutil.which("clickhouse-server"):
                 sys.path.insert(0, str(REPO / "tests"))
-                from local_clickhouse import ClickHouse  # type: ignore[import-not-found]
+                from local_clickhouse import ClickHouse
 
                 folder, where = running.enter_context(server_folder(work))
                 clickhouse = ClickHouse.start(folder)

@@ -900,7 +900,8 @@ def test_every_accepted_pattern_means_the_same_in_ecma_262_python_and_pydantic(b
     for pattern, (unicode, plain) in zip(patterns, _ecma_verdicts(browser, patterns, PATTERN_SUBJECTS), strict=True):
         python = _python_verdicts(pattern, PATTERN_SUBJECTS)
         assert unicode == python, f"{pattern!r}: ECMA-262 {unicode}, Python {python}"
-        assert plain is not None and [plain[i] for i in NARROW_SUBJECTS] == [python[i] for i in NARROW_SUBJECTS]
+        assert python is not None and plain is not None
+        assert [plain[i] for i in NARROW_SUBJECTS] == [python[i] for i in NARROW_SUBJECTS]
         assert _pydantic_verdicts(pattern, PATTERN_SUBJECTS) == python, pattern
 
 

@@ -364,9 +364,9 @@ def test_a_dotted_package_inside_the_app_and_relative_imports(project: Path) -> 
     # Whichever folder is given, a file's package comes from the __init__.py files above it.
     for given in ("src", "src/ledgerline", "src/ledgerline/commands/settings.py"):
         _, document = code_check(given, "--allow-unused")
-        found = {
-            event: [place.rsplit(":", 2)[1] for place in calls["calls"]] for event, calls in document["events"].items()
-        }
+        events = document["events"]
+        assert isinstance(events, dict)
+        found = {event: [place.rsplit(":", 2)[1] for place in calls["calls"]] for event, calls in events.items()}
         if given.endswith("settings.py"):
             assert found["app/settings-saved"] == ["5"]
             continue
@@ -457,7 +457,9 @@ def test_feedback_emitters_are_followed_and_the_opt_out_record_needs_none(projec
         "calls": ["app/main.py:10:1"],
         "references": [],
     }
-    assert "app/opted-out" not in document["events"]  # the runtime sends it: nothing to call, never unused
+    events = document["events"]
+    assert isinstance(events, dict)
+    assert "app/opted-out" not in events  # the runtime sends it: nothing to call, never unused
     diagnostics = document["diagnostics"]
     assert isinstance(diagnostics, list)
     unknown = [d for d in diagnostics if d["code"] == "CC002"]

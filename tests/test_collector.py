@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -242,7 +242,7 @@ def test_an_earlier_schema_in_words_telemetry_gen_does_not_write_is_refused(tmp_
     from telemetry_gen.collector.schemas import load_earlier
 
     (written,) = schema_target.render(catalog_from_text(MINIMAL_CATALOG))[:1]
-    edits = {
+    edits: dict[str, Callable[[dict[str, Any]], object]] = {
         "extra-keyword": lambda s: s["properties"]["data"].update(minProperties=1),
         "field-format": lambda s: s["properties"]["data"]["properties"]["mode"].update(format="email"),
         "top-level": lambda s: s.update(allOf=[{"required": ["data"]}]),

@@ -19,7 +19,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from local_collector import (
@@ -146,6 +146,7 @@ class Trickle:
                     sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=10)
                     sock.sendall(self.head)
                     sock.setblocking(False)
+                    # Only sockets are registered: each key's fileobj is cast back to one below.
                     selector.register(sock, selectors.EVENT_READ, index)
                     self.opened.append(time.monotonic())
                 connected.set()
@@ -155,11 +156,11 @@ class Trickle:
                     if sent < len(self.tail) and time.monotonic() >= next_byte:
                         for key in list(selector.get_map().values()):
                             with contextlib.suppress(OSError):  # closed: what came back is read below
-                                key.fileobj.send(self.tail[sent : sent + 1])
+                                cast(socket.socket, key.fileobj).send(self.tail[sent : sent + 1])
                         sent, next_byte = sent + 1, next_byte + self.interval
                     wake = min(deadline, next_byte if sent < len(self.tail) else deadline)
                     for key, _ in selector.select(timeout=max(0.0, wake - time.monotonic())):
-                        index, sock = key.data, key.fileobj
+                        index, sock = key.data, cast(socket.socket, key.fileobj)
                         try:
                             chunk = sock.recv(4096)
                         except OSError:
@@ -171,7 +172,7 @@ class Trickle:
                             sock.close()
             finally:
                 for key in list(selector.get_map().values()):
-                    key.fileobj.close()
+                    cast(socket.socket, key.fileobj).close()
 
     def late(self, bound: float) -> list[float]:
         """For each connection answered more than `ANSWERED_WITHIN` after `bound` seconds from its

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -226,9 +226,14 @@ def test_the_spool_keeps_a_writes_batches_at_once_and_hands_them_out_oldest_firs
     spool_module = importlib.import_module("telemetry_gen_runtime.spool")
     dropped: list[tuple[str, int]] = []
     spool = spool_module.Spool(tmp_path / "spool", 100, lambda reason, events: dropped.append((reason, events)))
-    listings = []
-    names = spool_module.Spool._names
-    monkeypatch.setattr(spool_module.Spool, "_names", lambda self: listings.append(1) or names(self))
+    listings: list[int] = []
+    names: Callable[[object], list[str]] = spool_module.Spool._names
+
+    def counted_names(self: object) -> list[str]:
+        listings.append(1)
+        return names(self)
+
+    monkeypatch.setattr(spool_module.Spool, "_names", counted_names)
     spool.add([["a" * 30, "b" * 30], ["c" * 30], ["d" * 30]])  # 62 + 31 + 31 bytes: the first is dropped
     assert len(listings) == 1  # the cap is enforced once for the write, not once per batch
     assert dropped == [("spool full: oldest dropped", 2)]

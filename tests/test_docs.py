@@ -171,7 +171,8 @@ def cells(row: str) -> list[str]:
 
 def render_markdown(text: str) -> str:
     """HTML as a CommonMark + GFM-tables site generator makes it (raw HTML passes through)."""
-    return MarkdownIt("commonmark").enable("table").render(text)
+    html: str = MarkdownIt("commonmark").enable("table").render(text)
+    return html
 
 
 class _Reader(HTMLParser):
@@ -479,8 +480,9 @@ def test_privacy_page_lists_every_field_under_its_class(example: Catalog, exampl
     assert listed == expected
     assert ("error/unhandled-exception", "raised_at.function") in expected["technical"]  # nested, dotted
     context = section(privacy, "Sent with every event")
-    for field in example.context:
-        assert f"| `{field.name}` | {md(field.description)} | {field.privacy.value} |" in context
+    for context_field in example.context:
+        description = md(context_field.description)
+        assert f"| `{context_field.name}` | {description} | {context_field.privacy.value} |" in context
 
 
 def test_never_collected_is_listed(example: Catalog, example_docs: Path) -> None:

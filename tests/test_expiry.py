@@ -5,17 +5,22 @@ from __future__ import annotations
 import datetime
 import inspect
 from pathlib import Path
+from typing import Any
 
 import pytest
-from telemetry_gen_runtime import EventSpec, version_key
+from telemetry_gen_runtime import EventSpec, Violation, version_key
 from telemetry_gen_runtime.expiry import is_expired
 
 from conftest import EXPIRING, build_text, catalog_from_text, import_generated, run_cli
 from telemetry_gen.catalog.lint import run_lints
 
 
+def no_violations(data: dict[str, Any]) -> list[Violation]:
+    return []
+
+
 def spec(date: str | None = None, app: str | None = None) -> EventSpec:
-    return EventSpec("app/x", "id", "usage", lambda data, problems: None, date, app)
+    return EventSpec("app/x", "id", "usage", no_violations, date, app)
 
 
 @pytest.mark.parametrize(

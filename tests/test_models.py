@@ -155,7 +155,8 @@ def schema_of(out: Path, envelope: dict[str, Any]) -> dict[str, Any]:
     """The JSON Schema of a (still valid) envelope's event."""
     name = envelope["event"]
     version = envelope["schema"].rsplit("/v", 1)[1].split(".")[0]
-    return json.loads((out / "schemas" / f"{name}.v{version}.schema.json").read_text("utf-8"))
+    schema: dict[str, Any] = json.loads((out / "schemas" / f"{name}.v{version}.schema.json").read_text("utf-8"))
+    return schema
 
 
 def test_the_models_pass_mypy_strict(fresh: Path, tmp_path: Path) -> None:
@@ -341,7 +342,7 @@ def _ecma_pattern(
 
 
 # JSON Schema as the collector applies it.
-Reference = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+Reference = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 
 # Tried in place of every value: each JSON type, and numbers on the edges of JSON Schema's type rules.
 ODD_VALUES: list[Any] = [None, True, False, 0, 1, -1, 2.0, -0.0, 0.5, 10**30, 1e300, "", "x", "1", "2.0", "\n"]

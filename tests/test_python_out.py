@@ -197,7 +197,7 @@ def test_the_app_installs_with_the_runtime_wheel_and_emits(built_app: Path, tmp_
     python = str(env_dir / "bin" / "python")
     pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-index"]
     subprocess.run([*pip, "--find-links", str(dist), "ledgerline", "acme-telemetry"], check=True)
-    code = (
+    script = (
         "import sys\n"
         "from ledgerline import cli, telemetry\n"
         "import acme.telemetry\n"
@@ -210,6 +210,6 @@ def test_the_app_installs_with_the_runtime_wheel_and_emits(built_app: Path, tmp_
         "toolkit = ('telemetry_gen', 'jinja2', 'yaml')\n"
         "print(sink.names(), other.names(), sorted(m for m in sys.modules if m.split('.')[0] in toolkit))\n"
     )
-    result = subprocess.run([python, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([python, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['app/started'] ['app/started'] []"

@@ -32,7 +32,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import jsonschema
 import pytest
@@ -47,6 +47,15 @@ PACKAGE = "all_types_telemetry"
 
 Json = Any
 JsonPath = tuple[str | int, ...]
+T = TypeVar("T")
+
+
+class Draw(Protocol):
+    """A composite strategy's `draw` or `st.DataObject.draw`; `st.DrawFn` refuses the latter (it asks
+    for a `__signature__`)."""
+
+    def __call__(self, strategy: st.SearchStrategy[T], /) -> T: ...
+
 
 # Hypothesis examples per event and kind. A mutated example is compared after each of its 1-3
 # mutations, an arbitrary one in 6 variants: about 6 * (60 + 170 * 2 + 70 * 6) = 4900 cases.
@@ -80,7 +89,7 @@ def _patterns(schema: Any) -> Iterator[str]:
             yield from _patterns(item)
 
 
-Reference = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+Reference = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,10 @@ class Outlets:
 
     def emit(self, spec: object, data: dict[str, Any]) -> None:
         self.last = data
+
+    def clear(self) -> None:
+        # A method, so mypy does not take `last` for None after the emitter ran.
+        self.last = None
 
 
 OUTLETS = Outlets()
@@ -354,7 +367,7 @@ def wrong_sources(schema: dict[str, Any] | None, value: Json, root: dict[str, An
     return sources
 
 
-def draw_from(draw: st.DrawFn, sources: list[Source]) -> Json:
+def draw_from(draw: Draw, sources: list[Source]) -> Json:
     source = sources[draw(st.integers(0, len(sources) - 1))]
     return copy.deepcopy(draw(st.sampled_from(source) if isinstance(source, list) else source))
 
@@ -382,7 +395,7 @@ def locations(
             yield from locations(item, schema["items"], root, (*path, index))
 
 
-def mutate(draw: st.DrawFn, envelope: dict[str, Any], root: dict[str, Any]) -> str:
+def mutate(draw: Draw, envelope: dict[str, Any], root: dict[str, Any]) -> str:
     """Change `envelope` in place at one drawn place; return what was done."""
     places = list(locations(envelope, root, root))
     path, schema = draw(st.sampled_from(places))
@@ -487,7 +500,7 @@ def valid_envelopes(draw: st.DrawFn, schema: dict[str, Any]) -> dict[str, Any]:
 ARBITRARY_PLACES = ["data", "context", "field", "data-keys", "context-keys"]
 
 
-def arbitrary_variant(draw: st.DrawFn, envelope: dict[str, Any], schema: dict[str, Any], where: str) -> Json:
+def arbitrary_variant(draw: Draw, envelope: dict[str, Any], schema: dict[str, Any], where: str) -> Json:
     """A copy of `envelope` with arbitrary JSON at `where`."""
     envelope = copy.deepcopy(envelope)
     if where in ("data", "context"):
@@ -541,12 +554,14 @@ def through_emitter(subject: Subject, data: dict[str, Any]) -> bool:
         inspect.signature(subject.emitter).bind(**arguments)
     except TypeError:  # an unknown or missing key: the data cannot come from this emitter
         return False
-    OUTLETS.last = None
+    OUTLETS.clear()
     subject.emitter(**arguments)
+    handed = OUTLETS.last
+    assert handed is not None, "the emitter handed nothing over"
     fields = resolve(subject.schema["properties"]["data"], subject.schema)
     # None stands for "not given" for an optional field.
-    assert OUTLETS.last == {k: v for k, v in data.items() if v is not None or k in fields.get("required", [])}
-    for key, value in OUTLETS.last.items():
+    assert handed == {k: v for k, v in data.items() if v is not None or k in fields.get("required", [])}
+    for key, value in handed.items():
         if fields["properties"][key].get("type") in ("array", "object") and isinstance(value, (list, dict)):
             assert value is not data[key], f"{key} was not copied"
     return True
@@ -800,7 +815,7 @@ NOT_JSON: list[object] = [
 ]
 # Plain JSON values that are wrong somewhere: out of an enum, out of bounds, too long, empty.
 WRONG_JSON: list[Json] = ["zzz", ["zzz"], ["a", "zzz"], -(10**6), 10**6, 0.5, "", "x" * 300, [], [0.5], [True], {}]
-CANONICAL = {
+CANONICAL: dict[str, dict[str, Any]] = {
     "kinds/choices": CHOICES,
     "kinds/numbers": NUMBERS,
     "kinds/strings": STRINGS,
